@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Brings a checkout to a runnable state, doing only what is out of date:
+# npm dependencies (from the lockfile), the pinned OPA/Regal toolchain (Go module proxy),
+# the policy bundle (when the policy sources changed) and the compiled TypeScript.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+lock_digest="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [[ ! -f node_modules/.countersign-lock || "$(cat node_modules/.countersign-lock)" != "$lock_digest" ]]; then
+  echo "setup: installing npm dependencies from the lockfile" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_digest" > node_modules/.countersign-lock
+fi
+
+bash scripts/toolchain/build.sh
+bash scripts/build-bundle.sh
+npx tsc -p tsconfig.build.json

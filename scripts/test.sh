@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The one test command (README, `npm test` and .ci/run): policy checks, then the TypeScript suites.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+opa="$root/.tools/bin/opa"
+
+echo "== opa fmt" >&2
+"$opa" fmt --fail --list policies
+echo "== opa check --strict" >&2
+"$opa" check --strict policies
+echo "== regal lint" >&2
+"$root/.tools/bin/regal" lint --format pretty policies
+echo "== opa test (coverage >= 95%)" >&2
+"$opa" test --coverage --threshold 95 --format json policies test/decision-cases > /dev/null \
+  || { "$opa" test -v policies test/decision-cases; exit 1; }
+"$opa" test policies test/decision-cases
+
+echo "== typecheck" >&2
+npx tsc -p tsconfig.json --noEmit
+echo "== vitest" >&2
+npx vitest run

@@ -1,0 +1,3 @@
+export * from './decision.js';
+export * from './evaluator.js';
+export { policyRevision } from './revision-core.mjs';
