@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { openDatabase } from '../db/orm.js';
+import { KeyRing } from '../gate/keyring.js';
+import { PolicyEvaluator } from '../policy/index.js';
+import { buildApp } from '../server/app.js';
+import { mintCallerToken } from '../server/auth.js';
+import { runClientCommand } from './client-commands.js';
+
+const USAGE = `countersign <command>
+
+Server and operator commands:
+  serve                         start the server (PORT, COUNTERSIGN_DB, ... see README)
+  token mint --sub S --tenant T --roles r1,r2 [--expires 12h]
+                                mint a development caller token (HS256, COUNTERSIGN_AUTH_SECRET)
+  keys rotate                   add a decision-token signing key; old keys stay published
+  policy eval FILE [--data F]   evaluate an input document against the current bundle
+
+Approver and auditor commands (COUNTERSIGN_URL, COUNTERSIGN_TOKEN or --url, --token):
+  approvals list [--status S] [--json]    show ID [--json]
+  approve ID [--reason R]       reject ID [--reason R]
+  watch [--json]                history [--limit N] [--json]
+  audit verify [--json]         audit export [--since D] [--until D]
+
+Exit codes: 0 ok, 1 the server refused (typed error), 2 usage, 3 connection or server failure.`;
+
+export class UsageError extends Error {}
+
+async function serve(): Promise<void> {
+  const app = await buildApp(loadConfig());
+  const url = await app.start();
+  console.log(`countersign: listening on ${url}/graphql (policy ${app.evaluator.revision})`);
+  const shutdown = () => {
+    app.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+async function mint(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { sub: { type: 'string' }, tenant: { type: 'string' }, roles: { type: 'string' }, expires: { type: 'string' } },
+  });
+  if (!values.sub || !values.tenant || !values.roles) throw new UsageError('token mint needs --sub, --tenant and --roles');
+  const config = loadConfig();
+  if (!config.authSecret) throw new UsageError('token mint needs COUNTERSIGN_AUTH_SECRET (callers are verified by a JWKS here)');
+  const token = await mintCallerToken(config.authSecret, {
+    subject: values.sub,
+    tenant: values.tenant,
+    roles: values.roles.split(',').map((role) => role.trim()).filter(Boolean),
+    ...(values.expires && { expiresIn: values.expires }),
+    ...(config.authIssuer && { issuer: config.authIssuer }),
+    ...(config.authAudience && { audience: config.authAudience }),
+  });
+  console.log(token);
+}
+
+async function rotateKeys(): Promise<void> {
+  const config = loadConfig();
+  const orm = await openDatabase({ path: config.databasePath, driver: config.databaseDriver });
+  try {
+    const ring = await KeyRing.open(orm);
+    const key = await ring.rotate();
+    console.log(`countersign: new signing key ${key.kid}; ${ring.jwks().keys.length} key(s) published`);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function evaluatePolicy(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { data: { type: 'string' } } });
+  const file = positionals[0];
+  if (!file) throw new UsageError('policy eval needs an input file');
+  const config = loadConfig();
+  const evaluator = await PolicyEvaluator.load({
+    bundleDir: config.bundleDir,
+    ...(config.policySourcesDir && { sourcesDir: config.policySourcesDir }),
+    onEvent: (event) => console.error(`policy: ${JSON.stringify(event)}`),
+  });
+  const input = JSON.parse(await readFile(file, 'utf8')) as Parameters<PolicyEvaluator['evaluate']>[0];
+  if (values.data) evaluator.setTenantSettings(JSON.parse(await readFile(values.data, 'utf8')));
+  console.log(JSON.stringify(evaluator.evaluate(input), null, 2));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  try {
+    if (command === 'serve') await serve();
+    else if (command === 'token' && sub === 'mint') await mint(rest);
+    else if (command === 'keys' && sub === 'rotate') await rotateKeys();
+    else if (command === 'policy' && sub === 'eval') await evaluatePolicy(rest);
+    else if (command === undefined || command === 'help' || command === '--help') {
+      console.log(USAGE);
+    } else return await runClientCommand(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`countersign: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      console.error(`countersign: configuration error: ${error.message}`);
+      return 2;
+    }
+    console.error(`countersign: ${(error as Error).message}`);
+    return 3;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code !== 0 || !['serve'].includes(process.argv[2] ?? '')) process.exitCode = code;

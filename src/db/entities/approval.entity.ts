@@ -1,0 +1,119 @@
+import { Collection, EntitySchema, type Opt } from '@mikro-orm/core';
+import type { ApprovalStatus } from '../../domain/approval-state.js';
+import { BaseRecord, BaseRecordSchema } from './base.entity.js';
+import type { Vote } from './vote.entity.js';
+
+/** A stored reason: the rule id the policy gave and its message. */
+export interface StoredReason {
+  ruleId: string;
+  message: string;
+}
+
+/** Everything an agent asked for, with the policy's decision on it. */
+export interface ApprovalRequestFields {
+  tenant: string;
+  action: string;
+  resource: string | null;
+  context: Record<string, unknown>;
+  contextHash: string;
+  agent: string | null;
+  sessionId: string | null;
+  requesterSubject: string;
+  confidence: number | null;
+  estimatedDurationMinutes: number | null;
+  priority: string | null;
+  source: string | null;
+  idempotencyKey: string | null;
+  status: ApprovalStatus;
+  riskScore: number;
+  riskLevel: string;
+  reasons: StoredReason[];
+  requiredApprovals: number;
+  approverRoles: string[];
+  escalated: boolean;
+  expiresAt: Date;
+  tokenTtlSeconds: number;
+  policyRevision: string;
+}
+
+/** One approval request and its life: pending, decided, executed. */
+export class Approval extends BaseRecord implements ApprovalRequestFields {
+  tenant!: string;
+  action!: string;
+  resource!: string | null;
+  context!: Record<string, unknown>;
+  contextHash!: string;
+  agent!: string | null;
+  sessionId!: string | null;
+  requesterSubject!: string;
+  confidence!: number | null;
+  estimatedDurationMinutes!: number | null;
+  priority!: string | null;
+  source!: string | null;
+  idempotencyKey!: string | null;
+  status!: ApprovalStatus;
+  riskScore!: number;
+  riskLevel!: string;
+  reasons!: StoredReason[];
+  requiredApprovals!: number;
+  approverRoles!: string[];
+  escalated!: boolean;
+  expiresAt!: Date;
+  tokenTtlSeconds!: number;
+  policyRevision!: string;
+  decidedAt: Date | null = null;
+  /** The signed decision token, readable by the requester once the request is approved. */
+  decisionToken: string | null = null;
+  tokenJti: string | null = null;
+  tokenExpiresAt: Date | null = null;
+  version: number & Opt = 1;
+  decisions = new Collection<Vote>(this);
+
+  constructor(fields: ApprovalRequestFields) {
+    super();
+    Object.assign(this, fields);
+  }
+}
+
+export const ApprovalSchema = new EntitySchema<Approval, BaseRecord>({
+  class: Approval,
+  extends: BaseRecordSchema,
+  tableName: 'approval',
+  indexes: [
+    { properties: ['tenant', 'status', 'createdAt'] },
+    { properties: ['tenant', 'createdAt'] },
+    { properties: ['status', 'expiresAt'] },
+  ],
+  uniques: [{ properties: ['tenant', 'requesterSubject', 'idempotencyKey'] }],
+  properties: {
+    tenant: { type: 'string', length: 128 },
+    action: { type: 'string', length: 256 },
+    resource: { type: 'string', length: 1024, nullable: true },
+    context: { type: 'json' },
+    contextHash: { type: 'string', length: 64 },
+    agent: { type: 'string', length: 256, nullable: true },
+    sessionId: { type: 'string', length: 256, nullable: true },
+    requesterSubject: { type: 'string', length: 256 },
+    confidence: { type: 'double', nullable: true },
+    estimatedDurationMinutes: { type: 'double', nullable: true },
+    priority: { type: 'string', length: 32, nullable: true },
+    source: { type: 'string', length: 64, nullable: true },
+    idempotencyKey: { type: 'string', length: 256, nullable: true },
+    status: { type: 'string', length: 16 },
+    riskScore: { type: 'integer' },
+    riskLevel: { type: 'string', length: 16 },
+    reasons: { type: 'json' },
+    requiredApprovals: { type: 'integer' },
+    approverRoles: { type: 'json' },
+    escalated: { type: 'boolean' },
+    expiresAt: { type: 'datetime' },
+    tokenTtlSeconds: { type: 'integer' },
+    policyRevision: { type: 'string', length: 64 },
+    decidedAt: { type: 'datetime', nullable: true },
+    decisionToken: { type: 'text', nullable: true, lazy: true },
+    tokenJti: { type: 'string', length: 64, nullable: true, unique: true },
+    tokenExpiresAt: { type: 'datetime', nullable: true },
+    version: { type: 'integer', version: true },
+    decisions: { kind: '1:m', entity: () => 'Vote', mappedBy: 'approval', orderBy: { createdAt: 'asc' } },
+  },
+});

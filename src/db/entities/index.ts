@@ -1,0 +1,26 @@
+import { ApprovalSchema } from './approval.entity.js';
+import { AuditEventSchema } from './audit-event.entity.js';
+import { BaseRecordSchema } from './base.entity.js';
+import { ExecutionSchema } from './execution.entity.js';
+import { SigningKeySchema } from './signing-key.entity.js';
+import { TenantSettingsSchema } from './tenant-settings.entity.js';
+import { VoteSchema } from './vote.entity.js';
+
+export * from './approval.entity.js';
+export * from './audit-event.entity.js';
+export * from './base.entity.js';
+export * from './execution.entity.js';
+export * from './signing-key.entity.js';
+export * from './tenant-settings.entity.js';
+export * from './vote.entity.js';
+
+/** Every entity the ORM maps. */
+export const entitySchemas = [
+  BaseRecordSchema,
+  ApprovalSchema,
+  VoteSchema,
+  ExecutionSchema,
+  AuditEventSchema,
+  SigningKeySchema,
+  TenantSettingsSchema,
+];

@@ -1,0 +1,247 @@
+/**
+ * Expected business failures of Countersign.
+ *
+ * Every failure a client can act on is a `CountersignError` with a stable `code` and structured
+ * fields. Clients match on `code` (and read the fields); `message` is for humans and may change.
+ */
+
+/** Every stable error code, in one place so transports can enumerate them. */
+export const ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'INVALID_INPUT',
+  'ALREADY_DECIDED',
+  'SELF_APPROVAL',
+  'EXPIRED',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'TOKEN_REPLAYED',
+  'CONTEXT_MISMATCH',
+] as const;
+
+/** The stable machine-readable code carried by every {@link CountersignError}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Base class of all expected Countersign failures. */
+export class CountersignError extends Error {
+  /** Stable code clients match on. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'CountersignError';
+  }
+}
+
+/** The caller presented no credentials, or credentials that could not be verified. */
+export class UnauthenticatedError extends CountersignError {
+  declare readonly code: 'UNAUTHENTICATED';
+
+  constructor(message = 'Authentication is required.') {
+    super('UNAUTHENTICATED', message);
+    this.name = 'UnauthenticatedError';
+  }
+}
+
+/** The caller is authenticated but not allowed to do this. */
+export class ForbiddenError extends CountersignError {
+  declare readonly code: 'FORBIDDEN';
+  /** Roles of which the caller would need at least one, when that is the reason. */
+  readonly requiredRoles?: string[];
+
+  constructor(requiredRoles?: readonly string[], message?: string) {
+    super(
+      'FORBIDDEN',
+      message ??
+        (requiredRoles === undefined
+          ? 'You are not allowed to perform this operation.'
+          : requiredRoles.length === 0
+            ? 'No role is allowed to perform this operation.'
+            : `This operation requires one of the roles: ${requiredRoles.join(', ')}.`),
+    );
+    this.name = 'ForbiddenError';
+    if (requiredRoles !== undefined) this.requiredRoles = [...requiredRoles];
+  }
+}
+
+/** The referenced entity does not exist (or is not visible to the caller's tenant). */
+export class NotFoundError extends CountersignError {
+  declare readonly code: 'NOT_FOUND';
+  /** Kind of entity, e.g. `'Approval'`. */
+  readonly entity: string;
+  readonly id: string;
+
+  constructor(entity: string, id: string) {
+    super('NOT_FOUND', `${entity} ${JSON.stringify(id)} was not found.`);
+    this.name = 'NotFoundError';
+    this.entity = entity;
+    this.id = id;
+  }
+}
+
+/** An input value is malformed or out of range. */
+export class InvalidInputError extends CountersignError {
+  declare readonly code: 'INVALID_INPUT';
+  /** Which input is wrong, as a name or JSON path (e.g. `'requiredApprovals'`, `'$.items[2]'`). */
+  readonly field: string;
+  /** What is wrong with it, in words. */
+  readonly problem: string;
+
+  constructor(field: string, problem: string, options?: { cause?: unknown }) {
+    super('INVALID_INPUT', `Invalid input at ${field}: ${problem}.`, options);
+    this.name = 'InvalidInputError';
+    this.field = field;
+    this.problem = problem;
+  }
+}
+
+/** Why a decision was refused as already made: the approval is closed, or this approver voted. */
+export type AlreadyDecidedReason = 'not_pending' | 'already_voted';
+
+/** The approval is no longer pending, or this approver has already voted on it. */
+export class AlreadyDecidedError extends CountersignError {
+  declare readonly code: 'ALREADY_DECIDED';
+  /** `'not_pending'`: the approval is closed; `'already_voted'`: this approver has voted. */
+  readonly reason: AlreadyDecidedReason;
+  /** The approval's current status (set when `reason` is `'not_pending'`). */
+  readonly status?: string;
+  /** The approver who already voted (set when `reason` is `'already_voted'`). */
+  readonly approver?: string;
+
+  constructor(
+    details: { reason: 'not_pending'; status: string } | { reason: 'already_voted'; approver: string },
+  ) {
+    super(
+      'ALREADY_DECIDED',
+      details.reason === 'not_pending'
+        ? `The approval is no longer pending; its status is ${details.status}.`
+        : `${details.approver} has already voted on this approval.`,
+    );
+    this.name = 'AlreadyDecidedError';
+    this.reason = details.reason;
+    if (details.reason === 'not_pending') this.status = details.status;
+    else this.approver = details.approver;
+  }
+
+  /** The approval is closed with `status`. */
+  static notPending(status: string): AlreadyDecidedError {
+    return new AlreadyDecidedError({ reason: 'not_pending', status });
+  }
+
+  /** `approver` has already cast a vote on this approval. */
+  static alreadyVoted(approver: string): AlreadyDecidedError {
+    return new AlreadyDecidedError({ reason: 'already_voted', approver });
+  }
+}
+
+/** The requester tried to decide on their own request. */
+export class SelfApprovalError extends CountersignError {
+  declare readonly code: 'SELF_APPROVAL';
+  /** The subject who is both requester and decider. */
+  readonly subject: string;
+
+  constructor(subject: string) {
+    super('SELF_APPROVAL', 'You cannot decide on an approval that you requested.');
+    this.name = 'SelfApprovalError';
+    this.subject = subject;
+  }
+}
+
+/** The approval expired before it was decided. */
+export class ExpiredError extends CountersignError {
+  declare readonly code: 'EXPIRED';
+  readonly expiresAt: Date;
+
+  constructor(expiresAt: Date) {
+    super('EXPIRED', `The approval expired at ${expiresAt.toISOString()}.`);
+    this.name = 'ExpiredError';
+    this.expiresAt = expiresAt;
+  }
+}
+
+/** Why a decision token was refused. */
+export type TokenInvalidReason =
+  /** Not a well-formed JWS/JWT. */
+  | 'malformed'
+  /** Signed with an algorithm other than EdDSA (including `none` and HMAC). */
+  | 'algorithm'
+  /** The signature does not verify. */
+  | 'signature'
+  /** No published key matches the token's `kid`. */
+  | 'unknown_key'
+  /** The `typ` header is not a Countersign decision token. */
+  | 'typ'
+  | 'issuer'
+  | 'audience'
+  /** A required claim is missing or has the wrong shape. */
+  | 'claims'
+  /** The token is genuine but its approval is not (or no longer) approved. */
+  | 'not_approved';
+
+/** A decision token was refused for a reason other than expiry. */
+export class TokenInvalidError extends CountersignError {
+  declare readonly code: 'TOKEN_INVALID';
+  readonly reason: TokenInvalidReason;
+
+  constructor(reason: TokenInvalidReason, options?: { cause?: unknown }) {
+    super('TOKEN_INVALID', `The decision token is invalid (${TOKEN_INVALID_MESSAGES[reason]}).`, options);
+    this.name = 'TokenInvalidError';
+    this.reason = reason;
+  }
+}
+
+const TOKEN_INVALID_MESSAGES: Record<TokenInvalidReason, string> = {
+  malformed: 'it is not a well-formed token',
+  algorithm: 'it is not signed with EdDSA',
+  signature: 'its signature does not verify',
+  unknown_key: 'it was signed by a key that is not published',
+  typ: 'it is not a Countersign decision token',
+  issuer: 'it was issued by an unexpected issuer',
+  audience: 'it is meant for a different audience',
+  claims: 'a required claim is missing or malformed',
+  not_approved: 'its approval is not in an approved state',
+};
+
+/** A decision token's `exp` has passed. */
+export class TokenExpiredError extends CountersignError {
+  declare readonly code: 'TOKEN_EXPIRED';
+  readonly expiredAt: Date;
+
+  constructor(expiredAt: Date, options?: { cause?: unknown }) {
+    super('TOKEN_EXPIRED', `The decision token expired at ${expiredAt.toISOString()}.`, options);
+    this.name = 'TokenExpiredError';
+    this.expiredAt = expiredAt;
+  }
+}
+
+/** A decision token has already been used to execute its action. */
+export class TokenReplayedError extends CountersignError {
+  declare readonly code: 'TOKEN_REPLAYED';
+  /** The token's `jti`. */
+  readonly jti: string;
+
+  constructor(jti: string) {
+    super('TOKEN_REPLAYED', 'The decision token has already been used.');
+    this.name = 'TokenReplayedError';
+    this.jti = jti;
+  }
+}
+
+/**
+ * The action presented for execution is not the one that was approved.
+ * `expectedHash` is what the verifier expected; `presentedHash` is what it was given.
+ */
+export class ContextMismatchError extends CountersignError {
+  declare readonly code: 'CONTEXT_MISMATCH';
+  readonly expectedHash: string;
+  readonly presentedHash: string;
+
+  constructor(expectedHash: string, presentedHash: string) {
+    super('CONTEXT_MISMATCH', 'The action context differs from the one that was approved.');
+    this.name = 'ContextMismatchError';
+    this.expectedHash = expectedHash;
+    this.presentedHash = presentedHash;
+  }
+}

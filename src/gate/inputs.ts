@@ -1,0 +1,111 @@
+import { InvalidInputError } from '../domain/errors.js';
+import type { Vote } from '../domain/approval-state.js';
+
+/** What an agent asks to do. */
+export interface RequestApprovalInput {
+  action: string;
+  resource?: string | null;
+  context?: unknown;
+  agent?: string | null;
+  sessionId?: string | null;
+  confidence?: number | null;
+  estimatedDurationMinutes?: number | null;
+  priority?: string | null;
+  source?: string | null;
+  idempotencyKey?: string | null;
+  ttlSeconds?: number | null;
+}
+
+export interface DecideInput {
+  approvalId: string;
+  decision: Vote;
+  comment?: string | null;
+}
+
+export type ExecutionOutcome = 'SUCCEEDED' | 'FAILED';
+
+export interface ExecuteInput {
+  token: string;
+  action: string;
+  resource?: string | null;
+  context?: unknown;
+  outcome?: ExecutionOutcome | null;
+  result?: unknown;
+  dryRun?: boolean | null;
+}
+
+export interface CompleteExecutionInput {
+  executionId: string;
+  outcome: ExecutionOutcome;
+  result?: unknown;
+}
+
+export interface UpdateTenantSettingsInput {
+  threshold?: number | null;
+  allowlist?: string[] | null;
+  denylist?: string[] | null;
+  requestTtlSeconds?: number | null;
+  tokenTtlSeconds?: number | null;
+}
+
+export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
+export const MAX_TTL_SECONDS = 7 * 24 * 3600;
+const MAX_CONTEXT_BYTES = 64 * 1024;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
+
+/** A required short identifier such as an action type. */
+export function name(field: string, value: unknown, max = 256): string {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidInputError(field, 'is required');
+  if (value.length > max) throw new InvalidInputError(field, `must be at most ${max} characters`);
+  if (!NAME_PATTERN.test(value)) {
+    throw new InvalidInputError(field, 'may hold letters, digits and _ . : / - and must start with a letter or digit');
+  }
+  return value;
+}
+
+/** An optional free-text field: absent, or a non-empty string within `max`. */
+export function optionalText(field: string, value: unknown, max = 1024): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidInputError(field, 'must be a non-empty string when given');
+  if (value.length > max) throw new InvalidInputError(field, `must be at most ${max} characters`);
+  return value;
+}
+
+/** The action's context: a JSON object of bounded size. */
+export function contextObject(field: string, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(field, 'must be a JSON object');
+  }
+  if (JSON.stringify(value).length > MAX_CONTEXT_BYTES) {
+    throw new InvalidInputError(field, `must be at most ${MAX_CONTEXT_BYTES} bytes of JSON`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function optionalNumber(field: string, value: unknown, min: number, max: number): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new InvalidInputError(field, `must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function optionalInteger(field: string, value: unknown, min: number, max: number): number | null {
+  const number = optionalNumber(field, value, min, max);
+  if (number !== null && !Number.isInteger(number)) throw new InvalidInputError(field, 'must be a whole number');
+  return number;
+}
+
+export function priority(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !(PRIORITIES as readonly string[]).includes(value)) {
+    throw new InvalidInputError('priority', `must be one of ${PRIORITIES.join(', ')}`);
+  }
+  return value;
+}
+
+export function nameList(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw new InvalidInputError(field, 'must be a list');
+  if (value.length > 500) throw new InvalidInputError(field, 'must hold at most 500 entries');
+  return [...new Set(value.map((entry, index) => name(`${field}[${index}]`, entry)))];
+}

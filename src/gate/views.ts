@@ -1,0 +1,112 @@
+import type { ApprovalStatus } from '../domain/approval-state.js';
+import type { Approval, StoredReason } from '../db/entities/approval.entity.js';
+import type { AuditEvent } from '../db/entities/audit-event.entity.js';
+import type { TenantSettings } from '../db/entities/tenant-settings.entity.js';
+
+/** One approver's recorded decision. */
+export interface VoteView {
+  approver: string;
+  decision: 'APPROVE' | 'REJECT';
+  comment: string | null;
+  decidedAt: Date;
+}
+
+/** An approval as the API shows it: a detached snapshot, safe to hand to many subscribers. */
+export interface ApprovalView {
+  id: string;
+  tenant: string;
+  status: ApprovalStatus;
+  action: string;
+  resource: string | null;
+  context: Record<string, unknown>;
+  contextHash: string;
+  agent: string | null;
+  sessionId: string | null;
+  requester: string;
+  confidence: number | null;
+  estimatedDurationMinutes: number | null;
+  priority: string | null;
+  source: string | null;
+  riskScore: number;
+  riskLevel: string;
+  reasons: StoredReason[];
+  requiredApprovals: number;
+  approverRoles: string[];
+  escalated: boolean;
+  decisions: VoteView[];
+  expiresAt: Date;
+  decidedAt: Date | null;
+  policyRevision: string;
+  createdAt: Date;
+  updatedAt: Date;
+  tokenExpiresAt: Date | null;
+  /** The decision token, present only in views meant for the requester. */
+  decisionToken: string | null;
+}
+
+export function approvalView(approval: Approval, votes: VoteView[], decisionToken: string | null = null): ApprovalView {
+  return {
+    id: approval.id,
+    tenant: approval.tenant,
+    status: approval.status,
+    action: approval.action,
+    resource: approval.resource,
+    context: approval.context,
+    contextHash: approval.contextHash,
+    agent: approval.agent,
+    sessionId: approval.sessionId,
+    requester: approval.requesterSubject,
+    confidence: approval.confidence,
+    estimatedDurationMinutes: approval.estimatedDurationMinutes,
+    priority: approval.priority,
+    source: approval.source,
+    riskScore: approval.riskScore,
+    riskLevel: approval.riskLevel,
+    reasons: approval.reasons,
+    requiredApprovals: approval.requiredApprovals,
+    approverRoles: approval.approverRoles,
+    escalated: approval.escalated,
+    decisions: votes,
+    expiresAt: approval.expiresAt,
+    decidedAt: approval.decidedAt,
+    policyRevision: approval.policyRevision,
+    createdAt: approval.createdAt,
+    updatedAt: approval.updatedAt,
+    tokenExpiresAt: approval.tokenExpiresAt,
+    decisionToken,
+  };
+}
+
+/** How many more approvals a pending request needs. */
+export function remainingApprovals(view: ApprovalView): number {
+  if (view.status !== 'PENDING') return 0;
+  const approvals = view.decisions.filter((vote) => vote.decision === 'APPROVE').length;
+  return Math.max(0, view.requiredApprovals - approvals);
+}
+
+export type AuditEventView = AuditEvent;
+
+/** A tenant's settings with the policy defaults they override. */
+export interface TenantSettingsView {
+  tenant: string;
+  threshold: number | null;
+  allowlist: string[];
+  denylist: string[];
+  requestTtlSeconds: number | null;
+  tokenTtlSeconds: number | null;
+  updatedAt: Date | null;
+  updatedBy: string | null;
+}
+
+export function tenantSettingsView(tenant: string, settings: TenantSettings | null): TenantSettingsView {
+  return {
+    tenant,
+    threshold: settings?.threshold ?? null,
+    allowlist: settings?.allowlist ?? [],
+    denylist: settings?.denylist ?? [],
+    requestTtlSeconds: settings?.requestTtlSeconds ?? null,
+    tokenTtlSeconds: settings?.tokenTtlSeconds ?? null,
+    updatedAt: settings?.updatedAt ?? null,
+    updatedBy: settings?.updatedBy ?? null,
+  };
+}

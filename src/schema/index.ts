@@ -1,0 +1,19 @@
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './errors.js';
+import './approval.js';
+import './execution.js';
+import './audit.js';
+import './tenant-settings.js';
+import './subscriptions.js';
+
+export type { Context } from './builder.js';
+export { ChangeSubscriptions } from './subscriptions.js';
+
+/** The executable schema, built once from the code-first types. */
+export const schema: GraphQLSchema = builder.toSchema();
+
+/** The SDL committed as schema.graphql. */
+export function printedSchema(): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n';
+}

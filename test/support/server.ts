@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { buildApp, type App } from '../../src/server/app.js';
+import { mintCallerToken } from '../../src/server/auth.js';
+
+export const TEST_AUTH_SECRET = 'countersign-test-secret-0123456789abcdef';
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface TestServer {
+  app: App;
+  url: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  dir: string;
+  config: Config;
+  /** A caller token for this server. */
+  token(subject: string, tenant: string, roles: string[]): Promise<string>;
+  /** POSTs one GraphQL operation as `token`; returns the parsed body. */
+  gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  /** Stops the server (keeping the database); `restart` starts a new one on the same file. */
+  stop(): Promise<void>;
+  restart(): Promise<TestServer>;
+  /** Stops the server and deletes its folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a real server on port 0 with a real SQLite file in a temporary folder.
+ * The bundle is the one `npm test` built from policies/ (setup runs first).
+ */
+export async function startTestServer(overrides: Partial<Config> = {}, dir = mkdtempSync(join(tmpdir(), 'countersign-'))): Promise<TestServer> {
+  const config = loadConfig(
+    {},
+    {
+      port: 0,
+      host: '127.0.0.1',
+      databasePath: join(dir, 'countersign.sqlite'),
+      authSecret: TEST_AUTH_SECRET,
+      bundleDir: join(REPO_ROOT, 'bundle'),
+      policySourcesDir: join(REPO_ROOT, 'policies'),
+      watchBundle: false,
+      graphiql: false,
+      ...overrides,
+    },
+  );
+  const app = await buildApp(config, { log: () => {} });
+  const url = await app.start();
+  const server: TestServer = {
+    app,
+    url,
+    graphqlUrl: `${url}/graphql`,
+    wsUrl: `${url.replace('http', 'ws')}/graphql`,
+    dir,
+    config,
+    token: (subject, tenant, roles) => mintCallerToken(TEST_AUTH_SECRET, { subject, tenant, roles }),
+    async gql(token, query, variables = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return response.json() as Promise<any>;
+    },
+    stop: () => app.stop(),
+    restart: () => startTestServer(overrides, dir),
+    async close() {
+      await app.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}

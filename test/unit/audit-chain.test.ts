@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  GENESIS_HASH,
+  auditEventHash,
+  canonicalAuditEvent,
+  verifyChain,
+  type AuditChainEvent,
+  type AuditEventContent,
+} from '../../src/domain/audit-chain.js';
+import { canonicalize } from '../../src/domain/canonical-json.js';
+
+function content(seq: number): AuditEventContent {
+  return {
+    id: `evt_${seq}`,
+    tenant: 'acme',
+    seq,
+    type: seq === 1 ? 'approval.requested' : 'approval.decided',
+    approvalId: 'apr_1',
+    actor: seq === 1 ? 'agent:billing-bot' : `user:${seq}`,
+    previousStatus: seq === 1 ? null : 'PENDING',
+    newStatus: seq === 1 ? 'PENDING' : 'PENDING',
+    details: { vote: 'APPROVE', note: `vote ${seq}`, weights: [1, 2.5] },
+    occurredAt: new Date(Date.UTC(2025, 0, 1, 12, 0, seq)),
+  };
+}
+
+/** Builds a correctly linked chain of `length` events starting at seq 1. */
+function buildChain(length: number): AuditChainEvent[] {
+  const events: AuditChainEvent[] = [];
+  let previousHash = GENESIS_HASH;
+  for (let seq = 1; seq <= length; seq++) {
+    const event = { ...content(seq), previousHash, hash: auditEventHash(previousHash, content(seq)) };
+    events.push(event);
+    previousHash = event.hash;
+  }
+  return events;
+}
+
+describe('auditEventHash', () => {
+  it('hashes exactly the canonical JSON of every field and the previous hash', () => {
+    const event = content(2);
+    const previousHash = 'f'.repeat(64);
+    expect(canonicalAuditEvent(previousHash, event)).toBe(
+      canonicalize({ ...event, occurredAt: event.occurredAt.toISOString(), previousHash }),
+    );
+  });
+
+  it('treats a null previous hash as the genesis hash', () => {
+    expect(auditEventHash(null, content(1))).toBe(auditEventHash(GENESIS_HASH, content(1)));
+  });
+
+  it('changes when the predecessor changes', () => {
+    expect(auditEventHash('a'.repeat(64), content(2))).not.toBe(auditEventHash('b'.repeat(64), content(2)));
+  });
+});
+
+describe('verifyChain', () => {
+  it('accepts an intact chain', () => {
+    expect(verifyChain(buildChain(50))).toEqual({ ok: true, checked: 50 });
+  });
+
+  it('accepts an empty chain', () => {
+    expect(verifyChain([])).toEqual({ ok: true, checked: 0 });
+  });
+
+  it('verifies a window of a chain from the hash that precedes it', () => {
+    const chain = buildChain(10);
+    expect(verifyChain(chain.slice(5), chain[4]?.hash)).toEqual({ ok: true, checked: 5 });
+    expect(verifyChain(chain.slice(5))).toMatchObject({ ok: false, brokenAt: { seq: 6, reason: 'previous_hash_mismatch' } });
+  });
+
+  it('detects a row whose content was altered', () => {
+    const chain = buildChain(10);
+    chain[6] = { ...chain[6]!, details: { vote: 'REJECT' } };
+    expect(verifyChain(chain)).toEqual({ ok: false, checked: 6, brokenAt: { seq: 7, id: 'evt_7', reason: 'hash_mismatch' } });
+  });
+
+  it('detects a row that was altered and re-hashed, at the row after it', () => {
+    const chain = buildChain(10);
+    const forged = { ...content(7), actor: 'user:mallory' };
+    chain[6] = { ...forged, previousHash: chain[5]!.hash, hash: auditEventHash(chain[5]!.hash, forged) };
+    expect(verifyChain(chain)).toMatchObject({ ok: false, checked: 7, brokenAt: { seq: 8, reason: 'previous_hash_mismatch' } });
+  });
+
+  it('detects a removed row by the gap in sequence numbers', () => {
+    const chain = buildChain(10);
+    chain.splice(3, 1);
+    expect(verifyChain(chain)).toEqual({ ok: false, checked: 3, brokenAt: { seq: 5, id: 'evt_5', reason: 'missing_predecessor' } });
+  });
+
+  it('detects a removed row even when later rows are renumbered', () => {
+    const chain = buildChain(10);
+    chain.splice(3, 1);
+    const renumbered = chain.map((event, index) => ({ ...event, seq: index + 1 }));
+    expect(verifyChain(renumbered)).toMatchObject({ ok: false, checked: 3, brokenAt: { id: 'evt_5', reason: 'previous_hash_mismatch' } });
+  });
+
+  it('detects rows presented out of order', () => {
+    const chain = buildChain(10);
+    [chain[4], chain[5]] = [chain[5]!, chain[4]!];
+    expect(verifyChain(chain)).toMatchObject({ ok: false, checked: 4, brokenAt: { seq: 6, reason: 'missing_predecessor' } });
+    const duplicated = buildChain(5);
+    duplicated.splice(3, 0, duplicated[2]!);
+    expect(verifyChain(duplicated)).toMatchObject({ ok: false, checked: 3, brokenAt: { seq: 3, reason: 'out_of_order' } });
+  });
+
+  it('detects rows swapped and renumbered to look consecutive', () => {
+    const chain = buildChain(10);
+    const [fifth, sixth] = [chain[4]!, chain[5]!];
+    chain[4] = { ...sixth, seq: 5 };
+    chain[5] = { ...fifth, seq: 6 };
+    expect(verifyChain(chain)).toMatchObject({ ok: false, checked: 4, brokenAt: { seq: 5, id: 'evt_6' } });
+  });
+
+  it('reports a stored row that cannot be serialised as tampered', () => {
+    const chain = buildChain(3);
+    chain[1] = { ...chain[1]!, occurredAt: new Date(Number.NaN) };
+    expect(verifyChain(chain)).toMatchObject({ ok: false, checked: 1, brokenAt: { seq: 2, reason: 'hash_mismatch' } });
+  });
+
+  it('verifies more than 100,000 events per second', () => {
+    const chain = buildChain(50_000);
+    const started = performance.now();
+    expect(verifyChain(chain).ok).toBe(true);
+    const eventsPerSecond = chain.length / ((performance.now() - started) / 1000);
+    expect(eventsPerSecond).toBeGreaterThan(100_000);
+  });
+});
