@@ -6,6 +6,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# The Go toolchain build and the npm install (which compiles native SQLite drivers) are the slow
+# steps of a fresh clone and use different tools: run them side by side.
+bash scripts/toolchain/build.sh &
+toolchain_pid=$!
+
 lock_digest="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [[ ! -f node_modules/.countersign-lock || "$(cat node_modules/.countersign-lock)" != "$lock_digest" ]]; then
   echo "setup: installing npm dependencies from the lockfile" >&2
@@ -13,6 +18,6 @@ if [[ ! -f node_modules/.countersign-lock || "$(cat node_modules/.countersign-lo
   echo "$lock_digest" > node_modules/.countersign-lock
 fi
 
-bash scripts/toolchain/build.sh
+wait "$toolchain_pid" || { echo "setup: building the OPA/Regal toolchain failed" >&2; exit 1; }
 bash scripts/build-bundle.sh
 npx tsc -p tsconfig.build.json

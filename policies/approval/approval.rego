@@ -6,8 +6,8 @@
 #   Precedence: unusable input and the tenant denylist deny (CS-1xx); then every
 #   mandatory-approval rule (CS-2xx); then the allow rules: allowlist,
 #   auto-approve rules, confidence threshold (CS-3xx); anything else waits for a
-#   human (CS-900). Every reason returned names the id of the rule behind it,
-#   taken from that rule's custom.id annotation.
+#   human (CS-900). Every reason returned carries the id of the rule behind it;
+#   each finding rule below states its id first, under a METADATA title.
 # custom: {id: CS-POLICY}
 package countersign.approval
 
@@ -19,6 +19,20 @@ package countersign.approval
 #   approver_roles, escalated, request_ttl_seconds and token_ttl_seconds.
 # entrypoint: true
 # custom: {id: CS-DECISION}
+default decision := {
+	"outcome": "require_approval",
+	"risk_score": 8,
+	"risk_level": "critical",
+	"reasons": [{"rule_id": "CS-000", "message": "the policy produced no decision; an admin must approve"}],
+	"required_approvals": 2,
+	"approver_roles": ["admin"],
+	"escalated": true,
+	"request_ttl_seconds": 3600,
+	"token_ttl_seconds": 300,
+}
+
+# The default is a fail-safe for a policy bug (some part left undefined), like
+# the server's own: never allow, escalate. Every request is decided here.
 decision := {
 	"outcome": _verdict.outcome,
 	"risk_score": _risk_score,
@@ -47,8 +61,6 @@ _reasons := [{"rule_id": rule_id, "message": message} |
 	some [rule_id, message] in sort(_verdict.findings)
 ]
 
-_finding(annotation, message) := [annotation.custom.id, message]
-
 default _approval := {"required_approvals": 0, "approver_roles": [], "escalated": false}
 
 _approval := _approval_for_level(_risk_level) if _verdict.outcome == "require_approval"
@@ -61,29 +73,35 @@ _approval_for_level(level) := {"required_approvals": 1, "approver_roles": ["appr
 	level in {"low", "medium"}
 }
 
+# Editing notes (this runs on every request, in Wasm): build messages with concat
+# and json.marshal, not sprintf, which is not native to Wasm and calls back into
+# the JavaScript SDK each time; guard builtin arguments by type, since in Wasm a
+# builtin error aborts the evaluation instead of leaving one expression undefined.
+
 # --- Deny (CS-1xx): the request cannot be judged, or the tenant forbids it.
 
 # METADATA
 # title: Tenant missing
-# description: Without a tenant no tenant settings apply; the request is refused.
-# custom: {id: CS-101}
-_deny_findings contains _finding(rego.metadata.rule(), "tenant is missing or not a non-empty string") if {
+# description: >-
+#   Without a usable tenant no tenant settings apply, so the request is refused.
+#   Surrounding whitespace is refused too: "acme " would silently miss acme's settings.
+_deny_findings contains ["CS-101", "tenant must be a non-empty string without surrounding whitespace"] if {
 	not _has_tenant
 }
 
 # METADATA
 # title: Action missing
-# description: Without an action type no rule can judge the request; it is refused.
-# custom: {id: CS-102}
-_deny_findings contains _finding(rego.metadata.rule(), "action is missing or not a non-empty string") if {
+# description: >-
+#   Without a usable action type no rule can judge the request, so it is refused.
+#   Surrounding whitespace is refused too: "wire_transfer " would slip past a denylist.
+_deny_findings contains ["CS-102", "action must be a non-empty string without surrounding whitespace"] if {
 	not _has_action
 }
 
 # METADATA
 # title: Denylisted action
 # description: Seed 002. An action on the tenant's denylist is denied, whatever else applies.
-# custom: {id: CS-110}
-_deny_findings contains _finding(rego.metadata.rule(), message) if {
+_deny_findings contains ["CS-110", message] if {
 	_action in _denylist
 	message := concat("", ["action '", _action, "' is on the denylist of tenant '", _tenant, "'"])
 }
@@ -93,8 +111,7 @@ _deny_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Malformed context
 # description: A context that is not an object cannot be inspected for amount, bulk or environment.
-# custom: {id: CS-201}
-_mandatory_findings contains _finding(rego.metadata.rule(), "context must be a JSON object") if {
+_mandatory_findings contains ["CS-201", "context must be a JSON object"] if {
 	input.context != null
 	not is_object(input.context)
 }
@@ -102,8 +119,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), "context must be a J
 # METADATA
 # title: Malformed confidence
 # description: Confidence, when given, must be a number between 0 and 1.
-# custom: {id: CS-202}
-_mandatory_findings contains _finding(rego.metadata.rule(), "confidence must be a number between 0 and 1") if {
+_mandatory_findings contains ["CS-202", "confidence must be a number between 0 and 1"] if {
 	input.confidence != null
 	not _is_probability(input.confidence)
 }
@@ -111,8 +127,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), "confidence must be 
 # METADATA
 # title: Malformed estimated duration
 # description: The estimated duration, when given, must be a non-negative number of minutes.
-# custom: {id: CS-203}
-_mandatory_findings contains _finding(rego.metadata.rule(), message) if {
+_mandatory_findings contains ["CS-203", message] if {
 	input.estimated_duration_minutes != null
 	not _is_non_negative_number(input.estimated_duration_minutes)
 	message := "estimated_duration_minutes must be a non-negative number"
@@ -121,8 +136,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Unknown priority
 # description: Priority, when given, must be one of low, normal, high or critical.
-# custom: {id: CS-204}
-_mandatory_findings contains _finding(rego.metadata.rule(), "priority must be one of low, normal, high, critical") if {
+_mandatory_findings contains ["CS-204", "priority must be one of low, normal, high, critical"] if {
 	input.priority != null
 	not input.priority in _priorities
 }
@@ -130,8 +144,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), "priority must be on
 # METADATA
 # title: Malformed source
 # description: Source, when given, must be a string, or it cannot be told whether it is external.
-# custom: {id: CS-205}
-_mandatory_findings contains _finding(rego.metadata.rule(), "source must be a string") if {
+_mandatory_findings contains ["CS-205", "source must be a string"] if {
 	input.source != null
 	not is_string(input.source)
 }
@@ -141,8 +154,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), "source must be a st
 # description: >-
 #   A tenant setting of the wrong type or an unknown key (a typo such as
 #   "treshold") must not silently fall back to a more permissive default.
-# custom: {id: CS-206}
-_mandatory_findings contains _finding(rego.metadata.rule(), message) if {
+_mandatory_findings contains ["CS-206", message] if {
 	count(_invalid_settings) > 0
 	message := concat("", ["settings of tenant '", _tenant, "' are malformed: ", concat(", ", _invalid_settings)])
 }
@@ -150,8 +162,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Critical risk escalation
 # description: Seed 000 rule 1. Critical risk (score 8 or more) escalates to an admin.
-# custom: {id: CS-210}
-_mandatory_findings contains _finding(rego.metadata.rule(), message) if {
+_mandatory_findings contains ["CS-210", message] if {
 	_risk_level == "critical"
 	message := concat("", ["risk score ", json.marshal(_risk_score), " is critical (8 or more); escalated to admin"])
 }
@@ -159,8 +170,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: High risk
 # description: Seed 000 rule 3. High or critical risk (score 6 or more) requires approval.
-# custom: {id: CS-211}
-_mandatory_findings contains _finding(rego.metadata.rule(), message) if {
+_mandatory_findings contains ["CS-211", message] if {
 	_risk_level in {"high", "critical"}
 	message := concat("", ["risk score ", json.marshal(_risk_score), " (", _risk_level, ") is 6 or more"])
 }
@@ -168,8 +178,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Long-running action
 # description: Seed 000 rule 2. An estimated duration over 120 minutes requires approval.
-# custom: {id: CS-212}
-_mandatory_findings contains _finding(rego.metadata.rule(), message) if {
+_mandatory_findings contains ["CS-212", message] if {
 	_duration > 120
 	message := concat("", ["estimated duration ", json.marshal(_duration), " minutes is over 120"])
 }
@@ -177,16 +186,14 @@ _mandatory_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Data analysis
 # description: Seed 000 rule 4. data_analysis always requires approval.
-# custom: {id: CS-213}
-_mandatory_findings contains _finding(rego.metadata.rule(), "data_analysis always requires approval") if {
+_mandatory_findings contains ["CS-213", "data_analysis always requires approval"] if {
 	_action == "data_analysis"
 }
 
 # METADATA
 # title: Report generation
 # description: Seed 000 rule 5. report_generation always requires approval.
-# custom: {id: CS-214}
-_mandatory_findings contains _finding(rego.metadata.rule(), "report_generation always requires approval") if {
+_mandatory_findings contains ["CS-214", "report_generation always requires approval"] if {
 	_action == "report_generation"
 }
 
@@ -196,26 +203,22 @@ _mandatory_findings contains _finding(rego.metadata.rule(), "report_generation a
 #   Seed 003. A payment, transfer or withdrawal of 500 or more requires
 #   approval. A missing, non-numeric or negative amount counts as at or above
 #   the limit, so an omitted field cannot slip a payment through.
-# custom: {id: CS-220}
-_mandatory_findings contains _finding(rego.metadata.rule(), _payment_finding) if _is_payment
+_mandatory_findings contains ["CS-220", _payment_finding] if _is_payment
 
 # METADATA
 # title: Bulk operation
 # description: Seed 003. context.bulk set to anything but false or null requires approval.
-# custom: {id: CS-221}
-_mandatory_findings contains _finding(rego.metadata.rule(), "bulk operation: multiple items affected") if _is_bulk
+_mandatory_findings contains ["CS-221", "bulk operation: multiple items affected"] if _is_bulk
 
 # METADATA
 # title: Production environment
 # description: Seed 003. context.environment "production" (any case) requires approval.
-# custom: {id: CS-222}
-_mandatory_findings contains _finding(rego.metadata.rule(), "production environment") if _is_production
+_mandatory_findings contains ["CS-222", "production environment"] if _is_production
 
 # METADATA
 # title: Deletion
 # description: Seed 003. An action type containing "delete" (any case) requires approval.
-# custom: {id: CS-223}
-_mandatory_findings contains _finding(rego.metadata.rule(), message) if {
+_mandatory_findings contains ["CS-223", message] if {
 	_is_deletion
 	message := concat("", ["action '", _action, "' deletes data"])
 }
@@ -223,8 +226,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Sensitive action
 # description: Seed 003. api_key_create, user_permission_change and database_modification require approval.
-# custom: {id: CS-224}
-_mandatory_findings contains _finding(rego.metadata.rule(), message) if {
+_mandatory_findings contains ["CS-224", message] if {
 	_action in _sensitive_actions
 	message := concat("", ["action '", _action, "' is sensitive"])
 }
@@ -234,8 +236,7 @@ _mandatory_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Allowlisted action
 # description: Seed 002. An action on the tenant's allowlist is allowed.
-# custom: {id: CS-301}
-_allow_findings contains _finding(rego.metadata.rule(), message) if {
+_allow_findings contains ["CS-301", message] if {
 	_action in _allowlist
 	message := concat("", ["action '", _action, "' is on the allowlist of tenant '", _tenant, "'"])
 }
@@ -243,8 +244,7 @@ _allow_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Quick email response
 # description: Seed 000 rule 6. email_response estimated under 30 minutes is auto-approved.
-# custom: {id: CS-310}
-_allow_findings contains _finding(rego.metadata.rule(), message) if {
+_allow_findings contains ["CS-310", message] if {
 	_action == "email_response"
 	_duration < 30
 	message := concat("", ["email_response estimated at ", json.marshal(_duration), " minutes (under 30)"])
@@ -253,8 +253,7 @@ _allow_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Low-risk quick follow-up
 # description: Seed 000 rule 7. follow_up with low risk estimated under 30 minutes is auto-approved.
-# custom: {id: CS-311}
-_allow_findings contains _finding(rego.metadata.rule(), message) if {
+_allow_findings contains ["CS-311", message] if {
 	_action == "follow_up"
 	_risk_level == "low"
 	_duration < 30
@@ -264,10 +263,12 @@ _allow_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: Confidence at or above threshold
 # description: Seed 002. Confidence at or above the tenant threshold (default 0.85) is allowed.
-# custom: {id: CS-320}
-_allow_findings contains _finding(rego.metadata.rule(), message) if {
+_allow_findings contains ["CS-320", message] if {
 	_confidence >= _threshold
-	message := concat("", ["confidence ", json.marshal(_confidence), " is at or above the threshold ", json.marshal(_threshold)])
+	message := concat("", [
+		"confidence ", json.marshal(_confidence),
+		" is at or above the threshold ", json.marshal(_threshold),
+	])
 }
 
 # --- Nothing matched (CS-900).
@@ -275,15 +276,16 @@ _allow_findings contains _finding(rego.metadata.rule(), message) if {
 # METADATA
 # title: No rule matched
 # description: Nothing denied, required or allowed the action, so a human decides.
-# custom: {id: CS-900}
-_fallback_findings contains _finding(rego.metadata.rule(), message) if {
+_fallback_findings contains ["CS-900", message] if {
 	message := concat("", [
 		"no rule allows action '", _action, "': not allowlisted, not auto-approvable, ",
 		"confidence missing or below ", json.marshal(_threshold),
 	])
 }
 
-_payment_finding := concat("", [_action, " of ", json.marshal(_amount), " is at or above the limit of 500"]) if _amount >= 500
+_payment_finding := concat("", [_action, " of ", json.marshal(_amount), " is at or above the limit of 500"]) if {
+	_amount >= 500
+}
 
 _payment_finding := concat("", [_action, " without a usable amount counts as at or above the limit of 500"]) if {
 	not _has_amount
@@ -323,6 +325,7 @@ _amount := _context.amount if _has_amount
 _is_payment if _action in {"payment", "transfer", "withdrawal"}
 
 # Over 1000 is high value (seed 003); an unknown amount counts as high value.
+# Not `not _amount <= 1000`: that is undefined, not true, for a missing amount.
 _is_high_value if _amount > 1000
 
 _is_high_value if not _has_amount
@@ -426,15 +429,13 @@ _denylist := _settings.denylist if _is_string_list(_settings.denylist)
 # A tenant's request_ttl_seconds replaces these defaults.
 _request_ttl_by_priority := {"low": 86400, "normal": 3600, "high": 3600, "critical": 1800}
 
-default _request_ttl_seconds := 3600
-
 _request_ttl_seconds := _settings.request_ttl_seconds if {
-	_is_positive_integer(_settings.request_ttl_seconds)
+	_is_ttl(_settings.request_ttl_seconds)
 } else := _request_ttl_by_priority[_priority]
 
 default _token_ttl_seconds := 300
 
-_token_ttl_seconds := _settings.token_ttl_seconds if _is_positive_integer(_settings.token_ttl_seconds)
+_token_ttl_seconds := _settings.token_ttl_seconds if _is_ttl(_settings.token_ttl_seconds)
 
 _setting_names := ["threshold", "allowlist", "denylist", "request_ttl_seconds", "token_ttl_seconds"]
 
@@ -459,15 +460,17 @@ _is_valid_setting("allowlist", value) if _is_string_list(value)
 
 _is_valid_setting("denylist", value) if _is_string_list(value)
 
-_is_valid_setting("request_ttl_seconds", value) if _is_positive_integer(value)
+_is_valid_setting("request_ttl_seconds", value) if _is_ttl(value)
 
-_is_valid_setting("token_ttl_seconds", value) if _is_positive_integer(value)
+_is_valid_setting("token_ttl_seconds", value) if _is_ttl(value)
 
 # --- Type checks.
 
+# A non-empty identifier without surrounding whitespace.
 _is_name(value) if {
 	is_string(value)
-	trim_space(value) != ""
+	value != ""
+	trim_space(value) == value
 }
 
 _is_probability(value) if {
@@ -481,9 +484,11 @@ _is_non_negative_number(value) if {
 	value >= 0
 }
 
-_is_positive_integer(value) if {
+# Whole seconds, at most 7 days (the longest expiry the server accepts).
+_is_ttl(value) if {
 	is_number(value)
 	value > 0
+	value <= 604800
 	value == round(value)
 }
 

@@ -31,7 +31,7 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
  */
 export function canonicalize(value: unknown): string {
   try {
-    return serialize(value, new Set());
+    return serialize(value, null);
   } catch (error) {
     if (error instanceof Refusal) throw new InvalidInputError(formatPath(error.path), error.problem);
     throw error;
@@ -47,7 +47,7 @@ class Refusal {
   constructor(readonly problem: string) {}
 }
 
-function serialize(value: unknown, ancestors: Set<object>): string {
+function serialize(value: unknown, ancestors: Set<object> | null): string {
   switch (typeof value) {
     case 'string':
       return quote(value);
@@ -59,7 +59,8 @@ function serialize(value: unknown, ancestors: Set<object>): string {
       return value ? 'true' : 'false';
     case 'object':
       if (value === null) return 'null';
-      return serializeContainer(value, ancestors);
+      // Scalars never need the ancestor set, so it is only created for the outermost container.
+      return serializeContainer(value, ancestors ?? new Set());
     case 'undefined':
       throw new Refusal('undefined has no JSON representation');
     default:

@@ -305,6 +305,11 @@ export class Gate {
         await this.expire(unit, approval, now);
         return new ExpiredError(approval.expiresAt);
       }
+      // Requests the policy decided outright (allowed or denied) need no votes (requiredApprovals 0):
+      // they are closed, which is what a late voter must hear, not that the request is malformed.
+      if (approval.status !== 'PENDING' && approval.status !== 'EXPIRED') {
+        throw AlreadyDecidedError.notPending(approval.status);
+      }
       const outcome = applyVote(
         {
           status: approval.status,

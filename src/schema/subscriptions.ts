@@ -1,26 +1,117 @@
 import { GraphQLError } from 'graphql';
-import { createPubSub, filter, map, pipe } from 'graphql-yoga';
+import { CountersignError } from '../domain/errors.js';
 import type { Caller } from '../gate/caller.js';
 import { hasRole } from '../gate/caller.js';
 import type { ApprovalChange, ChangePublisher } from '../gate/events.js';
 import type { ApprovalView } from '../gate/views.js';
 import { ApprovalRef } from './approval.js';
-import { builder, callerOrGraphQLError } from './builder.js';
+import { builder, callerOrGraphQLError, type Context } from './builder.js';
+
+/**
+ * What a subscription stream carries: a committed change, or (kind `current`) the state of an
+ * approval read after the stream started listening, so that a late subscriber misses nothing.
+ */
+export interface StreamedChange extends Omit<ApprovalChange, 'kind'> {
+  kind: ApprovalChange['kind'] | 'current';
+}
+
+/** An async iterator that is already listening when it is returned. */
+export interface ChangeStream extends AsyncIterableIterator<StreamedChange> {
+  /** Puts changes ahead of everything buffered so far (the snapshot of a `current` subscription). */
+  prepend(changes: readonly StreamedChange[]): void;
+  return(): Promise<IteratorResult<StreamedChange>>;
+}
 
 /**
  * The in-process pub/sub behind subscriptions, one topic per tenant so that no event can cross
  * tenants. A multi-instance deployment would back the same ChangePublisher seam with a broker.
+ *
+ * Unlike a lazily started iterator, `subscribe` registers its listener before it returns: a
+ * subscription that reads the current state after subscribing cannot miss a change made between
+ * the two, because that change is buffered.
  */
 export class ChangeSubscriptions implements ChangePublisher {
-  private readonly pubSub = createPubSub<{ change: [tenant: string, change: ApprovalChange] }>();
+  private readonly listeners = new Map<string, Set<(change: StreamedChange) => void>>();
 
   publish(change: ApprovalChange): void {
-    this.pubSub.publish('change', change.approval.tenant, change);
+    for (const listener of this.listeners.get(change.approval.tenant) ?? []) listener(change);
   }
 
-  subscribe(tenant: string): AsyncIterable<ApprovalChange> {
-    return this.pubSub.subscribe('change', tenant);
+  /** Changes of `tenant` from this call on, buffered until read; `return()` stops listening. */
+  subscribe(tenant: string): ChangeStream {
+    const buffer: StreamedChange[] = [];
+    const waiting: ((result: IteratorResult<StreamedChange>) => void)[] = [];
+    let closed = false;
+    const listener = (change: StreamedChange): void => {
+      const reader = waiting.shift();
+      if (reader) reader({ done: false, value: change });
+      else buffer.push(change);
+    };
+    const topic = this.listeners.get(tenant) ?? new Set();
+    topic.add(listener);
+    this.listeners.set(tenant, topic);
+
+    const stream: ChangeStream = {
+      next() {
+        const value = buffer.shift();
+        if (value !== undefined) return Promise.resolve({ done: false, value });
+        if (closed) return Promise.resolve({ done: true, value: undefined });
+        return new Promise((resolve) => waiting.push(resolve));
+      },
+      return: () => {
+        if (!closed) {
+          closed = true;
+          topic.delete(listener);
+          if (topic.size === 0 && this.listeners.get(tenant) === topic) this.listeners.delete(tenant);
+          buffer.length = 0;
+          for (const reader of waiting.splice(0)) reader({ done: true, value: undefined });
+        }
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      prepend(changes) {
+        for (const change of [...changes].reverse()) {
+          const reader = waiting.shift();
+          if (reader) reader({ done: false, value: change });
+          else buffer.unshift(change);
+        }
+      },
+      [Symbol.asyncIterator]() {
+        return stream;
+      },
+    };
+    return stream;
   }
+
+  /** How many streams are listening to `tenant`; lets tests wait until a subscription is live. */
+  subscriberCount(tenant: string): number {
+    return this.listeners.get(tenant)?.size ?? 0;
+  }
+}
+
+/**
+ * The events of `source` that `project` maps to a value. Unlike an async generator, `return()`
+ * reaches the source at once, even while a `next()` is waiting, so an unsubscribed client stops
+ * listening immediately instead of at the tenant's next change.
+ */
+function select<T>(source: ChangeStream, project: (change: StreamedChange) => T | null): AsyncIterableIterator<T> {
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      for (;;) {
+        const result = await source.next();
+        if (result.done) return { done: true, value: undefined };
+        const value = project(result.value);
+        if (value !== null) return { done: false, value };
+      }
+    },
+    async return() {
+      await source.return();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 /** Whether `caller` may decide this approval, and so should hear of it. */
@@ -33,6 +124,7 @@ const forCaller = (caller: Caller, approval: ApprovalView): ApprovalView =>
 
 const PendingEventKind = builder.enumType('PendingApprovalEventKind', {
   values: {
+    CURRENT: { description: 'The request was already pending when the subscription started (only with current: true).' },
     ADDED: { description: 'The request became pending.' },
     UPDATED: { description: 'An approver decided; more approvals are still needed.' },
     REMOVED: { description: 'The request left pending: approved, rejected or expired.' },
@@ -40,7 +132,7 @@ const PendingEventKind = builder.enumType('PendingApprovalEventKind', {
 });
 
 interface PendingEvent {
-  kind: 'ADDED' | 'UPDATED' | 'REMOVED';
+  kind: 'CURRENT' | 'ADDED' | 'UPDATED' | 'REMOVED';
   approval: ApprovalView;
 }
 
@@ -52,66 +144,115 @@ const PendingEventRef = builder.objectRef<PendingEvent>('PendingApprovalEvent').
 });
 
 const ApprovalChangeKind = builder.enumType('ApprovalChangeKind', {
-  values: ['requested', 'voted', 'approved', 'rejected', 'denied', 'expired', 'executed', 'completed'] as const,
+  values: {
+    current: { description: 'The approval as it stood when the subscription started (only with current: true).' },
+    requested: {},
+    voted: {},
+    approved: {},
+    rejected: {},
+    denied: {},
+    expired: {},
+    executed: {},
+    completed: {},
+  } as const,
 });
 
-const ApprovalUpdateRef = builder.objectRef<ApprovalChange>('ApprovalUpdate').implement({
+const ApprovalUpdateRef = builder.objectRef<StreamedChange>('ApprovalUpdate').implement({
   fields: (t) => ({
     kind: t.expose('kind', { type: ApprovalChangeKind }),
     previousStatus: t.exposeString('previousStatus', { nullable: true }),
     approval: t.field({ type: ApprovalRef, resolve: (change) => change.approval }),
     token: t.string({
       nullable: true,
-      description: 'The decision token, for the requester, on the change that approved the request.',
-      resolve: (change) => (change.kind === 'approved' ? change.approval.decisionToken : null),
+      description:
+        'The decision token, for the requester, on the change that approved the request (or on the current state of an approved one).',
+      resolve: (change) =>
+        change.kind === 'approved' || (change.kind === 'current' && change.approval.status === 'APPROVED')
+          ? change.approval.decisionToken
+          : null,
     }),
   }),
 });
 
-function pendingKind(change: ApprovalChange): PendingEvent['kind'] | null {
+function pendingKind(change: StreamedChange): PendingEvent['kind'] | null {
+  if (change.kind === 'current') return change.approval.status === 'PENDING' ? 'CURRENT' : null;
   if (change.kind === 'requested' && change.approval.status === 'PENDING') return 'ADDED';
   if (change.kind === 'voted') return 'UPDATED';
   if (change.previousStatus === 'PENDING' && change.approval.status !== 'PENDING') return 'REMOVED';
   return null;
 }
 
+/** Every request of the caller's tenant that is pending now, as `current` changes. */
+async function pendingNow(context: Context, caller: Caller): Promise<StreamedChange[]> {
+  const pending: StreamedChange[] = [];
+  let after: string | null = null;
+  do {
+    const page = await context.gate.approvals(caller, { status: 'PENDING', first: 200, after });
+    for (const { node } of page.items) pending.push({ approval: node, previousStatus: null, kind: 'current' });
+    after = page.hasNextPage ? page.endCursor : null;
+  } while (after !== null);
+  return pending;
+}
+
+/** Runs `prepare` on a live stream; on failure the stream stops listening before the error propagates. */
+async function startStream(stream: ChangeStream, prepare: () => Promise<void>): Promise<void> {
+  try {
+    await prepare();
+  } catch (error) {
+    await stream.return();
+    throw error;
+  }
+}
+
+const asGraphQLError = (error: unknown): unknown =>
+  error instanceof CountersignError ? new GraphQLError(error.message, { extensions: { code: error.code } }) : error;
+
 builder.subscriptionFields((t) => ({
   pendingApprovals: t.field({
     type: PendingEventRef,
-    description: 'Requests the caller may decide, as they become pending, gather votes and leave pending.',
-    subscribe: (_root, _args, context) => {
+    description:
+      'Requests the caller may decide, as they become pending, gather votes and leave pending. With current: true, ' +
+      'the requests already pending come first (kind CURRENT); an event may then repeat one of them.',
+    args: { current: t.arg.boolean({ defaultValue: false }) },
+    subscribe: async (_root, { current }, context) => {
       const caller = callerOrGraphQLError(context);
       if (!hasRole(caller, 'approver', 'admin')) {
         throw new GraphQLError('pendingApprovals requires the approver or admin role', { extensions: { code: 'FORBIDDEN' } });
       }
-      return pipe(
-        context.changes.subscribe(caller.tenant),
-        filter((change: ApprovalChange) => pendingKind(change) !== null && canDecide(caller, change.approval)),
-        map((change: ApprovalChange): PendingEvent => ({
-          kind: pendingKind(change) as PendingEvent['kind'],
-          approval: forCaller(caller, change.approval),
-        })),
-      );
+      const stream = context.changes.subscribe(caller.tenant);
+      await startStream(stream, async () => {
+        if (current) stream.prepend(await pendingNow(context, caller).catch((error: unknown) => Promise.reject(asGraphQLError(error))));
+      });
+      return select(stream, (change): PendingEvent | null => {
+        const kind = pendingKind(change);
+        return kind !== null && canDecide(caller, change.approval) ? { kind, approval: forCaller(caller, change.approval) } : null;
+      });
     },
     resolve: (event) => event,
   }),
   approvalUpdated: t.field({
     type: ApprovalUpdateRef,
-    description: 'Every change of one approval, for its requester and those who may decide or audit it.',
-    args: { id: t.arg.id({ required: true }) },
-    subscribe: async (_root, { id }, context) => {
+    description:
+      'Every change of one approval, for its requester and those who may decide or audit it. With current: true, ' +
+      'the first event is the approval as it stands once the subscription is live (kind current).',
+    args: { id: t.arg.id({ required: true }), current: t.arg.boolean({ defaultValue: false }) },
+    subscribe: async (_root, { id, current }, context) => {
       const caller = callerOrGraphQLError(context);
-      const approval = await context.gate.approval(caller, String(id)).catch(() => null);
-      const visible =
-        approval !== null &&
-        (approval.requester === caller.subject || hasRole(caller, 'admin', 'auditor') || canDecide(caller, approval));
-      if (!visible) {
-        throw new GraphQLError(`Approval ${JSON.stringify(String(id))} was not found.`, { extensions: { code: 'NOT_FOUND' } });
-      }
-      return pipe(
-        context.changes.subscribe(caller.tenant),
-        filter((change: ApprovalChange) => change.approval.id === String(id)),
-        map((change: ApprovalChange): ApprovalChange => ({ ...change, approval: forCaller(caller, change.approval) })),
+      const approvalId = String(id);
+      // Listen first, then read: a change committed in between is buffered, not lost.
+      const stream = context.changes.subscribe(caller.tenant);
+      await startStream(stream, async () => {
+        const approval = await context.gate.approval(caller, approvalId).catch((error: unknown) => Promise.reject(asGraphQLError(error)));
+        const visible = approval.requester === caller.subject || hasRole(caller, 'admin', 'auditor') || canDecide(caller, approval);
+        if (!visible) {
+          throw new GraphQLError(`Only the requester, its approvers, admins and auditors may follow approval ${JSON.stringify(approvalId)}.`, {
+            extensions: { code: 'FORBIDDEN' },
+          });
+        }
+        if (current) stream.prepend([{ approval, previousStatus: null, kind: 'current' }]);
+      });
+      return select(stream, (change) =>
+        change.approval.id === approvalId ? { ...change, approval: forCaller(caller, change.approval) } : null,
       );
     },
     resolve: (change) => change,

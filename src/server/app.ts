@@ -20,6 +20,8 @@ export interface App {
   readonly gate: Gate;
   readonly orm: MikroORM;
   readonly evaluator: PolicyEvaluator;
+  /** The pub/sub the gate publishes committed changes to and subscriptions listen on. */
+  readonly changes: ChangeSubscriptions;
   readonly url: string;
 }
 
@@ -132,6 +134,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     gate,
     orm,
     evaluator,
+    changes,
     get url() {
       return url;
     },

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MikroORM } from '@mikro-orm/core';
+import { describe, expect, it } from 'vitest';
+import { openDatabase, ormOptions } from '../src/db/orm.js';
+import { printedSchema } from '../src/schema/index.js';
+import { REPO_ROOT } from './support/server.js';
+
+describe('the committed artefacts', () => {
+  it('schema.graphql is the schema the code builds (run npm run schema:print when this fails)', () => {
+    expect(readFileSync(join(REPO_ROOT, 'schema.graphql'), 'utf8')).toBe(printedSchema());
+  });
+
+  it('the committed migrations build exactly the schema the entities describe', async () => {
+    const orm = await openDatabase({ path: ':memory:', driver: 'better-sqlite' });
+    try {
+      const pending = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
+      expect(pending.trim()).toBe('');
+    } finally {
+      await orm.close(true);
+    }
+  });
+
+  it('the entities also map on the node-sqlite3 driver of @mikro-orm/sqlite', async () => {
+    const orm = await MikroORM.init(ormOptions({ path: ':memory:', driver: 'sqlite' }));
+    try {
+      await orm.getMigrator().up();
+      expect(await orm.em.getConnection().execute('select count(*) as n from approval')).toEqual([{ n: 0 }]);
+    } finally {
+      await orm.close(true);
+    }
+  });
+});
