@@ -1,0 +1,520 @@
+import { createClient, type Client as WsClient, type Sink } from 'graphql-ws';
+import WebSocket from 'ws';
+import {
+  ApprovalAbortedError,
+  ApprovalDeniedError,
+  ApprovalExpiredError,
+  ApprovalRejectedError,
+  ApprovalTimeoutError,
+  CountersignClientError,
+  RefusedError,
+  TransportError,
+  fromGraphQLErrors,
+  isServerCode,
+} from './errors.js';
+import {
+  APPROVAL,
+  APPROVALS,
+  APPROVAL_UPDATED,
+  AUDIT_EVENTS,
+  COMPLETE_EXECUTION,
+  DECIDE,
+  EXECUTE,
+  PENDING_APPROVALS,
+  REQUEST_APPROVAL,
+  VERIFY_AUDIT_CHAIN,
+} from './operations.js';
+import type {
+  Approval,
+  ApprovalFilter,
+  ApprovalRequest,
+  ApprovalUpdate,
+  AuditChainVerification,
+  AuditEvent,
+  AuditFilter,
+  CompleteExecutionInput,
+  DecideInput,
+  ExecuteInput,
+  ExecutePayload,
+  Page,
+  PendingApprovalEvent,
+  RequestApprovalPayload,
+} from './types.js';
+
+/** Options of {@link CountersignClient}. */
+export interface CountersignClientOptions {
+  /** The server's base URL (`http://127.0.0.1:4000`) or its GraphQL endpoint (`…/graphql`). */
+  url: string;
+  /** The caller's bearer JWT, or a function returning it (asked again for every request and connection). */
+  token: string | (() => string | Promise<string>);
+  /** A fetch implementation; defaults to the global one. */
+  fetch?: typeof fetch;
+  /** A WebSocket constructor for subscriptions; defaults to the `ws` package's. */
+  webSocketImpl?: unknown;
+  /** How long one HTTP request may take, in milliseconds (default 30 000). */
+  requestTimeoutMs?: number;
+}
+
+/** Options of {@link CountersignClient.requireApproval}. */
+export interface RequireApprovalOptions {
+  /** Give up after this many milliseconds (the request stays pending on the server). */
+  timeoutMs?: number;
+  /** Give up when this signal aborts (the request stays pending on the server). */
+  signal?: AbortSignal;
+  /** Called once when the request needs a human decision, e.g. to tell the user who must approve. */
+  onPending?: (approval: Approval) => void;
+}
+
+/** Options of the subscription streams. */
+export interface StreamOptions {
+  /** Start with the current state: the approval itself, or every request now pending. */
+  current?: boolean;
+  /** Ends the stream when aborted. */
+  signal?: AbortSignal;
+}
+
+interface TypedResult {
+  __typename: string;
+  code?: unknown;
+  message?: unknown;
+  [field: string]: unknown;
+}
+
+/** setTimeout's delay is a signed 32-bit number of milliseconds; longer waits are chained. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Grace after a request's expiry before asking the server for its state (clock skew, sweep). */
+const EXPIRY_GRACE_MS = 500;
+
+/**
+ * The agent and approver SDK: typed methods over GraphQL HTTP, and subscriptions over
+ * graphql-ws on the same endpoint. Expected failures are thrown as {@link RefusedError} with the
+ * server's stable `code`; an unreachable or failing server as {@link TransportError}.
+ */
+export class CountersignClient {
+  /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
+  readonly graphqlUrl: string;
+  /** The WebSocket endpoint of subscriptions. */
+  readonly wsUrl: string;
+  /** Where the server publishes the public keys of decision tokens. */
+  readonly jwksUrl: string;
+  private readonly token: () => Promise<string>;
+  private readonly fetchImpl: typeof fetch;
+  private readonly webSocketImpl: unknown;
+  private readonly requestTimeoutMs: number;
+  private wsClient: WsClient | null = null;
+
+  constructor(options: CountersignClientOptions) {
+    const endpoint = new URL(options.url);
+    if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
+      throw new TypeError(`The Countersign URL must be http(s), got ${JSON.stringify(options.url)}`);
+    }
+    if (!endpoint.pathname.endsWith('/graphql')) endpoint.pathname = `${endpoint.pathname.replace(/\/+$/, '')}/graphql`;
+    endpoint.search = '';
+    endpoint.hash = '';
+    this.graphqlUrl = endpoint.toString();
+    this.wsUrl = this.graphqlUrl.replace(/^http/, 'ws');
+    this.jwksUrl = new URL('/.well-known/jwks.json', endpoint).toString();
+    const token = options.token;
+    this.token = async () => (typeof token === 'function' ? token() : token);
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.webSocketImpl = options.webSocketImpl ?? WebSocket;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  /** Asks the policy whether an action may run; an allowed action comes back with its token. */
+  async requestApproval(request: ApprovalRequest, signal?: AbortSignal): Promise<RequestApprovalPayload> {
+    const data = await this.request<{ requestApproval: TypedResult }>(REQUEST_APPROVAL, { input: request }, signal);
+    return unwrap<RequestApprovalPayload>(data.requestApproval, 'RequestApprovalPayload');
+  }
+
+  /**
+   * Resolves with the decision token once the action may run: at once when the policy allows it,
+   * or when humans approve it (waiting on the `approvalUpdated` subscription, not polling).
+   *
+   * Rejects with {@link ApprovalDeniedError} (`DENIED`), {@link ApprovalRejectedError} (`REJECTED`),
+   * {@link ApprovalExpiredError} (`EXPIRED`), {@link ApprovalTimeoutError} (`TIMEOUT`),
+   * {@link ApprovalAbortedError} (`ABORTED`), a {@link RefusedError} or a {@link TransportError}.
+   */
+  async requireApproval(request: ApprovalRequest, options: RequireApprovalOptions = {}): Promise<string> {
+    const { signal, timeoutMs } = options;
+    let approvalId: string | null = null;
+    // One controller ends everything this call started: the HTTP request, timers and the subscription.
+    const stop = new AbortController();
+    const stopped = new Promise<never>((_resolve, reject) => {
+      stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
+    });
+    stopped.catch(() => {});
+    const onAbort = () => stop.abort(new ApprovalAbortedError(approvalId, signal?.reason));
+    if (signal?.aborted) throw new ApprovalAbortedError(null, signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const cancelTimeout =
+      timeoutMs === undefined ? () => {} : later(timeoutMs, () => stop.abort(new ApprovalTimeoutError(approvalId, timeoutMs)));
+    try {
+      const { approval, token } = await Promise.race([this.requestApproval(request, stop.signal), stopped]);
+      approvalId = approval.id;
+      const decided = outcome(approval, token);
+      if (decided !== null) return decided;
+      options.onPending?.(approval);
+      return await Promise.race([this.waitForDecision(approval, stop.signal), stopped]);
+    } finally {
+      cancelTimeout();
+      signal?.removeEventListener('abort', onAbort);
+      if (!stop.signal.aborted) stop.abort(new ApprovalAbortedError(approvalId));
+    }
+  }
+
+  /** Redeems a decision token for the exact approved action, once. */
+  async execute(input: ExecuteInput): Promise<ExecutePayload> {
+    const data = await this.request<{ execute: TypedResult }>(EXECUTE, { input });
+    return unwrap<ExecutePayload>(data.execute, 'ExecutePayload');
+  }
+
+  /** Reports how an execution ended; FAILED leaves the approval FAILED. */
+  async completeExecution(input: CompleteExecutionInput): Promise<ExecutePayload> {
+    const data = await this.request<{ completeExecution: TypedResult }>(COMPLETE_EXECUTION, { input });
+    return unwrap<ExecutePayload>(data.completeExecution, 'ExecutePayload');
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** One approval of the caller's tenant (requesters see only their own). */
+  async approval(id: string): Promise<Approval> {
+    const data = await this.request<{ approval: TypedResult }>(APPROVAL, { id });
+    return unwrap<Approval>(data.approval, 'Approval');
+  }
+
+  /** One page of approvals, newest first. */
+  async approvals(filter: ApprovalFilter = {}): Promise<Page<Approval>> {
+    const data = await this.request<{ approvals: TypedResult }>(APPROVALS, { ...filter });
+    return unwrap<Page<Approval>>(data.approvals, 'ApprovalConnection');
+  }
+
+  /** One page of the tenant's audit events, oldest first (auditors and admins). */
+  async auditEvents(filter: AuditFilter = {}): Promise<Page<AuditEvent>> {
+    const variables = {
+      ...filter,
+      since: filter.since instanceof Date ? filter.since.toISOString() : filter.since,
+      until: filter.until instanceof Date ? filter.until.toISOString() : filter.until,
+    };
+    const data = await this.request<{ auditEvents: TypedResult }>(AUDIT_EVENTS, variables);
+    return unwrap<Page<AuditEvent>>(data.auditEvents, 'AuditEventConnection');
+  }
+
+  /** Every audit event matching `filter`, oldest first, fetched page by page. */
+  async *allAuditEvents(filter: Omit<AuditFilter, 'after'> = {}): AsyncGenerator<AuditEvent, void, undefined> {
+    let after: string | null = null;
+    do {
+      const page: Page<AuditEvent> = await this.auditEvents({ first: 200, ...filter, after });
+      yield* page.nodes;
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after !== null);
+  }
+
+  /** Walks the tenant's audit chain and reports the first broken link (auditors and admins). */
+  async verifyAuditChain(): Promise<AuditChainVerification> {
+    const data = await this.request<{ verifyAuditChain: TypedResult }>(VERIFY_AUDIT_CHAIN, {});
+    return unwrap<AuditChainVerification>(data.verifyAuditChain, 'AuditChainVerification');
+  }
+
+  // ---------------------------------------------------------------- approvers
+
+  /** Records an approver's decision; N approvals approve, the first rejection rejects. */
+  async decide(input: DecideInput): Promise<Approval> {
+    const data = await this.request<{ decide: TypedResult }>(DECIDE, { input });
+    return unwrap<Approval>(data.decide, 'Approval');
+  }
+
+  /** Approves a request (one vote of those it needs). */
+  approve(approvalId: string, comment?: string | null): Promise<Approval> {
+    return this.decide({ approvalId, decision: 'APPROVE', comment: comment ?? null });
+  }
+
+  /** Rejects a request; the first rejection closes it. */
+  reject(approvalId: string, comment?: string | null): Promise<Approval> {
+    return this.decide({ approvalId, decision: 'REJECT', comment: comment ?? null });
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  /**
+   * Requests the caller may decide, as they become pending, gather votes and leave pending.
+   * With `current: true` the requests already pending come first (kind CURRENT).
+   */
+  pendingApprovals(options: StreamOptions = {}): AsyncIterableIterator<PendingApprovalEvent> {
+    return this.stream<PendingApprovalEvent>(PENDING_APPROVALS, { current: options.current ?? false }, 'pendingApprovals', options.signal);
+  }
+
+  /** Every change of one approval; with `current: true` its current state comes first (kind `current`). */
+  approvalUpdates(id: string, options: StreamOptions = {}): AsyncIterableIterator<ApprovalUpdate> {
+    return this.stream<ApprovalUpdate>(APPROVAL_UPDATED, { id, current: options.current ?? false }, 'approvalUpdated', options.signal);
+  }
+
+  /** Closes the subscription connection; in-flight streams end. */
+  async close(): Promise<void> {
+    const client = this.wsClient;
+    this.wsClient = null;
+    await client?.dispose();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /**
+   * Waits on `approvalUpdated(id, current: true)`: the server reads the approval only once the
+   * subscription listens, so a decision made before or during subscribing is not missed. When the
+   * request should have expired, one query lets the server expire it on access.
+   */
+  private waitForDecision(approval: Approval, signal: AbortSignal): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      let settled = false;
+      const cleanups: (() => void)[] = [];
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        for (const cleanup of cleanups) cleanup();
+        finish();
+      };
+      const consider = (current: Approval, token: string | null) => {
+        try {
+          const decided = outcome(current, token);
+          if (decided !== null) settle(() => resolve(decided));
+        } catch (error) {
+          settle(() => reject(error));
+        }
+      };
+      const onAbort = () => settle(() => reject(signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(() => signal.removeEventListener('abort', onAbort));
+
+      const untilExpiry = Date.parse(approval.expiresAt) - Date.now() + EXPIRY_GRACE_MS;
+      cleanups.push(
+        later(Math.max(0, untilExpiry), () => {
+          // A failed check changes nothing: the subscription still reports the expiry or the failure.
+          this.approval(approval.id).then(
+            (current) => consider(current, null),
+            () => {},
+          );
+        }),
+      );
+
+      cleanups.push(
+        this.subscribe<{ approvalUpdated: ApprovalUpdate }>(APPROVAL_UPDATED, { id: approval.id, current: true }, {
+          next: ({ approvalUpdated }) => consider(approvalUpdated.approval, approvalUpdated.token),
+          error: (error) => settle(() => reject(error)),
+          complete: () => settle(() => reject(new TransportError('The subscription ended before the approval was decided.'))),
+        }),
+      );
+    });
+  }
+
+  private async request<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.graphqlUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          authorization: `Bearer ${await this.token()}`,
+        },
+        body: JSON.stringify({ query, variables }),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      const reason = timeout.aborted ? `no answer within ${this.requestTimeoutMs} ms` : describe(error);
+      throw new TransportError(`Could not reach Countersign at ${this.graphqlUrl}: ${reason}`, { cause: error });
+    }
+    let body: { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+    try {
+      body = (await response.json()) as typeof body;
+    } catch (error) {
+      throw new TransportError(`Countersign answered HTTP ${response.status} without a GraphQL result.`, {
+        status: response.status,
+        cause: error,
+      });
+    }
+    if (body.errors?.length) throw fromGraphQLErrors(body.errors, response.status);
+    if (!body.data) throw new TransportError(`Countersign answered HTTP ${response.status} without data.`, { status: response.status });
+    return body.data;
+  }
+
+  private ws(): WsClient {
+    this.wsClient ??= createClient({
+      url: this.wsUrl,
+      webSocketImpl: this.webSocketImpl,
+      connectionParams: async () => ({ authorization: `Bearer ${await this.token()}` }),
+      lazy: true,
+      retryAttempts: 5,
+    });
+    return this.wsClient;
+  }
+
+  /** Starts one subscription; returns the function that ends it. Errors reach `sink.error` as SDK errors. */
+  private subscribe<T>(query: string, variables: Record<string, unknown>, sink: Sink<T>): () => void {
+    let ended = false;
+    const unsubscribe = this.ws().subscribe<T>(
+      { query, variables },
+      {
+        next: (result) => {
+          if (ended) return;
+          if (result.errors?.length) {
+            ended = true;
+            sink.error(fromGraphQLErrors(result.errors));
+          } else if (result.data) {
+            sink.next(result.data as T);
+          }
+        },
+        error: (error) => {
+          if (ended) return;
+          ended = true;
+          sink.error(subscriptionError(error, this.wsUrl));
+        },
+        complete: () => {
+          if (ended) return;
+          ended = true;
+          sink.complete();
+        },
+      },
+    );
+    return () => {
+      ended = true;
+      unsubscribe();
+    };
+  }
+
+  /** A subscription as an async iterator whose `return()` unsubscribes at once. */
+  private stream<T>(query: string, variables: Record<string, unknown>, field: string, signal?: AbortSignal): AsyncIterableIterator<T> {
+    const buffered: T[] = [];
+    const waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void }[] = [];
+    let failure: unknown = null;
+    let done = false;
+    const end = (error: unknown = null) => {
+      if (done) return;
+      done = true;
+      failure = error;
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      for (const reader of waiting.splice(0)) {
+        if (error !== null) reader.reject(error);
+        else reader.resolve({ done: true, value: undefined });
+      }
+    };
+    const onAbort = () => end();
+    const unsubscribe = this.subscribe<Record<string, T>>(query, variables, {
+      next: (data) => {
+        const value = data[field] as T;
+        const reader = waiting.shift();
+        if (reader) reader.resolve({ done: false, value });
+        else buffered.push(value);
+      },
+      error: (error) => end(error),
+      complete: () => end(),
+    });
+    if (signal?.aborted) end();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+
+    const iterator: AsyncIterableIterator<T> = {
+      next() {
+        const value = buffered.shift();
+        if (value !== undefined) return Promise.resolve({ done: false, value });
+        if (done) {
+          if (failure === null) return Promise.resolve({ done: true, value: undefined });
+          const error = failure;
+          failure = null;
+          return Promise.reject(error);
+        }
+        return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+      },
+      return() {
+        end();
+        buffered.length = 0;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+}
+
+/** The token when `approval` may run; null while it waits; throws when it never will. */
+function outcome(approval: Approval, token: string | null): string | null {
+  switch (approval.status) {
+    case 'PENDING':
+      return null;
+    case 'APPROVED': {
+      const decisionToken = token ?? approval.decisionToken;
+      if (decisionToken) return decisionToken;
+      throw new TransportError(`Approval ${approval.id} is approved but its token was not returned to its requester.`);
+    }
+    case 'DENIED':
+      throw new ApprovalDeniedError(approval);
+    case 'REJECTED':
+      throw new ApprovalRejectedError(approval);
+    case 'EXPIRED':
+      throw new ApprovalExpiredError(approval);
+    case 'EXECUTED':
+    case 'FAILED':
+      throw new RefusedError('TOKEN_REPLAYED', `Approval ${approval.id} has already been executed (${approval.status}).`, {
+        status: approval.status,
+      });
+  }
+}
+
+/** The success member of a result union, or its typed error thrown as a {@link RefusedError}. */
+function unwrap<T>(result: TypedResult, expected: string): T {
+  if (result.__typename === expected) {
+    const { __typename: _typename, ...value } = result;
+    return value as T;
+  }
+  const { __typename: typename, code, message, ...details } = result;
+  if (isServerCode(code)) {
+    if ('currentStatus' in details) {
+      details['status'] = details['currentStatus'];
+      delete details['currentStatus'];
+    }
+    return throwing(new RefusedError(code, typeof message === 'string' ? message : code, details));
+  }
+  return throwing(new TransportError(`Unexpected result type ${typename} (expected ${expected}).`));
+}
+
+function throwing(error: CountersignClientError): never {
+  throw error;
+}
+
+/** Runs `callback` after `ms` milliseconds (however long); returns the function that cancels it. */
+function later(ms: number, callback: () => void): () => void {
+  let handle: NodeJS.Timeout;
+  const arm = (remaining: number) => {
+    handle = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : callback()), Math.min(remaining, MAX_TIMER_MS));
+  };
+  arm(Math.max(0, ms));
+  return () => clearTimeout(handle);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** What graphql-ws reports (GraphQL errors, a close event, a socket error) as one SDK error. */
+function subscriptionError(error: unknown, url: string): CountersignClientError {
+  if (error instanceof CountersignClientError) return error;
+  if (Array.isArray(error)) return fromGraphQLErrors(error as { message: string; extensions?: Record<string, unknown> }[]);
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof (error as { code: unknown }).code === 'number') {
+    const { code, reason } = error as { code: number; reason?: unknown };
+    return new TransportError(`The subscription connection to ${url} closed (${code}${reason ? `: ${String(reason)}` : ''}).`, {
+      cause: error,
+    });
+  }
+  const message = typeof error === 'object' && error !== null && 'message' in error ? String((error as { message: unknown }).message) : describe(error);
+  return new TransportError(`Could not subscribe at ${url}: ${message}`, { cause: error });
+}
