@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/core';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -11,6 +11,7 @@ import { Gate } from '../gate/gate.js';
 import { PolicyEvaluator, type PolicyEvent } from '../policy/index.js';
 import { ChangeSubscriptions, schema, type Context } from '../schema/index.js';
 import { Authenticator } from './auth.js';
+import { useOperationLimits } from './limits.js';
 
 export interface App {
   /** Listens; resolves with the base URL (port 0 picks a free port). */
@@ -76,6 +77,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return { gate, changes, caller: await authenticator.authenticate(header) };
     },
     plugins: [
+      useOperationLimits(),
       {
         onRequest({ request, url, endResponse, fetchAPI }) {
           if (request.method !== 'GET') return;
@@ -112,10 +114,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           params: payload,
           connectionParams: ctx.connectionParams,
         });
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          // A syntax error or a refused document is the client's fault: answer it, keep the socket.
+          return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed.')];
+        }
         const args = {
           schema: envelopedSchema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue: await contextFactory({ connectionParams: ctx.connectionParams }),
           rootValue: { execute, subscribe },
