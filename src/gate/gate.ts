@@ -180,6 +180,11 @@ export class Gate {
     return key.kid;
   }
 
+  /** Picks up signing keys rotated by another process; the server calls it periodically. */
+  async refreshSigningKeys(): Promise<void> {
+    if (await this.keys.refresh()) this.verificationKeys = createLocalJWKSet(this.keys.jwks(this.now()));
+  }
+
   // ---------------------------------------------------------------- request
 
   async requestApproval(caller: Caller, input: RequestApprovalInput): Promise<RequestApprovalResult> {

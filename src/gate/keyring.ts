@@ -69,7 +69,16 @@ export class KeyRing {
     return key;
   }
 
-  private async refresh(): Promise<void> {
-    this.records = await this.orm.em.fork().find(SigningKeyRecord, {}, { orderBy: { createdAt: 'asc' } });
+  /**
+   * Re-reads the keys, so that a rotation made by another process (`countersign keys rotate`)
+   * is picked up without a restart. Returns true when the set changed.
+   */
+  async refresh(): Promise<boolean> {
+    const records = await this.orm.em.fork().find(SigningKeyRecord, {}, { orderBy: { createdAt: 'asc' } });
+    const fingerprint = (list: SigningKeyRecord[]) =>
+      list.map((record) => `${record.kid}:${record.retiredAt?.getTime() ?? ''}:${record.publishUntil?.getTime() ?? ''}`).join(',');
+    const changed = fingerprint(records) !== fingerprint(this.records);
+    this.records = records;
+    return changed;
   }
 }

@@ -156,6 +156,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       url = `http://${config.host}:${port}`;
       sweepTimer = setInterval(() => {
         gate.expireDue().catch((error: unknown) => log(`expiry sweep failed: ${String(error)}`));
+        gate.refreshSigningKeys().catch((error: unknown) => log(`signing key refresh failed: ${String(error)}`));
       }, config.expirySweepMs);
       sweepTimer.unref();
       return url;
