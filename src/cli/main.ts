@@ -2,11 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
-import { openDatabase } from '../db/orm.js';
-import { KeyRing } from '../gate/keyring.js';
-import { PolicyEvaluator } from '../policy/index.js';
-import { buildApp } from '../server/app.js';
-import { mintCallerToken } from '../server/auth.js';
+import type { PolicyEvaluator } from '../policy/index.js';
 import { runClientCommand } from './client-commands.js';
 
 const USAGE = `countersign <command>
@@ -28,7 +24,11 @@ Exit codes: 0 ok, 1 the server refused (typed error), 2 usage, 3 connection or s
 
 export class UsageError extends Error {}
 
+// Server modules (ORM, policy engine, yoga) load only for the commands that need them, so the
+// approver commands start quickly.
+
 async function serve(): Promise<void> {
+  const { buildApp } = await import('../server/app.js');
   const app = await buildApp(loadConfig());
   const url = await app.start();
   console.log(`countersign: listening on ${url}/graphql (policy ${app.evaluator.revision})`);
@@ -48,6 +48,7 @@ async function mint(argv: string[]): Promise<void> {
     options: { sub: { type: 'string' }, tenant: { type: 'string' }, roles: { type: 'string' }, expires: { type: 'string' } },
   });
   if (!values.sub || !values.tenant || !values.roles) throw new UsageError('token mint needs --sub, --tenant and --roles');
+  const { mintCallerToken } = await import('../server/auth.js');
   const config = loadConfig();
   if (!config.authSecret) throw new UsageError('token mint needs COUNTERSIGN_AUTH_SECRET (callers are verified by a JWKS here)');
   const token = await mintCallerToken(config.authSecret, {
@@ -62,6 +63,7 @@ async function mint(argv: string[]): Promise<void> {
 }
 
 async function rotateKeys(): Promise<void> {
+  const [{ openDatabase }, { KeyRing }] = await Promise.all([import('../db/orm.js'), import('../gate/keyring.js')]);
   const config = loadConfig();
   const orm = await openDatabase({ path: config.databasePath, driver: config.databaseDriver });
   try {
@@ -77,6 +79,7 @@ async function evaluatePolicy(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { data: { type: 'string' } } });
   const file = positionals[0];
   if (!file) throw new UsageError('policy eval needs an input file');
+  const { PolicyEvaluator } = await import('../policy/index.js');
   const config = loadConfig();
   const evaluator = await PolicyEvaluator.load({
     bundleDir: config.bundleDir,

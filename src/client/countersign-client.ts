@@ -109,7 +109,8 @@ export class CountersignClient {
     if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
       throw new TypeError(`The Countersign URL must be http(s), got ${JSON.stringify(options.url)}`);
     }
-    if (!endpoint.pathname.endsWith('/graphql')) endpoint.pathname = `${endpoint.pathname.replace(/\/+$/, '')}/graphql`;
+    const path = endpoint.pathname.replace(/\/+$/, '');
+    endpoint.pathname = path.endsWith('/graphql') ? path : `${path}/graphql`;
     endpoint.search = '';
     endpoint.hash = '';
     this.graphqlUrl = endpoint.toString();
@@ -392,6 +393,7 @@ export class CountersignClient {
     const waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void }[] = [];
     let failure: unknown = null;
     let done = false;
+    let unsubscribe = () => {};
     const end = (error: unknown = null) => {
       if (done) return;
       done = true;
@@ -404,7 +406,7 @@ export class CountersignClient {
       }
     };
     const onAbort = () => end();
-    const unsubscribe = this.subscribe<Record<string, T>>(query, variables, {
+    unsubscribe = this.subscribe<Record<string, T>>(query, variables, {
       next: (data) => {
         const value = data[field] as T;
         const reader = waiting.shift();

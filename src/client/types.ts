@@ -1,5 +1,6 @@
 import type { ApprovalStatus } from '../domain/approval-state.js';
 
+/** Where an approval stands: PENDING, APPROVED, REJECTED, DENIED, EXPIRED, EXECUTED or FAILED. */
 export type { ApprovalStatus };
 
 /** Instants are ISO 8601 strings in UTC, as the API sends them. */
@@ -54,6 +55,7 @@ export interface Approval {
   decisionToken: string | null;
 }
 
+/** How urgent a request is; the policy shortens the lifetime of urgent ones. */
 export type Priority = 'low' | 'normal' | 'high' | 'critical';
 
 /** What an agent asks to do. `context` must be exactly what the action will run with. */
@@ -77,6 +79,7 @@ export interface ApprovalRequest {
   ttlSeconds?: number | null;
 }
 
+/** The answer to a request: the stored approval and, when allowed outright, its token. */
 export interface RequestApprovalPayload {
   approval: Approval;
   /** The decision token, when the policy allowed the action outright. */
@@ -85,6 +88,7 @@ export interface RequestApprovalPayload {
   replayed: boolean;
 }
 
+/** How an execution ended, as its executor reports it. */
 export type ExecutionOutcome = 'SUCCEEDED' | 'FAILED';
 
 /** The one use of a decision token, and the outcome the executor reported. */
@@ -98,6 +102,7 @@ export interface Execution {
   completedAt: IsoDateTime | null;
 }
 
+/** What `execute` redeems: the token and the exact action it was issued for. */
 export interface ExecuteInput {
   token: string;
   action: string;
@@ -110,6 +115,7 @@ export interface ExecuteInput {
   dryRun?: boolean | null;
 }
 
+/** The result of `execute` and `completeExecution`. */
 export interface ExecutePayload {
   approval: Approval;
   /** Null for a dry run. */
@@ -117,18 +123,21 @@ export interface ExecutePayload {
   dryRun: boolean;
 }
 
+/** The outcome of a started execution, reported by its executor. */
 export interface CompleteExecutionInput {
   executionId: string;
   outcome: ExecutionOutcome;
   result?: unknown;
 }
 
+/** An approver's vote on a pending request. */
 export interface DecideInput {
   approvalId: string;
   decision: 'APPROVE' | 'REJECT';
   comment?: string | null;
 }
 
+/** Where a page ends and whether another follows. */
 export interface PageInfo {
   hasNextPage: boolean;
   endCursor: string | null;
@@ -140,6 +149,7 @@ export interface Page<T> {
   pageInfo: PageInfo;
 }
 
+/** Which approvals to list (requesters only ever see their own). */
 export interface ApprovalFilter {
   status?: ApprovalStatus | null;
   action?: string | null;
@@ -165,6 +175,7 @@ export interface AuditEvent {
   hash: string;
 }
 
+/** Which audit events to list. */
 export interface AuditFilter {
   approvalId?: string | null;
   type?: string | null;
@@ -177,6 +188,7 @@ export interface AuditFilter {
   after?: string | null;
 }
 
+/** The verdict on the tenant's audit chain. */
 export interface AuditChainVerification {
   ok: boolean;
   /** Events verified before the first break, or all of them. */

@@ -143,7 +143,14 @@ export class Gate {
   private readonly publisher: ChangePublisher;
   private readonly committer: Committer;
   private readonly now: () => Date;
-  private verificationKeys: JWTVerifyGetKey;
+  private keySet: { version: number; resolve: JWTVerifyGetKey };
+  /** Resolves verification keys from the ring as it is now, rebuilt only when the ring changes. */
+  private readonly verificationKeys: JWTVerifyGetKey = (protectedHeader, token) => {
+    if (this.keySet.version !== this.keys.version) {
+      this.keySet = { version: this.keys.version, resolve: createLocalJWKSet(this.keys.jwks(this.now())) };
+    }
+    return this.keySet.resolve(protectedHeader, token);
+  };
 
   private constructor(options: GateOptions, keys: KeyRing) {
     this.orm = options.orm;
@@ -154,7 +161,7 @@ export class Gate {
     this.now = options.now ?? (() => new Date());
     this.keys = keys;
     this.committer = new Committer(this.orm, new AuditLog());
-    this.verificationKeys = createLocalJWKSet(keys.jwks());
+    this.keySet = { version: keys.version, resolve: createLocalJWKSet(keys.jwks(this.now())) };
   }
 
   readonly issuer: string;
@@ -176,13 +183,12 @@ export class Gate {
   /** Adds a signing key; the previous one stays published until its tokens expire. */
   async rotateSigningKey(): Promise<string> {
     const key = await this.keys.rotate(this.now());
-    this.verificationKeys = createLocalJWKSet(this.keys.jwks(this.now()));
     return key.kid;
   }
 
   /** Picks up signing keys rotated by another process; the server calls it periodically. */
   async refreshSigningKeys(): Promise<void> {
-    if (await this.keys.refresh()) this.verificationKeys = createLocalJWKSet(this.keys.jwks(this.now()));
+    await this.keys.refresh();
   }
 
   // ---------------------------------------------------------------- request
@@ -484,6 +490,9 @@ export class Gate {
   async approvals(caller: Caller, filter: ApprovalFilter): Promise<Page<ApprovalView>> {
     const limit = pageSize(filter.first);
     const after = decodeCursor(filter.after, 2);
+    // Expiry on access, before the query: a lapsed request must not match a PENDING filter (nor
+    // miss an EXPIRED one), and its expiry is audited like any other.
+    await this.expireDueIn(caller.tenant);
     const where: FilterQuery<Approval> = { tenant: caller.tenant };
     if (filter.status) where.status = filter.status;
     if (filter.action) where.action = filter.action;
@@ -567,8 +576,9 @@ export class Gate {
   async updateTenantSettings(caller: Caller, input: UpdateTenantSettingsInput): Promise<TenantSettingsView> {
     requireRole(caller, 'admin');
     const threshold = optionalNumber('threshold', input.threshold, 0, 1);
-    const allowlist = input.allowlist === undefined || input.allowlist === null ? undefined : nameList('allowlist', input.allowlist);
-    const denylist = input.denylist === undefined || input.denylist === null ? undefined : nameList('denylist', input.denylist);
+    // Left out: unchanged; explicit null: the policy default, which for both lists is empty.
+    const allowlist = input.allowlist === undefined ? undefined : input.allowlist === null ? [] : nameList('allowlist', input.allowlist);
+    const denylist = input.denylist === undefined ? undefined : input.denylist === null ? [] : nameList('denylist', input.denylist);
     const requestTtlSeconds = optionalInteger('requestTtlSeconds', input.requestTtlSeconds, 1, MAX_TTL_SECONDS);
     const tokenTtlSeconds = optionalInteger('tokenTtlSeconds', input.tokenTtlSeconds, 1, MAX_TTL_SECONDS);
     return this.committer.run(async (unit) => {
@@ -609,6 +619,14 @@ export class Gate {
     return due.length;
   }
 
+  /** Marks the tenant's lapsed pending requests EXPIRED; the committer groups them into one commit. */
+  private async expireDueIn(tenant: string, limit = 500): Promise<void> {
+    const due = await this.orm.em
+      .fork()
+      .find(Approval, { tenant, status: 'PENDING', expiresAt: { $lte: this.now() } }, { fields: ['id'], limit });
+    await Promise.all(due.map(({ id }) => this.expireNow(tenant, id)));
+  }
+
   /** Whether this caller may read the decision token of an approval: only its requester may. */
   private tokenFor(approval: Approval, caller: Caller | null): string | null {
     return caller !== null && caller.subject === approval.requesterSubject && approval.status === 'APPROVED'
@@ -633,7 +651,7 @@ export class Gate {
   private async issueToken(approval: Approval, now: Date): Promise<void> {
     const expiresAt = new Date(Math.min(now.getTime() + approval.tokenTtlSeconds * 1000, approval.expiresAt.getTime()));
     const jti = randomUUID();
-    approval.decisionToken = await signDecisionToken(this.keys.signingKey, {
+    approval.decisionToken = await signDecisionToken(this.keys.signingKeyFor(expiresAt), {
       approvalId: approval.id,
       tenant: approval.tenant,
       action: approval.action,

@@ -157,6 +157,18 @@ describe('an expired request', () => {
     expect(expired[0]).toMatchObject({ actor: 'system:countersign', previousStatus: 'PENDING', newStatus: 'EXPIRED' });
   });
 
+  it('is listed under EXPIRED, not PENDING, as soon as it lapses, before any sweep', async () => {
+    const { agent, approver } = await freshTenant(server);
+    const { approval } = await request(agent, { ...PAYMENT_ONE_APPROVER, ttlSeconds: 1 }, 'PENDING');
+    const stillPending = await request(agent, PAYMENT_ONE_APPROVER, 'PENDING');
+    await sleep(1100);
+
+    const pending = expectType(await approver.approvals({ status: 'PENDING' }), 'ApprovalConnection');
+    expect(pending.edges.map((edge) => [edge.node.id, edge.node.status])).toEqual([[stillPending.approval.id, 'PENDING']]);
+    const expired = expectType(await approver.approvals({ status: 'EXPIRED' }), 'ApprovalConnection');
+    expect(expired.edges.map((edge) => [edge.node.id, edge.node.status])).toEqual([[approval.id, 'EXPIRED']]);
+  });
+
   it('is marked EXPIRED by the sweep without anyone reading it', async () => {
     const { agent, auditor } = await freshTenant(server);
     const { approval } = await request(agent, { ...PAYMENT_ONE_APPROVER, ttlSeconds: 1 }, 'PENDING');

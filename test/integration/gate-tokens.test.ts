@@ -11,7 +11,9 @@ import {
   type JWK,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/orm.js';
 import { contextHash } from '../../src/domain/context-hash.js';
+import { KeyRing } from '../../src/gate/keyring.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
   allowedToken,
@@ -19,12 +21,12 @@ import {
   expectError,
   expectType,
   freshTenant,
+  GateClient,
   PAYMENT_ONE_APPROVER,
   QUICK_EMAIL,
   request,
   sleep,
   type ErrorCode,
-  type GateClient,
   type Tenant,
 } from '../support/gate.js';
 
@@ -173,12 +175,11 @@ describe('a decision token', () => {
     expectType(await owner.agent.execute(executionOf(token, QUICK_EMAIL)), 'ExecutePayload');
   });
 
-  it('of an approval that is no longer approved is refused, even with a valid signature', async () => {
+  it('stays consumed after a failed execution: a retry is refused as replayed', async () => {
     const tenant = await freshTenant(server);
     const { token } = await allowedToken(tenant.agent);
     const started = expectType(await tenant.agent.execute(executionOf(token, QUICK_EMAIL)), 'ExecutePayload');
     expectType(await tenant.agent.completeExecution(started.execution?.id as string, 'FAILED'), 'ExecutePayload');
-    // A failed execution does not hand the token back for a retry.
     expectError(await tenant.agent.execute(executionOf(token, QUICK_EMAIL)), 'TOKEN_REPLAYED');
   });
 });
@@ -257,8 +258,45 @@ describe('key rotation', () => {
     expectType(await agent.execute(executionOf(after.token, QUICK_EMAIL)), 'ExecutePayload');
   });
 
+  it('keeps tokens valid that the server signed with the old key before it noticed a rotation by another process', async () => {
+    // A server of its own: with no live token anywhere, nothing else keeps the old key published.
+    const isolated = await startTestServer({ expirySweepMs: 3_600_000 });
+    let current = isolated;
+    const kidsOn = async (on: TestServer) =>
+      ((await (await fetch(`${on.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] }).keys.map((key) => key.kid);
+    try {
+      const { agent } = await freshTenant(isolated);
+      const [oldKid] = await kidsOn(isolated);
+
+      // What `countersign keys rotate` does, from its own connection to the database.
+      const cli = await openDatabase({ path: isolated.config.databasePath, driver: isolated.config.databaseDriver });
+      try {
+        await (await KeyRing.open(cli)).rotate();
+      } finally {
+        await cli.close(true);
+      }
+      // Until its next refresh the server still signs with the key it has.
+      const first = await allowedToken(agent);
+      const second = await allowedToken(agent);
+      expect([first.token, second.token].map((token) => decodeProtectedHeader(token).kid)).toEqual([oldKid, oldKid]);
+      await isolated.app.gate.refreshSigningKeys();
+
+      expect(await kidsOn(isolated)).toContain(oldKid);
+      expectType(await agent.execute(executionOf(first.token, QUICK_EMAIL)), 'ExecutePayload');
+
+      // A restart forgets what the server knew in memory; the key must stay published all the same.
+      await isolated.stop();
+      current = await isolated.restart();
+      expect(await kidsOn(current)).toContain(oldKid);
+      const sameAgent = new GateClient(current, agent.subject, agent.tenant, agent.bearer);
+      expectType(await sameAgent.execute(executionOf(second.token, QUICK_EMAIL)), 'ExecutePayload');
+    } finally {
+      await current.close();
+    }
+  });
+
   it('keeps tokens approved by people before a rotation redeemable after it', async () => {
-    const { agent, approver }: { agent: GateClient; approver: GateClient } = await freshTenant(server);
+    const { agent, approver } = await freshTenant(server);
     const { approval } = await request(agent, PAYMENT_ONE_APPROVER, 'PENDING');
     expectType(await approver.decide(approval.id), 'Approval');
     const token = expectType(await agent.approval(approval.id), 'Approval').decisionToken as string;

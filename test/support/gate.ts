@@ -105,8 +105,8 @@ export interface ExecutePayload {
   dryRun: boolean;
 }
 
-export interface Connection<T> {
-  __typename: string;
+export interface Connection<T, Typename extends string> {
+  __typename: Typename;
   edges: { cursor: string; node: T }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
@@ -371,7 +371,7 @@ export class GateClient {
   }
 
   private async call<T>(name: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    return field(await this.server.gql<T>(this.bearer, query, variables), name) as T;
+    return field(await this.server.gql<Record<string, T>>(this.bearer, query, variables), name);
   }
 
   requestApproval(input: RequestApprovalInput): Promise<Result<RequestApprovalPayload>> {
@@ -394,11 +394,11 @@ export class GateClient {
     return this.call('approval', APPROVAL, { id });
   }
 
-  approvals(filter: { status?: ApprovalStatus; action?: string; first?: number; after?: string } = {}): Promise<Result<Connection<ApprovalData>>> {
+  approvals(filter: { status?: ApprovalStatus; action?: string; first?: number; after?: string } = {}): Promise<Result<Connection<ApprovalData, 'ApprovalConnection'>>> {
     return this.call('approvals', APPROVALS, filter);
   }
 
-  auditEvents(filter: AuditFilter = {}): Promise<Result<Connection<AuditEventData>>> {
+  auditEvents(filter: AuditFilter = {}): Promise<Result<Connection<AuditEventData, 'AuditEventConnection'>>> {
     return this.call('auditEvents', AUDIT_EVENTS, { ...filter });
   }
 

@@ -1,0 +1,243 @@
+/**
+ * `npm run bench`: runs the benchmarks in one process tree on this machine, prints a table, writes
+ * the figures to scripts/bench/results/latest.json and draws latency against concurrency in
+ * scripts/bench/results/latency.svg.
+ *
+ *   BENCH_QUICK=1               a smoke run: short runs, one repeat, small populations
+ *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, growth
+ *   BENCH_PROFILE=1             the request benchmark's server writes a V8 CPU profile to results/profiles/
+ *
+ * Each figure is the median of repeated fixed-length runs; ratios are taken run by run, side by
+ * side, because the machine is shared and its speed drifts.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { latencyChart, type ChartSeries } from './chart.js';
+import { runGrowthBenchmark, type GrowthResults } from './growth.js';
+import { benchSettings, progress } from './load.js';
+import { runPolicyBenchmark, type PolicyResults } from './policy.js';
+import { CONCURRENCY, runRequestBenchmark, type RequestResults } from './request.js';
+import { REPO_ROOT } from './server.js';
+import { round, roundDeep } from './stats.js';
+import { runSubscriptionBenchmark, type SubscriptionResults } from './subscriptions.js';
+
+const BENCHMARKS = ['policy', 'request', 'subscriptions', 'growth'] as const;
+type Benchmark = (typeof BENCHMARKS)[number];
+
+const RESULTS_DIR = join(import.meta.dirname, 'results');
+
+interface Row {
+  benchmark: string;
+  figure: string;
+  value: string;
+  target: string;
+  met: boolean | null;
+}
+
+const ms = (value: number): string => (value < 1 ? `${round(value * 1000)} µs` : `${round(value)} ms`);
+const perSecond = (value: number): string => `${Math.round(value).toLocaleString('en-US')}/s`;
+const times = (value: number): string => `${round(value)}x`;
+const mib = (bytes: number): string => `${round(bytes / 1024 / 1024)} MiB`;
+
+function selected(): Benchmark[] {
+  const only = process.env['BENCH_ONLY'];
+  if (!only) return [...BENCHMARKS];
+  const names = only.split(',').map((name) => name.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(BENCHMARKS as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: unknown benchmark "${name}" (${BENCHMARKS.join(', ')})`);
+  }
+  return names as Benchmark[];
+}
+
+/** A fixed amount of single-threaded work, timed: how fast this machine was during the run. */
+function calibrate(): number {
+  const started = performance.now();
+  let value = 0;
+  for (let index = 0; index < 20_000_000; index++) value = (value + index * 7) % 1_000_003;
+  if (value < 0) throw new Error('unreachable');
+  return performance.now() - started;
+}
+
+function policyRows(results: PolicyResults): Row[] {
+  return results.cases.flatMap((policyCase) => {
+    const label = `policy (${policyCase.name} input, ${round(policyCase.inputBytes / 1024, 2)} KiB)`;
+    const opa1 = policyCase.opaServer['c1'];
+    const opa16 = policyCase.opaServer['c16'];
+    return [
+      { benchmark: label, figure: 'in-process WASM decisions', value: perSecond(policyCase.inProcess.perSecond), target: '', met: null },
+      { benchmark: label, figure: 'in-process p50 / p99', value: `${ms(policyCase.inProcess.p50Ms)} / ${ms(policyCase.inProcess.p99Ms)}`, target: 'p99 < 100 µs', met: policyCase.inProcess.p99Ms < 0.1 },
+      ...(opa1 && opa16
+        ? [
+            { benchmark: label, figure: 'OPA server decisions (1 / 16 clients)', value: `${perSecond(opa1.perSecond)} / ${perSecond(opa16.perSecond)}`, target: '', met: null },
+            { benchmark: label, figure: 'OPA server p50 / p99 (1 client)', value: `${ms(opa1.p50Ms)} / ${ms(opa1.p99Ms)}`, target: '', met: null },
+          ]
+        : []),
+      { benchmark: label, figure: 'in-process over OPA server, throughput', value: times(policyCase.throughputRatio), target: '>= 10x', met: policyCase.throughputRatio >= 10 },
+    ];
+  });
+}
+
+function requestRows(results: RequestResults): Row[] {
+  const rows: Row[] = [];
+  for (const load of ['trivial', 'allowed', 'pending'] as const) {
+    for (const concurrency of results.concurrency) {
+      const figures = results.loads[load][`c${concurrency}`];
+      if (!figures) continue;
+      const isTarget = load === 'allowed' && concurrency === 16;
+      rows.push({
+        benchmark: `request: ${load === 'trivial' ? '{ __typename }' : `${load} requestApproval`}`,
+        figure: `${concurrency} clients: req/s, p50 / p99`,
+        value: `${perSecond(figures.perSecond)}, ${ms(figures.p50Ms)} / ${ms(figures.p99Ms)}`,
+        target: isTarget ? 'p99 < 20 ms' : '',
+        met: isTarget ? figures.p99Ms < 20 : null,
+      });
+    }
+  }
+  rows.push(
+    {
+      benchmark: 'request: allowed over trivial',
+      figure: '16 clients, throughput ratio',
+      value: `${round(results.ratios.allowedOverTrivialAt16 * 100)} %`,
+      target: '>= 40 %',
+      met: results.ratios.allowedOverTrivialAt16 >= 0.4,
+    },
+    {
+      benchmark: 'request: allowed on @mikro-orm/sqlite',
+      figure: '16 clients: req/s, p50 / p99',
+      value: `${perSecond(results.sqliteDriverAllowed.perSecond)}, ${ms(results.sqliteDriverAllowed.p50Ms)} / ${ms(results.sqliteDriverAllowed.p99Ms)}`,
+      target: '',
+      met: null,
+    },
+    {
+      benchmark: 'request: better-sqlite over sqlite driver',
+      figure: '16 clients, allowed, throughput ratio',
+      value: times(results.ratios.betterSqliteOverSqliteAllowedAt16),
+      target: '',
+      met: null,
+    },
+  );
+  return rows;
+}
+
+function subscriptionRows(results: SubscriptionResults): Row[] {
+  const label = `subscriptions (${results.subscribers} subscribers)`;
+  return [
+    { benchmark: label, figure: 'pending to delivery p50 / p99', value: `${ms(results.deliveryP50Ms)} / ${ms(results.deliveryP99Ms)}`, target: 'p99 < 100 ms', met: results.deliveryP99Ms < 100 },
+    { benchmark: label, figure: 'last delivery (median round) / mutation', value: `${ms(results.lastDeliveryMedianMs)} / ${ms(results.mutationMedianMs)}`, target: '', met: null },
+    {
+      benchmark: label,
+      figure: 'server RSS / heap used, connected',
+      value: `${mib(results.memory.connectedRssBytes)} / ${mib(results.memory.connectedHeapUsedBytes)} (+${round(results.memory.rssPerSubscriberBytes / 1024)} / +${round(results.memory.heapPerSubscriberBytes / 1024)} KiB each)`,
+      target: '',
+      met: null,
+    },
+  ];
+}
+
+function growthRows(results: GrowthResults): Row[] {
+  const label = `growth (${results.approvals.toLocaleString('en-US')} approvals, ${results.auditEvents.toLocaleString('en-US')} events)`;
+  return [
+    { benchmark: label, figure: 'pending list p50 / p99', value: `${ms(results.pendingList.p50Ms)} / ${ms(results.pendingList.p99Ms)}`, target: 'p99 < 10 ms', met: results.pendingList.p99Ms < 10 },
+    { benchmark: label, figure: 'audit trail p50 / p99', value: `${ms(results.auditTrail.p50Ms)} / ${ms(results.auditTrail.p99Ms)}`, target: 'p99 < 10 ms', met: results.auditTrail.p99Ms < 10 },
+    { benchmark: label, figure: '{ __typename } p50 / p99 (floor)', value: `${ms(results.trivial.p50Ms)} / ${ms(results.trivial.p99Ms)}`, target: '', met: null },
+    { benchmark: label, figure: 'verifyAuditChain', value: `${perSecond(results.verify.eventsPerSecond)} (${round(results.verify.medianSeconds)} s)`, target: '>= 100,000/s', met: results.verify.eventsPerSecond >= 100_000 },
+  ];
+}
+
+function table(rows: Row[]): string {
+  const cells = rows.map((row) => [row.benchmark, row.figure, row.value, row.target, row.met === null ? '' : row.met ? 'met' : 'MISSED']);
+  const header = ['benchmark', 'figure', 'value (median)', 'target', ''];
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((cell) => (cell[column] as string).length)));
+  const line = (cell: string[]): string => cell.map((text, column) => text.padEnd(widths[column] as number)).join('  ').trimEnd();
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...cells.map(line)].join('\n');
+}
+
+function requestChart(results: RequestResults): string {
+  const colors = { trivial: '#888888', allowed: '#1f77b4', pending: '#d62728' };
+  const series: ChartSeries[] = [];
+  for (const load of ['trivial', 'allowed', 'pending'] as const) {
+    for (const [quantile, key] of [['p50', 'p50Ms'], ['p99', 'p99Ms']] as const) {
+      series.push({
+        label: `${load === 'trivial' ? '{ __typename }' : load} ${quantile}`,
+        color: colors[load],
+        dashed: quantile === 'p99',
+        points: results.concurrency.map((concurrency) => [concurrency, results.loads[load][`c${concurrency}`]?.[key] ?? Number.NaN]),
+      });
+    }
+  }
+  series.push(
+    { label: 'allowed, sqlite driver p50', color: '#ff7f0e', dashed: false, points: [[16, results.sqliteDriverAllowed.p50Ms]] },
+    { label: 'allowed, sqlite driver p99', color: '#ff7f0e', dashed: true, points: [[16, results.sqliteDriverAllowed.p99Ms]] },
+  );
+  return latencyChart('requestApproval over HTTP: latency against concurrency', CONCURRENCY, series);
+}
+
+function gitRevision(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const settings = benchSettings();
+  const benchmarks = selected();
+  const started = performance.now();
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryBytes: totalmem(),
+    node: process.version,
+    loadAverageAtStart: loadavg(),
+    calibrationMsAtStart: calibrate(),
+  };
+  progress(`${benchmarks.join(', ')}${settings.quick ? ' (quick)' : ''}; ${settings.repeats} x ${settings.runMs} ms runs; load average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}`);
+
+  const results: {
+    policy?: PolicyResults;
+    request?: RequestResults;
+    subscriptions?: SubscriptionResults;
+    growth?: GrowthResults;
+  } = {};
+  const profileDir = process.env['BENCH_PROFILE'] === '1' ? join(RESULTS_DIR, 'profiles') : null;
+  for (const benchmark of benchmarks) {
+    const benchStarted = performance.now();
+    if (benchmark === 'policy') results.policy = await runPolicyBenchmark(settings);
+    else if (benchmark === 'request') results.request = await runRequestBenchmark(settings, profileDir);
+    else if (benchmark === 'subscriptions') results.subscriptions = await runSubscriptionBenchmark(settings);
+    else results.growth = await runGrowthBenchmark(settings);
+    progress(`${benchmark} took ${round((performance.now() - benchStarted) / 1000)} s`);
+  }
+
+  const rows = [
+    ...(results.policy ? policyRows(results.policy) : []),
+    ...(results.request ? requestRows(results.request) : []),
+    ...(results.subscriptions ? subscriptionRows(results.subscriptions) : []),
+    ...(results.growth ? growthRows(results.growth) : []),
+  ];
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const report = {
+    date: new Date().toISOString(),
+    revision: gitRevision(),
+    quick: settings.quick,
+    settings,
+    machine: { ...machine, loadAverageAtEnd: loadavg(), calibrationMsAtEnd: calibrate() },
+    seconds: (performance.now() - started) / 1000,
+    targets: rows.filter((row) => row.met !== null).map(({ benchmark, figure, value, target, met }) => ({ benchmark, figure, value, target, met })),
+    results,
+  };
+  writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(roundDeep(report), null, 2) + '\n');
+  if (results.request) writeFileSync(join(RESULTS_DIR, 'latency.svg'), requestChart(results.request));
+
+  process.stdout.write(`\n${table(rows)}\n\n`);
+  const missed = rows.filter((row) => row.met === false).length;
+  process.stdout.write(
+    `${rows.filter((row) => row.met !== null).length - missed} targets met, ${missed} missed; ${round(report.seconds)} s; ` +
+      `results in ${join('scripts', 'bench', 'results', 'latest.json')}${results.request ? ' and latency.svg' : ''}\n`,
+  );
+}
+
+await main();

@@ -1,0 +1,82 @@
+/**
+ * The server under test, run in its own process by server.ts: the same buildApp() the CLI starts,
+ * on 127.0.0.1 port 0, configured by BENCH_SERVER (JSON). It reports its URL over IPC and answers
+ * memory and stop requests; when the parent goes away it exits.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { loadConfig } from '../../src/config.js';
+import { buildApp } from '../../src/server/app.js';
+
+export interface ServeOptions {
+  databasePath: string;
+  databaseDriver: 'better-sqlite' | 'sqlite';
+  authSecret: string;
+  bundleDir: string;
+  policySourcesDir: string;
+}
+
+export type ServeRequest =
+  | { type: 'memory'; id: number }
+  | { type: 'cpu'; id: number }
+  | { type: 'profile-start'; id: number }
+  | { type: 'profile-stop'; id: number; file: string }
+  | { type: 'stop'; id: number };
+
+export type ServeReply =
+  | { type: 'ready'; url: string }
+  | { type: 'memory'; id: number; usage: NodeJS.MemoryUsage }
+  | { type: 'cpu'; id: number; usage: NodeJS.CpuUsage }
+  | { type: 'profile-start'; id: number }
+  | { type: 'profile-stop'; id: number };
+
+const options = JSON.parse(process.env['BENCH_SERVER'] ?? '{}') as ServeOptions;
+const send = (reply: ServeReply): void => void process.send?.(reply);
+
+const config = loadConfig(
+  {},
+  {
+    port: 0,
+    host: '127.0.0.1',
+    databasePath: options.databasePath,
+    databaseDriver: options.databaseDriver,
+    authSecret: options.authSecret,
+    bundleDir: options.bundleDir,
+    policySourcesDir: options.policySourcesDir,
+    watchBundle: false,
+    graphiql: false,
+    // The sweep would add writes the benchmark did not ask for.
+    expirySweepMs: 3_600_000,
+  },
+);
+const app = await buildApp(config, { log: (message) => process.stderr.write(`server: ${message}\n`) });
+const url = await app.start();
+
+// Profiles only the window the parent asks for, not start-up and module loading.
+const inspector = new Session();
+inspector.connect();
+
+process.on('message', (message: ServeRequest) => {
+  if (message.type === 'cpu') {
+    send({ type: 'cpu', id: message.id, usage: process.cpuUsage() });
+  } else if (message.type === 'profile-start') {
+    void inspector
+      .post('Profiler.enable')
+      .then(() => inspector.post('Profiler.setSamplingInterval', { interval: 200 }))
+      .then(() => inspector.post('Profiler.start'))
+      .then(() => send({ type: 'profile-start', id: message.id }));
+  } else if (message.type === 'profile-stop') {
+    void inspector.post('Profiler.stop').then(({ profile }) => {
+      writeFileSync(message.file, JSON.stringify(profile));
+      send({ type: 'profile-stop', id: message.id });
+    });
+  } else if (message.type === 'memory') {
+    // Measure what is live, not what the collector has yet to reclaim (the parent passes --expose-gc).
+    (globalThis as { gc?: () => void }).gc?.();
+    send({ type: 'memory', id: message.id, usage: process.memoryUsage() });
+  } else if (message.type === 'stop') {
+    void app.stop().finally(() => process.exit(0));
+  }
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready', url });

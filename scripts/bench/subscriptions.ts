@@ -1,0 +1,188 @@
+/**
+ * Benchmark 3: fan-out of one pending request to 1,000 connected graphql-ws subscribers of
+ * `pendingApprovals`, and the server's memory while they are connected.
+ *
+ * The subscribers speak the graphql-transport-ws protocol over plain `ws` sockets rather than
+ * through the graphql-ws client: with a thousand of them in the load generator's one event loop,
+ * the client library's per-message work would be counted as delivery latency. Each message is
+ * timestamped on arrival and parsed only once the round is over.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { GraphQLClient, progress, sleep, type BenchSettings } from './load.js';
+import { startServerProcess, type ServerProcess } from './server.js';
+import { percentile } from './stats.js';
+
+const SUBSCRIPTION = 'subscription { pendingApprovals { kind approval { id status riskLevel requester requiredApprovals } } }';
+const REQUEST_MUTATION = `mutation Request($input: RequestApprovalInput!) {
+  requestApproval(input: $input) { __typename ... on RequestApprovalPayload { approval { id status } } ... on Error { code message } }
+}`;
+/** Sockets opened at once while connecting, so the server is not flooded with handshakes. */
+const CONNECT_BATCH = 100;
+const ROUND_TIMEOUT_MS = 10_000;
+
+export interface SubscriptionResults {
+  subscribers: number;
+  rounds: number;
+  /** From sending the mutation to each subscriber's receipt, over every delivery of every round. */
+  deliveryP50Ms: number;
+  deliveryP99Ms: number;
+  /** From sending the mutation until the last of the subscribers had it, median of the rounds. */
+  lastDeliveryMedianMs: number;
+  /** The mutation's own round trip (commit included), median: a floor under the delivery time. */
+  mutationMedianMs: number;
+  memory: {
+    beforeRssBytes: number;
+    beforeHeapUsedBytes: number;
+    connectedRssBytes: number;
+    connectedHeapUsedBytes: number;
+    rssPerSubscriberBytes: number;
+    heapPerSubscriberBytes: number;
+  };
+}
+
+interface Subscriber {
+  socket: WebSocket;
+  /** Arrival time and raw text of each `next` message of the current round. */
+  received: { at: number; text: string }[];
+}
+
+class Round {
+  private remaining: number;
+  private done!: () => void;
+  readonly finished = new Promise<void>((resolve) => (this.done = resolve));
+  constructor(count: number) {
+    this.remaining = count;
+  }
+  delivered(): void {
+    if (--this.remaining === 0) this.done();
+  }
+}
+
+async function connect(url: string, authorization: string, onNext: (subscriber: Subscriber) => void): Promise<Subscriber> {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  const subscriber: Subscriber = { socket, received: [] };
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization } })));
+    socket.on('message', (data: Buffer) => {
+      const at = performance.now();
+      const text = data.toString('utf8');
+      if (text.startsWith('{"type":"connection_ack"')) {
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION } }));
+        resolve();
+      } else if (text.includes('"type":"next"')) {
+        subscriber.received.push({ at, text });
+        onNext(subscriber);
+      } else if (!text.includes('"type":"pong"') && !text.includes('"type":"ping"')) {
+        reject(new Error(`subscriber got ${text.slice(0, 300)}`));
+      }
+    });
+  });
+  return subscriber;
+}
+
+export async function runSubscriptionBenchmark(settings: BenchSettings): Promise<SubscriptionResults> {
+  const subscriberCount = settings.quick ? 100 : 1_000;
+  const rounds = settings.quick ? 5 : 30;
+  const workDir = mkdtempSync(join(tmpdir(), 'countersign-bench-subscriptions-'));
+  let server: ServerProcess | undefined;
+  const subscribers: Subscriber[] = [];
+  let client: GraphQLClient | undefined;
+  try {
+    server = await startServerProcess({ databasePath: join(workDir, 'countersign.sqlite'), driver: 'better-sqlite' });
+    client = new GraphQLClient(server.url, 1, await server.authorization('invoice-bot', 'acme', ['agent']));
+    const requestPending = async (sequence: number): Promise<string> => {
+      const data = await client!.request<{ requestApproval: { approval?: { id: string; status: string } } }>(REQUEST_MUTATION, {
+        input: { action: 'payment', resource: `invoice/INV-${sequence}`, context: { amount: 1500, currency: 'USD' }, confidence: 0.9 },
+      });
+      const approval = data.requestApproval.approval;
+      if (approval?.status !== 'PENDING') throw new Error(`expected a pending request: ${JSON.stringify(data)}`);
+      return approval.id;
+    };
+    // Warm the server's request path so the baseline memory is that of a running server.
+    for (let warm = 0; warm < 20; warm++) await requestPending(-1 - warm);
+    const before = await server.memory();
+
+    let round: Round | undefined;
+    const onNext = (): void => round?.delivered();
+    const wsUrl = `${server.url.replace('http', 'ws')}/graphql`;
+    progress(`subscriptions: connecting ${subscriberCount} subscribers`);
+    for (let start = 0; start < subscriberCount; start += CONNECT_BATCH) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(CONNECT_BATCH, subscriberCount - start) }, async (_, offset) =>
+          connect(wsUrl, await server!.authorization(`approver-${start + offset}`, 'acme', ['approver']), onNext),
+        ),
+      );
+      subscribers.push(...batch);
+    }
+
+    // A subscription is live once it has delivered: a first round proves all of them are.
+    const runRound = async (sequence: number): Promise<{ started: number; mutationMs: number; id: string }> => {
+      for (const subscriber of subscribers) subscriber.received.length = 0;
+      round = new Round(subscribers.length);
+      const started = performance.now();
+      const id = await requestPending(sequence);
+      const mutationMs = performance.now() - started;
+      const timeout = sleep(ROUND_TIMEOUT_MS).then(() => 'timeout' as const);
+      if ((await Promise.race([round.finished.then(() => 'ok' as const), timeout])) === 'timeout') {
+        const missing = subscribers.filter((subscriber) => subscriber.received.length === 0).length;
+        throw new Error(`${missing} of ${subscribers.length} subscribers did not receive request ${id} within ${ROUND_TIMEOUT_MS} ms`);
+      }
+      return { started, mutationMs, id };
+    };
+    await runRound(0);
+    const connected = await server.memory();
+
+    const deliveries: number[] = [];
+    const lastDeliveries: number[] = [];
+    const mutationTimes: number[] = [];
+    for (let index = 1; index <= rounds; index++) {
+      if (index % 10 === 1) progress(`subscriptions: round ${index}/${rounds}`);
+      const { started, mutationMs, id } = await runRound(index);
+      mutationTimes.push(mutationMs);
+      let last = 0;
+      for (const subscriber of subscribers) {
+        const [message, ...extra] = subscriber.received;
+        if (!message || extra.length > 0) throw new Error(`a subscriber received ${subscriber.received.length} events for one request`);
+        const event = JSON.parse(message.text) as { payload: { data?: { pendingApprovals: { kind: string; approval: { id: string } } } } };
+        if (event.payload.data?.pendingApprovals.approval.id !== id || event.payload.data.pendingApprovals.kind !== 'ADDED') {
+          throw new Error(`a subscriber received the wrong event: ${message.text.slice(0, 300)}`);
+        }
+        const latency = message.at - started;
+        deliveries.push(latency);
+        last = Math.max(last, latency);
+      }
+      lastDeliveries.push(last);
+      // Let the server settle between rounds, as between independent requests.
+      await sleep(20);
+    }
+
+    const sortedDeliveries = Float64Array.from(deliveries).sort();
+    const sortedLast = Float64Array.from(lastDeliveries).sort();
+    const sortedMutations = Float64Array.from(mutationTimes).sort();
+    return {
+      subscribers: subscribers.length,
+      rounds,
+      deliveryP50Ms: percentile(sortedDeliveries, 0.5),
+      deliveryP99Ms: percentile(sortedDeliveries, 0.99),
+      lastDeliveryMedianMs: percentile(sortedLast, 0.5),
+      mutationMedianMs: percentile(sortedMutations, 0.5),
+      memory: {
+        beforeRssBytes: before.rss,
+        beforeHeapUsedBytes: before.heapUsed,
+        connectedRssBytes: connected.rss,
+        connectedHeapUsedBytes: connected.heapUsed,
+        rssPerSubscriberBytes: (connected.rss - before.rss) / subscribers.length,
+        heapPerSubscriberBytes: (connected.heapUsed - before.heapUsed) / subscribers.length,
+      },
+    };
+  } finally {
+    for (const subscriber of subscribers) subscriber.socket.terminate();
+    client?.close();
+    await server?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
