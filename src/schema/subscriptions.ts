@@ -15,6 +15,9 @@ export interface StreamedChange extends Omit<ApprovalChange, 'kind'> {
   kind: ApprovalChange['kind'] | 'current';
 }
 
+/** Changes buffered for one subscriber that is not reading before its stream is ended. */
+const MAX_BUFFERED_CHANGES = 10_000;
+
 /** An async iterator that is already listening when it is returned. */
 export interface ChangeStream extends AsyncIterableIterator<StreamedChange> {
   /** Puts changes ahead of everything buffered so far (the snapshot of a `current` subscription). */
@@ -45,6 +48,9 @@ export class ChangeSubscriptions implements ChangePublisher {
     const listener = (change: StreamedChange): void => {
       const reader = waiting.shift();
       if (reader) reader({ done: false, value: change });
+      // A subscriber that stopped reading must not grow the server's memory without bound: its
+      // stream ends, and it resubscribes with `current: true` to catch up.
+      else if (buffer.length >= MAX_BUFFERED_CHANGES) void stream.return();
       else buffer.push(change);
     };
     const topic = this.listeners.get(tenant) ?? new Set();
