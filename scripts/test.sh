@@ -20,4 +20,11 @@ echo "== opa test (coverage >= 95%)" >&2
 echo "== typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
 echo "== vitest" >&2
-npx vitest run
+report="$(mktemp)"
+trap 'rm -f "$report"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+# One plain closing line for CI: "N passed, N failed".
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));' "$report" || true
+exit "$status"
