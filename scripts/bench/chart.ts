@@ -15,8 +15,15 @@ const MARGIN = { left: 70, right: 230, top: 40, bottom: 56 };
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Log scales on both axes: concurrency grows by 16 and 4, latency spans microseconds to seconds. */
-export function latencyChart(title: string, concurrency: readonly number[], series: ChartSeries[]): string {
-  const values = series.flatMap((line) => line.points.map(([, ms]) => ms)).filter((ms) => ms > 0 && Number.isFinite(ms));
+export function latencyChart(
+  title: string,
+  concurrency: readonly number[],
+  series: ChartSeries[],
+  targets: { ms: number; label: string }[] = [],
+): string {
+  const values = [...series.flatMap((line) => line.points.map(([, ms]) => ms)), ...targets.map((target) => target.ms)].filter(
+    (ms) => ms > 0 && Number.isFinite(ms),
+  );
   const low = 10 ** Math.floor(Math.log10(Math.min(...values)));
   const high = 10 ** Math.ceil(Math.log10(Math.max(...values)));
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
@@ -50,6 +57,12 @@ export function latencyChart(title: string, concurrency: readonly number[], seri
     `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 14}" text-anchor="middle">concurrent clients</text>`,
     `<text transform="translate(16 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">latency (log scale)</text>`,
   );
+  for (const target of targets) {
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y(target.ms)}" y2="${y(target.ms)}" stroke="#2ca02c" stroke-dasharray="2 3"/>`,
+      `<text x="${MARGIN.left + 6}" y="${y(target.ms) - 4}" fill="#2ca02c">${escape(target.label)}</text>`,
+    );
+  }
   series.forEach((line, index) => {
     const points = line.points.filter(([, ms]) => ms > 0 && Number.isFinite(ms));
     const dash = line.dashed ? ' stroke-dasharray="6 4"' : '';

@@ -13,7 +13,13 @@ export interface BenchSettings {
 
 export function benchSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const quick = env['BENCH_QUICK'] === '1';
-  return quick ? { quick, runMs: 400, warmupMs: 150, repeats: 1 } : { quick, runMs: 2_000, warmupMs: 500, repeats: 3 };
+  const defaults = quick ? { quick, runMs: 400, warmupMs: 150, repeats: 1 } : { quick, runMs: 2_000, warmupMs: 500, repeats: 3 };
+  // For investigations: longer or more runs of a selection (BENCH_ONLY), without editing the defaults.
+  const override = (name: string, fallback: number): number => {
+    const value = Number(env[name]);
+    return Number.isInteger(value) && value > 0 ? value : fallback;
+  };
+  return { ...defaults, runMs: override('BENCH_RUN_MS', defaults.runMs), repeats: override('BENCH_REPEATS', defaults.repeats) };
 }
 
 export interface HttpResponse {

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   rmSync(workDir, { recursive: true, force: true });
   const cpuPerRequest = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / run.operations;
   process.stdout.write(
-    `${load} at ${concurrency} clients on ${driver}: ${Math.round(run.operations / run.seconds)}/s, server CPU ${Math.round(cpuPerRequest)} µs/request\n` +
+    `${load} at ${concurrency} clients on ${driver}: ${Math.round(run.operations / run.seconds)}/s, server CPU ${Math.round(cpuPerRequest)} µs/request (user ${Math.round((cpuAfter.user - cpuBefore.user) / run.operations)})\n` +
       `${file}\n\n${summarize(file)}`,
   );
 }

@@ -1,7 +1,8 @@
 /**
  * The server under test, run in its own process by server.ts: the same buildApp() the CLI starts,
- * on 127.0.0.1 port 0, configured by BENCH_SERVER (JSON). It reports its URL over IPC and answers
- * memory and stop requests; when the parent goes away it exits.
+ * on 127.0.0.1 port 0 with NODE_ENV=production, configured by BENCH_SERVER (JSON). It reports its
+ * URL over IPC and answers requests for its memory and CPU time, to profile and to stop; when the
+ * parent goes away it exits.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -52,20 +53,25 @@ const config = loadConfig(
 const app = await buildApp(config, { log: (message) => process.stderr.write(`server: ${message}\n`) });
 const url = await app.start();
 
-// Profiles only the window the parent asks for, not start-up and module loading.
-const inspector = new Session();
-inspector.connect();
+// Profiles only the window the parent asks for, not start-up and module loading; the inspector
+// session is opened on the first request to profile, so that unprofiled runs carry none of it.
+let inspector: Session | undefined;
 
 process.on('message', (message: ServeRequest) => {
   if (message.type === 'cpu') {
     send({ type: 'cpu', id: message.id, usage: process.cpuUsage() });
   } else if (message.type === 'profile-start') {
-    void inspector
+    if (!inspector) {
+      inspector = new Session();
+      inspector.connect();
+    }
+    const session = inspector;
+    void session
       .post('Profiler.enable')
-      .then(() => inspector.post('Profiler.setSamplingInterval', { interval: 200 }))
-      .then(() => inspector.post('Profiler.start'))
+      .then(() => session.post('Profiler.setSamplingInterval', { interval: 200 }))
+      .then(() => session.post('Profiler.start'))
       .then(() => send({ type: 'profile-start', id: message.id }));
-  } else if (message.type === 'profile-stop') {
+  } else if (message.type === 'profile-stop' && inspector) {
     void inspector.post('Profiler.stop').then(({ profile }) => {
       writeFileSync(message.file, JSON.stringify(profile));
       send({ type: 'profile-stop', id: message.id });

@@ -84,7 +84,7 @@ async function connect(url: string, authorization: string, onNext: (subscriber: 
   return subscriber;
 }
 
-export async function runSubscriptionBenchmark(settings: BenchSettings): Promise<SubscriptionResults> {
+export async function runSubscriptionBenchmark(settings: BenchSettings, profileDir: string | null = null): Promise<SubscriptionResults> {
   const subscriberCount = settings.quick ? 100 : 1_000;
   const rounds = settings.quick ? 5 : 30;
   const workDir = mkdtempSync(join(tmpdir(), 'countersign-bench-subscriptions-'));
@@ -139,6 +139,7 @@ export async function runSubscriptionBenchmark(settings: BenchSettings): Promise
     const deliveries: number[] = [];
     const lastDeliveries: number[] = [];
     const mutationTimes: number[] = [];
+    if (profileDir) await server.startProfile();
     for (let index = 1; index <= rounds; index++) {
       if (index % 10 === 1) progress(`subscriptions: round ${index}/${rounds}`);
       const { started, mutationMs, id } = await runRound(index);
@@ -160,6 +161,7 @@ export async function runSubscriptionBenchmark(settings: BenchSettings): Promise
       await sleep(20);
     }
 
+    if (profileDir) await server.stopProfile(join(profileDir, 'subscriptions-fan-out.cpuprofile'));
     const sortedDeliveries = Float64Array.from(deliveries).sort();
     const sortedLast = Float64Array.from(lastDeliveries).sort();
     const sortedMutations = Float64Array.from(mutationTimes).sort();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { auditEventHash, GENESIS_HASH } from '../domain/audit-chain.js';
 import { AuditEvent, type AuditEventFields } from './entities/audit-event.entity.js';
+import { insertNew } from './orm.js';
 
 interface ChainHead {
   seq: number;
@@ -16,14 +17,17 @@ interface ChainHead {
 export class AuditLog {
   private readonly heads = new Map<string, ChainHead>();
 
-  /** Persists one chained event in `em`; it commits with the rest of the unit of work. */
+  /**
+   * Writes one chained event in `em`'s transaction; it commits with the rest of the unit of work.
+   * Events are only ever inserted, so they skip the unit of work where the driver allows.
+   */
   async append(em: EntityManager, fields: AuditEventFields): Promise<AuditEvent> {
     const head = this.heads.get(fields.tenant) ?? (await this.readHead(em, fields.tenant));
     const id = randomUUID();
     const seq = head.seq + 1;
     const hash = auditEventHash(head.hash, { id, seq, ...fields });
     const event = new AuditEvent({ ...fields, id, seq, previousHash: head.hash, hash });
-    em.persist(event);
+    await insertNew(em, event);
     this.heads.set(fields.tenant, { seq, hash });
     return event;
   }

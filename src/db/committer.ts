@@ -18,6 +18,9 @@ export interface UnitOfWork {
  */
 export type Job<T> = (unit: UnitOfWork) => Promise<T>;
 
+/** The longest a batch waits for announced jobs: about one fsync, which their joining saves. */
+const MAX_GATHER_MS = 2;
+
 interface Pending<T> {
   job: Job<T>;
   resolve: (value: T) => void;
@@ -32,6 +35,9 @@ interface Pending<T> {
  */
 export class Committer {
   private queue: Pending<unknown>[] = [];
+  /** Jobs announced with {@link expect} and not yet queued. */
+  private expected = 0;
+  private onArrival: (() => void) | undefined;
   private draining = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
@@ -46,8 +52,33 @@ export class Committer {
   run<T>(job: Job<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ job, resolve, reject } as Pending<unknown>);
-      if (!this.draining) void this.drain();
+      if (!this.draining) {
+        this.draining = true;
+        this.idle = new Promise((resolve) => (this.markIdle = resolve));
+        // Start the first batch after the I/O callbacks of this turn of the event loop, not at once:
+        // requests that became ready in the same turn then share its transaction. Committing the first
+        // job alone would, with a synchronous driver, block the loop for its fsync while the others wait
+        // for a commit of their own.
+        setImmediate(() => void this.drain());
+      }
     });
+  }
+
+  /**
+   * Announces a job that will be queued shortly, once its caller has finished work that needs no
+   * lock (signing a token). A batch about to start waits a little for announced jobs, so that they
+   * share its commit instead of each waiting for a commit of its own. Call the returned function
+   * when the job is queued or will not be.
+   */
+  expect(): () => void {
+    this.expected += 1;
+    let arrived = false;
+    return () => {
+      if (arrived) return;
+      arrived = true;
+      this.expected -= 1;
+      this.onArrival?.();
+    };
   }
 
   /** Resolves when every queued job has settled. */
@@ -56,10 +87,9 @@ export class Committer {
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
-    this.idle = new Promise((resolve) => (this.markIdle = resolve));
     try {
       while (this.queue.length > 0) {
+        await this.gather();
         const batch = this.queue.splice(0, this.maxBatch);
         const committed = await this.commitBatch(batch);
         if (!committed) {
@@ -70,6 +100,29 @@ export class Committer {
       this.draining = false;
       this.markIdle();
     }
+  }
+
+  /**
+   * Before a batch starts, waits until no announced job is outstanding, the batch is full or
+   * {@link MAX_GATHER_MS} has passed: a job still being signed then commits with this batch rather
+   * than after it. With nothing announced, as for a lone request, it does not wait at all.
+   */
+  private gather(): Promise<void> {
+    const full = (): boolean => this.expected === 0 || this.queue.length >= this.maxBatch;
+    if (full()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.onArrival = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, MAX_GATHER_MS);
+      // An announced job is queued right after it arrives, in the same turn: the batch, which
+      // resumes in a later microtask, includes it.
+      this.onArrival = () => {
+        if (full()) done();
+      };
+    });
   }
 
   /** Returns false when a multi-job batch failed as a whole and must be retried job by job. */

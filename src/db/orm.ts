@@ -1,7 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { MikroORM, type Options } from '@mikro-orm/core';
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import {
+  MikroORM,
+  ReferenceKind,
+  type EntityData,
+  type EntityManager,
+  type EntityMetadata,
+  type EntityName,
+  type EntityProperty,
+  type FilterQuery,
+  type Options,
+  type QueryOrderMap,
+} from '@mikro-orm/core';
+import { BetterSqliteDriver, type SqlEntityManager } from '@mikro-orm/better-sqlite';
 import { SqliteDriver } from '@mikro-orm/sqlite';
 import { Migrator } from '@mikro-orm/migrations';
 import { entitySchemas } from './entities/index.js';
@@ -44,4 +55,166 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
   await connection.execute('pragma busy_timeout = 5000', [], 'run');
   await orm.getMigrator().up();
   return orm;
+}
+
+/** The part of a better-sqlite3 prepared statement used here. */
+export interface PreparedStatement {
+  run(...values: unknown[]): unknown;
+  all(...values: unknown[]): unknown[];
+  /** Rows as arrays of column values, in select order, rather than as objects. */
+  raw(toggle: boolean): PreparedStatement;
+}
+
+interface SqliteConnection {
+  prepare(sql: string): PreparedStatement;
+}
+
+interface KnexClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown> | unknown;
+}
+
+/** A statement prepared once per connection: parsing the SQL costs more than running it. */
+function prepared(connection: SqliteConnection, sql: string): PreparedStatement {
+  let statements = preparedStatements.get(connection);
+  if (!statements) preparedStatements.set(connection, (statements = new Map()));
+  let statement = statements.get(sql);
+  if (!statement) statements.set(sql, (statement = connection.prepare(sql)));
+  return statement;
+}
+
+/** An INSERT of every column of one entity, with the properties that fill it in order. */
+interface InsertPlan {
+  sql: string;
+  props: EntityProperty[];
+}
+
+const insertPlans = new WeakMap<EntityMetadata, InsertPlan | null>();
+const preparedStatements = new WeakMap<object, Map<string, PreparedStatement>>();
+
+/**
+ * The INSERT for an entity whose columns are all plain scalars, or null when it has anything else
+ * (an owning relation, an embeddable, a formula), which only the unit of work knows how to write.
+ * The version column is left to its database default, as MikroORM leaves it.
+ */
+function insertPlan(meta: EntityMetadata): InsertPlan | null {
+  let plan = insertPlans.get(meta);
+  if (plan !== undefined) return plan;
+  const columns = meta.props.filter((prop) => prop.persist !== false && !prop.version);
+  const mappable = columns.every(
+    (prop) =>
+      prop.kind === ReferenceKind.ONE_TO_MANY ||
+      prop.kind === ReferenceKind.MANY_TO_MANY ||
+      (prop.kind === ReferenceKind.SCALAR && !prop.formula && prop.fieldNames?.length === 1),
+  );
+  const props = columns.filter((prop) => prop.kind === ReferenceKind.SCALAR);
+  plan = mappable && !meta.discriminatorColumn
+    ? {
+        sql:
+          `insert into \`${meta.tableName}\` (${props.map((prop) => `\`${prop.fieldNames[0]}\``).join(', ')}) ` +
+          `values (${props.map(() => '?').join(', ')})`,
+        props,
+      }
+    : null;
+  insertPlans.set(meta, plan);
+  return plan;
+}
+
+/**
+ * Writes a new entity in `em`'s open transaction with a statement prepared once per connection,
+ * without the unit of work: for the append-only rows of the request path (audit events, new
+ * approval requests), where change-set computation and query building cost far more than the
+ * insert itself. Values are converted as MikroORM converts them (JSON text, dates as epoch
+ * milliseconds, booleans as 0 or 1). The entity is not managed by `em` afterwards.
+ *
+ * Only for better-sqlite3, whose synchronous statements can be prepared once and reused; with
+ * another driver, outside a transaction or for an entity it cannot map, the entity is persisted
+ * through the unit of work instead, and written when `em` flushes.
+ */
+export async function insertNew(em: EntityManager, entity: object): Promise<void> {
+  const transaction = em.getTransactionContext<{ client: { acquireConnection(): Promise<unknown> } }>();
+  const meta = em.getMetadata().find(entity.constructor.name);
+  const plan = transaction && meta && em.getDriver() instanceof BetterSqliteDriver ? insertPlan(meta) : null;
+  const values = plan && rowValues(em, plan, entity as Record<string, unknown>);
+  if (!plan || !values) {
+    em.persist(entity);
+    return;
+  }
+  // A transaction's knex client hands out the transaction's own connection: the statement runs inside it.
+  const connection = (await transaction!.client.acquireConnection()) as SqliteConnection;
+  try {
+    prepared(connection, plan.sql).run(...values);
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+}
+
+/**
+ * Runs `sql` with positional `values` and returns its rows as arrays of column values, through a
+ * statement prepared once per connection, or returns null with a driver other than better-sqlite3
+ * (the caller then queries through MikroORM). For reads that walk many rows, where building a
+ * query and an object per row costs more than SQLite does. The connection is held for this call
+ * only, so that writers can commit between two calls.
+ */
+export async function selectRawRows(em: EntityManager, sql: string, values: unknown[]): Promise<unknown[][] | null> {
+  if (!(em.getDriver() instanceof BetterSqliteDriver)) return null;
+  const client = (em as SqlEntityManager).getKnex().client as KnexClient;
+  const connection = (await client.acquireConnection()) as SqliteConnection;
+  try {
+    return prepared(connection, sql).raw(true).all(...values) as unknown[][];
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/**
+ * Finds rows as plain data: the values an entity would be hydrated with (JSON parsed, dates as
+ * Date, booleans as booleans), without creating, tracking or wiring up entities, which costs most
+ * of a listing's time. Lazy properties are left out, as `find` leaves them out; a to-one relation
+ * holds the referenced primary key. For read paths that only turn rows into views.
+ */
+export async function findData<T extends object>(
+  em: EntityManager,
+  entityName: EntityName<T>,
+  where: FilterQuery<T>,
+  options: { orderBy: QueryOrderMap<T>[]; limit?: number },
+): Promise<EntityData<T>[]> {
+  const meta = em.getMetadata().get<T>(typeof entityName === 'string' ? entityName : (entityName as { name: string }).name);
+  const props = meta.props.filter(
+    (prop) => !prop.lazy && prop.persist !== false && (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE),
+  );
+  const query = (em as SqlEntityManager)
+    .createQueryBuilder(entityName)
+    .select(props.map((prop) => prop.name) as never)
+    .where(where)
+    .orderBy(options.orderBy);
+  if (options.limit !== undefined) query.limit(options.limit);
+  const rows = await query.execute<Record<string, unknown>[]>('all', true);
+  const platform = em.getPlatform();
+  const converted = props.filter((prop) => prop.customType);
+  for (const row of rows) {
+    for (const prop of converted) {
+      const value = row[prop.name];
+      if (value != null) row[prop.name] = prop.customType!.convertToJSValue(value, platform);
+    }
+  }
+  return rows as EntityData<T>[];
+}
+
+/** The row's values in the plan's column order, or null when one is undefined (left to the ORM). */
+function rowValues(em: EntityManager, plan: InsertPlan, entity: Record<string, unknown>): unknown[] | null {
+  const platform = em.getPlatform();
+  const values: unknown[] = [];
+  for (const prop of plan.props) {
+    let value = entity[prop.name];
+    if (value == null && prop.onCreate) value = entity[prop.name] = prop.onCreate(entity, em);
+    if (value === undefined) return null;
+    if (value !== null && prop.customType) value = prop.customType.convertToDatabaseValue(value, platform, { mode: 'query-data' });
+    if (value instanceof Date) value = platform.processDateProperty(value);
+    else if (typeof value === 'boolean') value = value ? 1 : 0;
+    values.push(value);
+  }
+  return values;
 }

@@ -18,6 +18,7 @@ import {
 } from '../domain/errors.js';
 import { AuditLog } from '../db/audit-log.js';
 import { Committer, type UnitOfWork } from '../db/committer.js';
+import { findData, insertNew, selectRawRows } from '../db/orm.js';
 import { Approval } from '../db/entities/approval.entity.js';
 import { AuditEvent } from '../db/entities/audit-event.entity.js';
 import { Execution } from '../db/entities/execution.entity.js';
@@ -102,6 +103,26 @@ export interface AuditFilter {
 
 const SYSTEM_ACTOR = 'system:countersign';
 const VERIFY_PAGE = 10_000;
+const VERIFY_COLUMNS = [
+  'id',
+  'tenant',
+  'seq',
+  'type',
+  'approval_id',
+  'actor',
+  'previous_status',
+  'new_status',
+  'details',
+  'occurred_at',
+  'previous_hash',
+  'hash',
+] as const;
+const VERIFY_SQL = `select ${VERIFY_COLUMNS.join(', ')} from audit_event where tenant = ? and seq > ? order by seq limit ?`;
+
+/** An approval read as plain data (see findData): every field approvalView reads, no collections. */
+type ApprovalRow = Omit<Approval, 'decisions' | 'decisionToken'>;
+/** A vote read as plain data: its approval is the approval's id. */
+type VoteRow = Omit<Vote, 'approval'> & { approval: string };
 
 const voteViews = (approval: Approval): VoteView[] =>
   approval.decisions.isInitialized()
@@ -254,7 +275,13 @@ export class Gate {
     // Signing needs no lock: do it before queueing so concurrent requests sign in parallel.
     if (status === 'APPROVED') {
       approval.decidedAt = now;
-      await this.issueToken(approval, now);
+      // Announced, so that a batch starting while this request signs waits for it (group commit).
+      const arrived = this.committer.expect();
+      try {
+        await this.issueToken(approval, now);
+      } finally {
+        arrived();
+      }
     }
 
     return this.committer.run(async (unit) => {
@@ -268,7 +295,8 @@ export class Gate {
           return { approval: this.view(existing, caller), token: this.tokenFor(existing, caller), replayed: true };
         }
       }
-      unit.em.persist(approval);
+      // A new request is only inserted here: written at once, past the unit of work (see insertNew).
+      await insertNew(unit.em, approval);
       await unit.audit({
         tenant: caller.tenant,
         type: 'requested',
@@ -503,22 +531,40 @@ export class Gate {
       const [createdAt, id] = after as [number, string];
       where.$or = [{ createdAt: { $lt: new Date(createdAt) } }, { createdAt: new Date(createdAt), id: { $lt: id } }];
     }
-    const rows = await this.orm.em.fork().find(Approval, where, {
+    // Plain rows rather than entities, and the votes by a second query on their index: a listing
+    // only turns rows into views. Populating the votes in one joined query made SQLite group every
+    // matching approval (65 ms at 10,000 pending), and hydrating entities took most of the rest.
+    const em = this.orm.em.fork();
+    const rows = (await findData(em, Approval, where, {
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       limit: limit + 1,
-      populate: ['decisions'],
-    });
+    })) as ApprovalRow[];
     const now = this.now();
     const page = toPage(rows, limit, (row) => encodeCursor([row.createdAt.getTime(), row.id]));
+    const votes = await this.votesOf(em, page.items.map(({ node }) => node.id));
     return {
       ...page,
       items: page.items.map(({ node, cursor }) => {
-        const view = this.view(node, null);
+        // As this.view(node, null): a listing shows no decision token.
+        const view = approvalView(node as Approval, votes.get(node.id) ?? [], null);
         // Expiry on access: a listing never shows a lapsed request as still pending.
         if (view.status === 'PENDING' && view.expiresAt <= now) view.status = 'EXPIRED';
         return { node: view, cursor };
       }),
     };
+  }
+
+  /** The votes on these approvals, in the order they were cast (as `Approval.decisions` orders them). */
+  private async votesOf(em: EntityManager, approvalIds: string[]): Promise<Map<string, VoteView[]>> {
+    const byApproval = new Map<string, VoteView[]>();
+    if (approvalIds.length === 0) return byApproval;
+    const rows = await findData(em, Vote, { approval: { $in: approvalIds } }, { orderBy: [{ createdAt: 'asc' }] });
+    for (const vote of rows as VoteRow[]) {
+      const views = byApproval.get(vote.approval) ?? [];
+      views.push({ approver: vote.approver, decision: vote.decision, comment: vote.comment, decidedAt: vote.createdAt });
+      byApproval.set(vote.approval, views);
+    }
+    return byApproval;
   }
 
   async auditEvents(caller: Caller, filter: AuditFilter): Promise<Page<AuditEvent>> {
@@ -541,18 +587,12 @@ export class Gate {
   async verifyAuditChain(caller: Caller): Promise<ChainVerification> {
     requireRole(caller, 'auditor', 'admin');
     await this.committer.whenIdle();
-    const connection = this.orm.em.getConnection();
     let previousHash: string | undefined;
     let lastSeq = 0;
     let checked = 0;
     for (;;) {
-      const rows = await connection.execute<Record<string, unknown>[]>(
-        'select id, tenant, seq, type, approval_id, actor, previous_status, new_status, details, occurred_at, previous_hash, hash ' +
-          'from audit_event where tenant = ? and seq > ? order by seq limit ?',
-        [caller.tenant, lastSeq, VERIFY_PAGE],
-      );
-      if (rows.length === 0) return { ok: true, checked };
-      const events = rows.map(rowToChainEvent);
+      const events = await this.chainPage(caller.tenant, lastSeq);
+      if (events.length === 0) return { ok: true, checked };
       if (checked === 0 && events[0] && events[0].seq !== 1) {
         return { ok: false, checked: 0, brokenAt: { seq: events[0].seq, id: events[0].id, reason: 'missing_predecessor' } };
       }
@@ -566,6 +606,19 @@ export class Gate {
       previousHash = last.hash;
       lastSeq = last.seq;
     }
+  }
+
+  /**
+   * The next page of a tenant's chain after `afterSeq`. On better-sqlite3 the rows come from a
+   * prepared statement as arrays, skipping MikroORM's query building and a keyed object per row:
+   * at a million events those were a third of the verification's time.
+   */
+  private async chainPage(tenant: string, afterSeq: number): Promise<AuditChainEvent[]> {
+    const values = [tenant, afterSeq, VERIFY_PAGE];
+    const rows = await selectRawRows(this.orm.em, VERIFY_SQL, values);
+    if (rows) return rows.map(chainEvent);
+    const objects = await this.orm.em.getConnection().execute<Record<string, unknown>[]>(VERIFY_SQL, values);
+    return objects.map((row: Record<string, unknown>) => chainEvent(VERIFY_COLUMNS.map((column) => row[column])));
   }
 
   async tenantSettings(caller: Caller): Promise<TenantSettingsView> {
@@ -781,20 +834,21 @@ function requestDetails(decision: PolicyDecision, hash: string): Record<string, 
   };
 }
 
-function rowToChainEvent(row: Record<string, unknown>): AuditChainEvent {
-  const occurredAt = row['occurred_at'];
+/** A stored event from its columns, in {@link VERIFY_COLUMNS} order. */
+function chainEvent(row: unknown[]): AuditChainEvent {
+  const [id, tenant, seq, type, approvalId, actor, previousStatus, newStatus, details, occurredAt, previousHash, hash] = row;
   return {
-    id: row['id'] as string,
-    tenant: row['tenant'] as string,
-    seq: Number(row['seq']),
-    type: row['type'] as string,
-    approvalId: (row['approval_id'] as string | null) ?? null,
-    actor: row['actor'] as string,
-    previousStatus: (row['previous_status'] as string | null) ?? null,
-    newStatus: (row['new_status'] as string | null) ?? null,
-    details: typeof row['details'] === 'string' ? JSON.parse(row['details']) : row['details'],
+    id: id as string,
+    tenant: tenant as string,
+    seq: Number(seq),
+    type: type as string,
+    approvalId: (approvalId as string | null) ?? null,
+    actor: actor as string,
+    previousStatus: (previousStatus as string | null) ?? null,
+    newStatus: (newStatus as string | null) ?? null,
+    details: typeof details === 'string' ? JSON.parse(details) : details,
     occurredAt: occurredAt instanceof Date ? occurredAt : new Date(occurredAt as number | string),
-    previousHash: row['previous_hash'] as string,
-    hash: row['hash'] as string,
+    previousHash: previousHash as string,
+    hash: hash as string,
   };
 }
