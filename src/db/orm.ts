@@ -74,6 +74,9 @@ interface KnexClient {
   releaseConnection(connection: unknown): Promise<unknown> | unknown;
 }
 
+/** Statements by connection and SQL text; a connection's go when it closes. */
+const preparedStatements = new WeakMap<object, Map<string, PreparedStatement>>();
+
 /** A statement prepared once per connection: parsing the SQL costs more than running it. */
 function prepared(connection: SqliteConnection, sql: string): PreparedStatement {
   let statements = preparedStatements.get(connection);
@@ -90,7 +93,6 @@ interface InsertPlan {
 }
 
 const insertPlans = new WeakMap<EntityMetadata, InsertPlan | null>();
-const preparedStatements = new WeakMap<object, Map<string, PreparedStatement>>();
 
 /**
  * The INSERT for an entity whose columns are all plain scalars, or null when it has anything else
