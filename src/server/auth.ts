@@ -10,16 +10,23 @@ export interface AuthOptions {
 }
 
 /** Verifies callers' bearer JWTs: HS256 with a shared secret in development, an IdP's JWKS otherwise. */
+/** Verified callers kept per token until it expires, so a busy agent is not re-verified per call. */
+const MAX_CACHED_CALLERS = 10_000;
+
 export class Authenticator {
-  private readonly key: Uint8Array | JWTVerifyGetKey;
+  private readonly key: Uint8Array | JWTVerifyGetKey | Promise<CryptoKey>;
   private readonly algorithms: string[];
+  private readonly verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
 
   constructor(private readonly options: AuthOptions) {
     if (options.jwksUrl) {
       this.key = createRemoteJWKSet(new URL(options.jwksUrl));
       this.algorithms = ['RS256', 'ES256', 'EdDSA', 'PS256'];
     } else if (options.secret) {
-      this.key = new TextEncoder().encode(options.secret);
+      // Imported once: handing jose the raw bytes would import the HMAC key on every request.
+      this.key = crypto.subtle.importKey('raw', new TextEncoder().encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'verify',
+      ]);
       this.algorithms = ['HS256'];
     } else {
       throw new Error('an auth secret or JWKS URL is required');
@@ -31,9 +38,14 @@ export class Authenticator {
     if (!authorization) return new UnauthenticatedError('A bearer token is required.');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match?.[1]) return new UnauthenticatedError('The Authorization header must be "Bearer <token>".');
+    const token = match[1];
+    const cached = this.verified.get(token);
+    if (cached && cached.expiresAtMs > Date.now()) return cached.caller;
+    if (cached) this.verified.delete(token);
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1], this.key as Uint8Array, {
+      const key = this.key instanceof Promise ? await this.key : this.key;
+      ({ payload } = await jwtVerify(token, key as Uint8Array, {
         algorithms: this.algorithms,
         ...(this.options.issuer && { issuer: this.options.issuer }),
         ...(this.options.audience && { audience: this.options.audience }),
@@ -47,7 +59,12 @@ export class Authenticator {
     if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
       return new UnauthenticatedError('The bearer token\'s roles must be a list of strings.');
     }
-    return { subject: sub, tenant, roles: roles.filter((role) => (ROLES as readonly string[]).includes(role)) };
+    const caller: Caller = { subject: sub, tenant, roles: roles.filter((role) => (ROLES as readonly string[]).includes(role)) };
+    if (typeof payload.exp === 'number') {
+      if (this.verified.size >= MAX_CACHED_CALLERS) this.verified.clear();
+      this.verified.set(token, { caller, expiresAtMs: payload.exp * 1000 });
+    }
+    return caller;
   }
 }
 
