@@ -3,13 +3,8 @@ import { APPROVAL_STATUSES } from '../domain/approval-state.js';
 import type { Page } from '../gate/pagination.js';
 import { remainingApprovals, type ApprovalView, type VoteView } from '../gate/views.js';
 import { builder, callerOf } from './builder.js';
-import {
-  AlreadyDecidedError,
-  CALLER_ERRORS,
-  ExpiredError,
-  NotFoundError,
-  SelfApprovalError,
-} from './errors.js';
+import { AlreadyDecidedError, ExpiredError, NotFoundError, SelfApprovalError } from '../domain/errors.js';
+import { CALLER_ERRORS } from './errors.js';
 
 export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', { values: APPROVAL_STATUSES });
 export const DecisionEnum = builder.enumType('Decision', { values: ['APPROVE', 'REJECT'] as const });

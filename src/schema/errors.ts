@@ -32,34 +32,29 @@ builder.objectType(UnauthenticatedError, {
   name: 'UnauthenticatedError',
   description: 'No valid bearer token was presented.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof UnauthenticatedError,
 });
 builder.objectType(ForbiddenError, {
   name: 'ForbiddenError',
   description: 'The caller lacks a role this operation needs.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof ForbiddenError,
   fields: (t) => ({ requiredRoles: t.stringList({ nullable: true, resolve: (error) => error.requiredRoles ?? null }) }),
 });
 builder.objectType(NotFoundError, {
   name: 'NotFoundError',
   description: 'Nothing with this id exists in the caller\'s tenant.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof NotFoundError,
   fields: (t) => ({ entity: t.exposeString('entity'), id: t.exposeString('id') }),
 });
 builder.objectType(InvalidInputError, {
   name: 'InvalidInputError',
   description: 'An argument was missing or malformed; nothing was changed.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof InvalidInputError,
   fields: (t) => ({ field: t.exposeString('field'), problem: t.exposeString('problem') }),
 });
 builder.objectType(AlreadyDecidedError, {
   name: 'AlreadyDecidedError',
   description: 'The approval is no longer pending, or this approver has already decided it.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof AlreadyDecidedError,
   fields: (t) => ({
     reason: t.exposeString('reason'),
     status: t.string({ nullable: true, resolve: (error) => error.status ?? null }),
@@ -69,55 +64,36 @@ builder.objectType(SelfApprovalError, {
   name: 'SelfApprovalError',
   description: 'A requester may not decide its own request.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof SelfApprovalError,
 });
 builder.objectType(ExpiredError, {
   name: 'ExpiredError',
   description: 'The approval request expired before it was decided.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof ExpiredError,
   fields: (t) => ({ expiresAt: t.expose('expiresAt', { type: 'DateTime' }) }),
 });
 builder.objectType(TokenInvalidError, {
   name: 'TokenInvalidError',
   description: 'The decision token is malformed, not ours, or not for this approval.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof TokenInvalidError,
   fields: (t) => ({ reason: t.exposeString('reason') }),
 });
 builder.objectType(TokenExpiredError, {
   name: 'TokenExpiredError',
   description: 'The decision token has expired.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof TokenExpiredError,
   fields: (t) => ({ expiredAt: t.expose('expiredAt', { type: 'DateTime' }) }),
 });
 builder.objectType(TokenReplayedError, {
   name: 'TokenReplayedError',
   description: 'The decision token has already been used.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof TokenReplayedError,
 });
 builder.objectType(ContextMismatchError, {
   name: 'ContextMismatchError',
   description: 'The presented action context differs from the approved one.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof ContextMismatchError,
   fields: (t) => ({ expectedHash: t.exposeString('expectedHash'), presentedHash: t.exposeString('presentedHash') }),
 });
 
 /** Errors any authenticated operation can return. */
 export const CALLER_ERRORS = [UnauthenticatedError, ForbiddenError, InvalidInputError];
-export {
-  AlreadyDecidedError,
-  ContextMismatchError,
-  ExpiredError,
-  ForbiddenError,
-  InvalidInputError,
-  NotFoundError,
-  SelfApprovalError,
-  TokenExpiredError,
-  TokenInvalidError,
-  TokenReplayedError,
-  UnauthenticatedError,
-};

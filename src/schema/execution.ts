@@ -1,15 +1,8 @@
 import type { ExecuteResult, ExecutionView } from '../gate/gate.js';
 import { ApprovalRef } from './approval.js';
 import { builder, callerOf } from './builder.js';
-import {
-  AlreadyDecidedError,
-  CALLER_ERRORS,
-  ContextMismatchError,
-  NotFoundError,
-  TokenExpiredError,
-  TokenInvalidError,
-  TokenReplayedError,
-} from './errors.js';
+import { AlreadyDecidedError, ContextMismatchError, NotFoundError, TokenExpiredError, TokenInvalidError, TokenReplayedError } from '../domain/errors.js';
+import { CALLER_ERRORS } from './errors.js';
 
 const ExecutionOutcomeEnum = builder.enumType('ExecutionOutcome', { values: ['SUCCEEDED', 'FAILED'] as const });
 const ExecutionStatusEnum = builder.enumType('ExecutionStatus', { values: ['STARTED', 'SUCCEEDED', 'FAILED'] as const });
