@@ -116,5 +116,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-if (code !== 0 || !['serve'].includes(process.argv[2] ?? '')) process.exitCode = code;
+process.exitCode = await main(process.argv.slice(2));

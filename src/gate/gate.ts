@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ref, type EntityManager, type FilterQuery, type MikroORM } from '@mikro-orm/core';
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
-import { decide as applyVote, type ApprovalStatus } from '../domain/approval-state.js';
+import { decide as applyVote, canExecute, type ApprovalStatus } from '../domain/approval-state.js';
 import { verifyChain, type AuditChainEvent, type ChainVerification } from '../domain/audit-chain.js';
 import { contextHash } from '../domain/context-hash.js';
 import { signDecisionToken, verifyDecisionToken, type VerifiedDecision } from '../domain/decision-token.js';
@@ -457,7 +457,7 @@ export class Gate {
       if (consumed) {
         return this.refuseIn(unit, caller, approval.id, new TokenReplayedError(claims.jti), now, { jti: claims.jti });
       }
-      if (approval.status !== 'APPROVED') {
+      if (!canExecute(approval.status)) {
         return this.refuseIn(unit, caller, approval.id, new TokenInvalidError('not_approved'), now, { status: approval.status });
       }
       if (dryRun) return { execution: null, approval: this.view(approval, caller), dryRun: true };
@@ -520,7 +520,7 @@ export class Gate {
     const after = decodeCursor(filter.after, 2);
     // Expiry on access, before the query: a lapsed request must not match a PENDING filter (nor
     // miss an EXPIRED one), and its expiry is audited like any other.
-    await this.expireDueIn(caller.tenant);
+    await this.expireLapsed({ tenant: caller.tenant });
     const where: FilterQuery<Approval> = { tenant: caller.tenant };
     if (filter.status) where.status = filter.status;
     if (filter.action) where.action = filter.action;
@@ -663,21 +663,20 @@ export class Gate {
   }
 
   /** Marks every lapsed pending request EXPIRED (the periodic sweep); returns how many. */
-  async expireDue(limit = 500): Promise<number> {
-    const now = this.now();
-    const due = await this.orm.em
-      .fork()
-      .find(Approval, { status: 'PENDING', expiresAt: { $lte: now } }, { fields: ['id', 'tenant'], limit });
-    for (const { id, tenant } of due) await this.expireNow(tenant, id);
-    return due.length;
+  expireDue(limit = 500): Promise<number> {
+    return this.expireLapsed({}, limit);
   }
 
-  /** Marks the tenant's lapsed pending requests EXPIRED; the committer groups them into one commit. */
-  private async expireDueIn(tenant: string, limit = 500): Promise<void> {
+  /**
+   * Marks lapsed pending requests EXPIRED, each audited; queued together, the committer groups
+   * them into one commit. `scope` narrows the search, e.g. to one tenant before a listing.
+   */
+  private async expireLapsed(scope: FilterQuery<Approval>, limit = 500): Promise<number> {
     const due = await this.orm.em
       .fork()
-      .find(Approval, { tenant, status: 'PENDING', expiresAt: { $lte: this.now() } }, { fields: ['id'], limit });
-    await Promise.all(due.map(({ id }) => this.expireNow(tenant, id)));
+      .find(Approval, { ...(scope as object), status: 'PENDING', expiresAt: { $lte: this.now() } }, { fields: ['id', 'tenant'], limit });
+    await Promise.all(due.map(({ id, tenant }) => this.expireNow(tenant, id)));
+    return due.length;
   }
 
   /** Whether this caller may read the decision token of an approval: only its requester may. */

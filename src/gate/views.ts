@@ -1,6 +1,5 @@
 import type { ApprovalStatus } from '../domain/approval-state.js';
 import type { Approval, StoredReason } from '../db/entities/approval.entity.js';
-import type { AuditEvent } from '../db/entities/audit-event.entity.js';
 import type { TenantSettings } from '../db/entities/tenant-settings.entity.js';
 
 /** One approver's recorded decision. */
@@ -83,8 +82,6 @@ export function remainingApprovals(view: ApprovalView): number {
   const approvals = view.decisions.filter((vote) => vote.decision === 'APPROVE').length;
   return Math.max(0, view.requiredApprovals - approvals);
 }
-
-export type AuditEventView = AuditEvent;
 
 /** A tenant's settings with the policy defaults they override. */
 export interface TenantSettingsView {
