@@ -25,6 +25,11 @@ export interface Config {
   watchBundle: boolean;
   expirySweepMs: number;
   graphiql: boolean;
+  /**
+   * Key-encryption key (32 bytes) sealing secrets at rest (signing keys, channel secrets); it
+   * never lives in the database. See {@link keyEncryptionKeyFrom}.
+   */
+  keyEncryptionKey: Uint8Array;
 }
 
 /** A configuration problem, reported at start before anything listens. */
@@ -99,8 +104,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     watchBundle: flag(env, 'COUNTERSIGN_WATCH_BUNDLE', true),
     expirySweepMs: integer(env, 'COUNTERSIGN_EXPIRY_SWEEP_MS', 5000, 100, 3_600_000),
     graphiql: flag(env, 'COUNTERSIGN_GRAPHIQL', !production),
+    keyEncryptionKey: EMPTY_KEY,
     ...overrides,
   };
+  if (config.keyEncryptionKey === EMPTY_KEY) {
+    config.keyEncryptionKey = keyEncryptionKeyFrom(env) ?? missingKeyEncryptionKey(production, config.databasePath);
+  } else if (config.keyEncryptionKey.byteLength !== KEK_BYTES) {
+    throw new ConfigError('COUNTERSIGN_KEY_ENCRYPTION_KEY', `must be ${KEK_BYTES} bytes, got ${config.keyEncryptionKey.byteLength}`);
+  }
   if (!config.authSecret && !config.authJwksUrl) {
     if (production) {
       throw new ConfigError(
@@ -113,13 +124,83 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   return config;
 }
 
+const KEK_BYTES = 32;
+/** Placeholder until the key is resolved (an override wins over the environment). */
+const EMPTY_KEY = new Uint8Array(0);
+
+/**
+ * The key-encryption key from `COUNTERSIGN_KEY_ENCRYPTION_KEY` (32 bytes, base64 or base64url)
+ * or from the file named by `COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE` (the same base64 text, or the
+ * 32 raw bytes); null when neither is set.
+ */
+export function keyEncryptionKeyFrom(env: Env): Uint8Array | null {
+  const inline = env['COUNTERSIGN_KEY_ENCRYPTION_KEY'];
+  const file = env['COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE'];
+  if (inline && file) {
+    throw new ConfigError('COUNTERSIGN_KEY_ENCRYPTION_KEY', 'set it or COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE, not both');
+  }
+  if (inline) return decodeKey('COUNTERSIGN_KEY_ENCRYPTION_KEY', inline);
+  if (!file) return null;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new ConfigError('COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE', `cannot read "${file}": ${(error as Error).message}`);
+  }
+  if (bytes.byteLength === KEK_BYTES) return new Uint8Array(bytes);
+  return decodeKey('COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE', bytes.toString('utf8'));
+}
+
+function decodeKey(variable: string, text: string): Uint8Array {
+  const trimmed = text.trim();
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed) ? Buffer.from(trimmed, 'base64') : Buffer.alloc(0);
+  if (key.byteLength !== KEK_BYTES) {
+    throw new ConfigError(variable, `expected ${KEK_BYTES} random bytes in base64 (e.g. openssl rand -base64 32)`);
+  }
+  return new Uint8Array(key);
+}
+
+function missingKeyEncryptionKey(production: boolean, databasePath: string): Uint8Array {
+  if (production) {
+    throw new ConfigError(
+      'COUNTERSIGN_KEY_ENCRYPTION_KEY',
+      'required in production to seal signing keys at rest: 32 random bytes in base64 (openssl rand -base64 32), ' +
+        'or a file holding them named by COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE',
+    );
+  }
+  return developmentKeyEncryptionKey(databasePath);
+}
+
+/**
+ * Outside production the key-encryption key is generated once and kept beside the database (as
+ * the development caller-token secret is), so that a fresh checkout starts without any setting.
+ * A copy of the database alone then still holds no usable secret.
+ */
+export function developmentKeyEncryptionKey(databasePath: string): Uint8Array {
+  const file = resolve(dirname(developmentBase(databasePath)), 'dev-key-encryption-key');
+  if (existsSync(file)) return decodeKey('COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE', readFileSync(file, 'utf8'));
+  mkdirSync(dirname(file), { recursive: true });
+  const key = randomBytes(KEK_BYTES);
+  try {
+    writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process created it first: use theirs, or the two would seal with different keys.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return decodeKey('COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE', readFileSync(file, 'utf8'));
+  }
+  return new Uint8Array(key);
+}
+
+function developmentBase(databasePath: string): string {
+  return databasePath === ':memory:' ? resolve('data', 'countersign.sqlite') : databasePath;
+}
+
 /**
  * Outside production, a fresh checkout must start without any setting: the caller-token secret
  * is generated once and kept beside the database, where `countersign token mint` finds it too.
  */
 export function developmentAuthSecret(databasePath: string): string {
-  const base = databasePath === ':memory:' ? resolve('data', 'countersign.sqlite') : databasePath;
-  const file = resolve(dirname(base), 'dev-auth-secret');
+  const file = resolve(dirname(developmentBase(databasePath)), 'dev-auth-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dirname(file), { recursive: true });
   const secret = randomBytes(32).toString('base64url');

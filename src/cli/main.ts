@@ -28,8 +28,10 @@ export class UsageError extends Error {}
 // approver commands start quickly.
 
 async function serve(): Promise<void> {
+  // The configuration first: a missing setting is reported before the server modules load.
+  const config = loadConfig();
   const { buildApp } = await import('../server/app.js');
-  const app = await buildApp(loadConfig());
+  const app = await buildApp(config);
   const url = await app.start();
   console.log(`countersign: listening on ${url}/graphql (policy ${app.evaluator.revision})`);
   const shutdown = () => {
