@@ -16,7 +16,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 "$opa" build -t wasm -e countersign/approval/decision --revision "$revision" \
-  --ignore '*_test.rego' -o "$work/bundle.tar.gz" policies
+  --ignore '*_test.rego' --ignore '*_test.json' --ignore '*_test.yaml' --ignore '*_test.yml' -o "$work/bundle.tar.gz" policies
 tar -xzf "$work/bundle.tar.gz" -C "$work" /policy.wasm /data.json /.manifest 2>/dev/null \
   || tar -xzf "$work/bundle.tar.gz" -C "$work"
 # Replace atomically: a running server watching bundle/ must never read a half-written file.

@@ -13,9 +13,11 @@ echo "== opa check --strict" >&2
 echo "== regal lint" >&2
 "$root/.tools/bin/regal" lint --format pretty policies
 echo "== opa test (coverage >= 95%)" >&2
-"$opa" test --coverage --threshold 95 --format json policies test/decision-cases > /dev/null \
-  || { "$opa" test -v policies test/decision-cases; exit 1; }
-"$opa" test policies test/decision-cases
+# The shared decision-case table sits beside the policy (policies/approval/decision_cases_test.json),
+# so `opa test policies` needs no other path.
+"$opa" test --coverage --threshold 95 --format json policies > /dev/null \
+  || { "$opa" test -v policies; exit 1; }
+"$opa" test policies
 
 echo "== typecheck" >&2
 npx tsc -p tsconfig.json --noEmit

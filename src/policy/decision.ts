@@ -10,6 +10,42 @@ export interface PolicyInput {
   estimated_duration_minutes?: number | null;
   priority?: string | null;
   source?: string | null;
+  /**
+   * The MCP annotations of the tool behind an `mcp.<server>.<tool>` action, absent when none were
+   * given. Written by the tool's server, so untrusted: the policy lets them raise risk, never lower it.
+   */
+  tool_hints?: PolicyToolHints | null;
+}
+
+/** MCP tool annotations as the policy reads them (snake_case); each absent when not given. */
+export interface PolicyToolHints {
+  read_only_hint?: boolean;
+  destructive_hint?: boolean;
+  idempotent_hint?: boolean;
+  open_world_hint?: boolean;
+}
+
+/** MCP tool annotations as they arrive from GraphQL or an MCP client (camelCase, each optional). */
+export interface ToolHints {
+  readOnlyHint?: boolean | null;
+  destructiveHint?: boolean | null;
+  idempotentHint?: boolean | null;
+  openWorldHint?: boolean | null;
+}
+
+/**
+ * The `tool_hints` of the policy input for the given annotations: hints left out or null are
+ * absent, and `undefined` when none is given, so that the field is absent from the input. Values
+ * are passed as they are: the policy requires approval for a hint that is not a boolean (CS-208).
+ */
+export function policyToolHints(hints: ToolHints | null | undefined): PolicyToolHints | undefined {
+  if (hints === null || hints === undefined) return undefined;
+  const policyHints: PolicyToolHints = {};
+  if (hints.readOnlyHint != null) policyHints.read_only_hint = hints.readOnlyHint;
+  if (hints.destructiveHint != null) policyHints.destructive_hint = hints.destructiveHint;
+  if (hints.idempotentHint != null) policyHints.idempotent_hint = hints.idempotentHint;
+  if (hints.openWorldHint != null) policyHints.open_world_hint = hints.openWorldHint;
+  return Object.keys(policyHints).length > 0 ? policyHints : undefined;
 }
 
 export type PolicyOutcome = 'allow' | 'require_approval' | 'deny';
@@ -50,12 +86,17 @@ const OUTCOMES: readonly string[] = ['allow', 'require_approval', 'deny'];
 const RISK_LEVELS: readonly string[] = ['low', 'medium', 'high', 'critical'];
 const MAX_TTL_SECONDS = 7 * 24 * 3600;
 
-/** The rule id of the decision that stands in when the policy cannot be evaluated. */
-export const FAIL_SAFE_RULE_ID = 'CS-FAILSAFE';
+/**
+ * The rule id of the fail-safe decision. The policy's own default decision (for a policy bug that
+ * leaves part of it undefined) uses the same id and the same decision, so that an operator sees
+ * one fail-safe whichever side caught the problem.
+ */
+export const FAIL_SAFE_RULE_ID = 'CS-000';
 
 /**
  * The decision used whenever the policy throws, returns nothing or returns a malformed
- * document: a human must approve, routed to admins, and nothing is ever allowed.
+ * document: a human must approve, escalated to two admins (as at critical risk), and nothing is
+ * ever allowed. Equal, reason message aside, to the Rego entrypoint's default decision.
  */
 export function failSafeDecision(problem: string, policyRevision: string): PolicyDecision {
   return {
@@ -63,7 +104,7 @@ export function failSafeDecision(problem: string, policyRevision: string): Polic
     riskScore: 8,
     riskLevel: 'critical',
     reasons: [{ ruleId: FAIL_SAFE_RULE_ID, message: `policy evaluation failed (${problem}); an admin must approve` }],
-    requiredApprovals: 1,
+    requiredApprovals: 2,
     approverRoles: ['admin'],
     escalated: true,
     requestTtlSeconds: 3600,

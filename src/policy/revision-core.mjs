@@ -3,12 +3,22 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
+/**
+ * Whether a file under policies/ is part of the policy (and so of the bundle and its revision).
+ * Tests and their data (`*_test.rego`, `*_test.json`) are not; scripts/build-bundle.sh ignores
+ * the same names.
+ * @param {string} name
+ */
+export function isPolicySource(name) {
+  return /\.(rego|json|ya?ml)$/.test(name) && !/_test\.(rego|json|ya?ml)$/.test(name);
+}
+
 function policySourceFiles(dir) {
   const files = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) files.push(...policySourceFiles(path));
-    else if (/\.(rego|json|ya?ml)$/.test(entry.name) && !entry.name.endsWith('_test.rego')) files.push(path);
+    else if (isPolicySource(entry.name)) files.push(path);
   }
   return files;
 }

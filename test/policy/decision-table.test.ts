@@ -14,7 +14,7 @@ interface DecisionCase {
 // The same table `opa test` checks against the Rego (test_decision_table_cases), so the
 // WASM the server runs and the policy authors' tests can never disagree.
 const { decision_cases: cases } = JSON.parse(
-  readFileSync(join(REPO_ROOT, 'test', 'decision-cases', 'data.json'), 'utf8'),
+  readFileSync(join(REPO_ROOT, 'policies', 'approval', 'decision_cases_test.json'), 'utf8'),
 ) as { decision_cases: DecisionCase[] };
 
 describe('the compiled policy bundle', () => {
