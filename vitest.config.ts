@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    // PostgreSQL and Redis for the multi-instance suites, unless the test command started them.
+    globalSetup: ['test/support/global-services.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests each start a real server; two cores, so keep parallelism modest.

@@ -21,9 +21,13 @@ echo "== opa test (coverage >= 95%)" >&2
 
 echo "== typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
-echo "== vitest" >&2
+echo "== PostgreSQL and Redis" >&2
 report="$(mktemp)"
-trap 'rm -f "$report"' EXIT
+services="$(mktemp -d)"
+trap 'rm -f "$report"; bash scripts/test-services.sh down "$services"' EXIT
+service_env="$(bash scripts/test-services.sh up "$services")"
+eval "$service_env"
+echo "== vitest" >&2
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
 # One plain closing line for CI: "N passed, N failed".

@@ -6,9 +6,13 @@ import { dirname, resolve } from 'node:path';
 export interface Config {
   port: number;
   host: string;
-  /** SQLite file, or ':memory:'. */
+  /** SQLite file, or ':memory:' (unused with PostgreSQL). */
   databasePath: string;
-  databaseDriver: 'better-sqlite' | 'sqlite';
+  databaseDriver: 'better-sqlite' | 'sqlite' | 'postgresql';
+  /** PostgreSQL's `postgres://…` URL when `COUNTERSIGN_DB` is one: instances then share the database. */
+  databaseUrl: string | null;
+  /** Redis's `redis://…` URL: instances then share the change feed. */
+  redisUrl: string | null;
   /** HS256 secret for callers' bearer tokens (development). */
   authSecret: string | null;
   /** JWKS of the identity provider that signs callers' bearer tokens. */
@@ -68,6 +72,15 @@ function url(env: Env, name: string): string | null {
   }
 }
 
+/** Parses a connection URL; the error names the variable, never the URL (it may hold a password). */
+function checkUrl(name: string, raw: string): void {
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+}
+
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -84,15 +97,25 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (authSecret !== null && authSecret.length < 32) {
     throw new ConfigError('COUNTERSIGN_AUTH_SECRET', 'must be at least 32 characters');
   }
-  const driver = env['COUNTERSIGN_DB_DRIVER'] ?? 'better-sqlite';
-  if (driver !== 'better-sqlite' && driver !== 'sqlite') {
+  const database = env['COUNTERSIGN_DB'] || '';
+  const databaseUrl = /^postgres(ql)?:\/\//i.test(database) ? database : null;
+  const driver = databaseUrl ? 'postgresql' : (env['COUNTERSIGN_DB_DRIVER'] ?? 'better-sqlite');
+  if (driver !== 'better-sqlite' && driver !== 'sqlite' && driver !== 'postgresql') {
     throw new ConfigError('COUNTERSIGN_DB_DRIVER', `expected better-sqlite or sqlite, got "${driver}"`);
+  }
+  if (databaseUrl) checkUrl('COUNTERSIGN_DB', databaseUrl);
+  const redisUrl = env['COUNTERSIGN_REDIS_URL'] || null;
+  if (redisUrl) {
+    checkUrl('COUNTERSIGN_REDIS_URL', redisUrl);
+    if (!/^rediss?:\/\//i.test(redisUrl)) throw new ConfigError('COUNTERSIGN_REDIS_URL', 'expected a redis:// or rediss:// URL');
   }
   const config: Config = {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env['HOST'] || '127.0.0.1',
-    databasePath: env['COUNTERSIGN_DB'] || resolve('data', 'countersign.sqlite'),
+    databasePath: databaseUrl || !database ? resolve('data', 'countersign.sqlite') : database,
     databaseDriver: driver,
+    databaseUrl,
+    redisUrl,
     authSecret,
     authJwksUrl,
     authIssuer: env['COUNTERSIGN_AUTH_ISSUER'] || null,

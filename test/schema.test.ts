@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase, ormOptions } from '../src/db/orm.js';
 import { printedSchema } from '../src/schema/index.js';
 import { REPO_ROOT } from './support/server.js';
+import { createTestDatabase } from './support/services.js';
 
 describe('the committed artefacts', () => {
   it('schema.graphql is the schema the code builds (run npm run schema:print when this fails)', () => {
@@ -18,6 +19,32 @@ describe('the committed artefacts', () => {
       expect(pending.trim()).toBe('');
     } finally {
       await orm.close(true);
+    }
+  });
+
+  it('the committed PostgreSQL migrations build exactly the schema the entities describe', async () => {
+    const database = await createTestDatabase();
+    const orm = await openDatabase({ driver: 'postgresql', url: database.url });
+    try {
+      const pending = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
+      expect(pending.trim()).toBe('');
+      const applied = await orm.getMigrator().getExecutedMigrations();
+      expect(applied.map((migration) => migration.name)).toEqual(['Migration20261122Initial']);
+    } finally {
+      await orm.close(true);
+      await database.drop();
+    }
+  });
+
+  it('instances starting together on one PostgreSQL database migrate it once', async () => {
+    const database = await createTestDatabase();
+    const orms = await Promise.all([1, 2, 3].map(() => openDatabase({ driver: 'postgresql', url: database.url })));
+    try {
+      const applied = await orms[0]!.getMigrator().getExecutedMigrations();
+      expect(applied).toHaveLength(1);
+    } finally {
+      await Promise.all(orms.map((orm) => orm.close(true)));
+      await database.drop();
     }
   });
 

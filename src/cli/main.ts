@@ -65,9 +65,9 @@ async function mint(argv: string[]): Promise<void> {
 }
 
 async function rotateKeys(): Promise<void> {
-  const [{ openDatabase }, { KeyRing }] = await Promise.all([import('../db/orm.js'), import('../gate/keyring.js')]);
+  const [{ databaseOptions, openDatabase }, { KeyRing }] = await Promise.all([import('../db/orm.js'), import('../gate/keyring.js')]);
   const config = loadConfig();
-  const orm = await openDatabase({ path: config.databasePath, driver: config.databaseDriver });
+  const orm = await openDatabase(databaseOptions(config));
   try {
     const ring = await KeyRing.open(orm);
     const key = await ring.rotate();

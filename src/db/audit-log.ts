@@ -32,6 +32,14 @@ export class AuditLog {
     return event;
   }
 
+  /**
+   * Drops the cached heads, so that the next append reads each tenant's head in its transaction:
+   * for a database other instances write too, once the writer lock is held (see lockWriters).
+   */
+  forgetHeads(): void {
+    this.heads.clear();
+  }
+
   /** The heads as they are now, to restore when a batch does not commit. */
   checkpoint(): Map<string, ChainHead> {
     return new Map(this.heads);

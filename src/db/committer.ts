@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { CountersignError } from '../domain/errors.js';
 import type { AuditEventFields } from './entities/audit-event.entity.js';
 import type { AuditLog } from './audit-log.js';
+import { isSharedDatabase, lockWriters } from './orm.js';
 
 /** What one job sees: its EntityManager (shared with the batch), the audit log and a post-commit hook. */
 export interface UnitOfWork {
@@ -132,6 +133,10 @@ export class Committer {
     const em = this.orm.em.fork();
     try {
       await em.transactional(async (tx) => {
+        // First statement: with a shared database, other instances' writers wait here, and the
+        // chain heads they advanced are read afresh below.
+        await lockWriters(tx);
+        if (isSharedDatabase(tx)) this.auditLog.forgetHeads();
         for (const pending of batch) {
           const hooks: (() => void)[] = [];
           const unit: UnitOfWork = {

@@ -14,25 +14,66 @@ import {
 } from '@mikro-orm/core';
 import { BetterSqliteDriver, type SqlEntityManager } from '@mikro-orm/better-sqlite';
 import { SqliteDriver } from '@mikro-orm/sqlite';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entitySchemas } from './entities/index.js';
-import { migrationsList } from './migrations/index.js';
+import { postgresMigrationsList, sqliteMigrationsList } from './migrations/index.js';
 
-export interface DatabaseOptions {
-  /** SQLite file, or ':memory:'. */
-  path: string;
-  driver: 'better-sqlite' | 'sqlite';
-  debug?: boolean;
+/** Where the data lives: an SQLite file (the embedded default) or a PostgreSQL server shared by instances. */
+export type DatabaseOptions = (
+  | {
+      /** SQLite file, or ':memory:'. */
+      path: string;
+      driver: 'better-sqlite' | 'sqlite';
+    }
+  | {
+      /** `postgres://user:password@host:5432/database` */
+      url: string;
+      driver: 'postgresql';
+      /** Most connections one instance holds open. */
+      poolSize?: number;
+    }
+) & { debug?: boolean };
+
+/** The database options of a loaded configuration. */
+export function databaseOptions(config: {
+  databasePath: string;
+  databaseDriver: 'better-sqlite' | 'sqlite' | 'postgresql';
+  databaseUrl: string | null;
+}): DatabaseOptions {
+  if (config.databaseDriver === 'postgresql') return { driver: 'postgresql', url: config.databaseUrl ?? '' };
+  return { driver: config.databaseDriver, path: config.databasePath };
+}
+
+/** True when several processes may write the database at once (PostgreSQL), so nothing may be cached as the only writer. */
+export function isSharedDatabase(em: EntityManager): boolean {
+  return em.getDriver() instanceof PostgreSqlDriver;
 }
 
 /** MikroORM's options for Countersign's schema, shared by the server and the schema tools. */
 export function ormOptions(options: DatabaseOptions): Options {
+  const migrations = { transactional: true, allOrNothing: true, snapshot: false, silent: true };
+  if (options.driver === 'postgresql') {
+    return {
+      ...commonOptions(options),
+      driver: PostgreSqlDriver,
+      clientUrl: options.url,
+      pool: { min: 0, max: options.poolSize ?? 10 },
+      migrations: { ...migrations, migrationsList: postgresMigrationsList },
+    };
+  }
   return {
+    ...commonOptions(options),
     driver: options.driver === 'better-sqlite' ? BetterSqliteDriver : SqliteDriver,
     dbName: options.path,
+    migrations: { ...migrations, migrationsList: sqliteMigrationsList },
+  };
+}
+
+function commonOptions(options: DatabaseOptions): Options {
+  return {
     entities: entitySchemas,
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     // Every unit of work forks its own EntityManager; a global one would leak state between requests.
     allowGlobalContext: false,
     debug: options.debug ?? false,
@@ -42,10 +83,21 @@ export function ormOptions(options: DatabaseOptions): Options {
 }
 
 /**
- * Opens the database, applies the committed migrations and sets SQLite's durability:
+ * Opens the database and applies the committed migrations. SQLite gets its durability settings:
  * WAL with synchronous=FULL, so an acknowledged commit survives a crash and a power loss.
+ * On PostgreSQL, instances starting together migrate one after the other under an advisory lock.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+  if (options.driver === 'postgresql') {
+    const orm = await MikroORM.init(ormOptions(options));
+    try {
+      await oneAtATime(orm, 'migrations', () => orm.getMigrator().up());
+    } catch (error) {
+      await orm.close(true);
+      throw error;
+    }
+    return orm;
+  }
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const orm = await MikroORM.init(ormOptions(options));
   const connection = orm.em.getConnection();
@@ -55,6 +107,54 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
   await connection.execute('pragma busy_timeout = 5000', [], 'run');
   await orm.getMigrator().up();
   return orm;
+}
+
+interface PgClient {
+  query(sql: string, values?: unknown[]): Promise<unknown>;
+}
+
+/** Keys of the advisory locks under which instances do one-off work one at a time. */
+const ONE_AT_A_TIME = { migrations: 0x636f_756e, 'first-signing-key': 0x636f_756b } as const;
+
+/**
+ * Runs `work` while no other instance sharing the database runs work under the same name: on
+ * PostgreSQL, under a session-level advisory lock; SQLite has one process, so it just runs.
+ */
+export function oneAtATime<T>(orm: MikroORM, name: keyof typeof ONE_AT_A_TIME, work: () => Promise<T>): Promise<T> {
+  return isSharedDatabase(orm.em) ? withSessionLock(orm, ONE_AT_A_TIME[name], work) : work();
+}
+
+/** Runs `work` while this process holds a PostgreSQL session-level advisory lock. */
+async function withSessionLock<T>(orm: MikroORM, key: number, work: () => Promise<T>): Promise<T> {
+  const client = (orm.em as unknown as SqlEntityManager).getKnex().client as KnexClient;
+  const connection = (await client.acquireConnection()) as PgClient;
+  try {
+    await connection.query('select pg_advisory_lock($1)', [key]);
+    try {
+      return await work();
+    } finally {
+      await connection.query('select pg_advisory_unlock($1)', [key]);
+    }
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/** The key of the advisory lock every write transaction takes first on PostgreSQL (see lockWriters). */
+const WRITER_LOCK = 0x6373_7772;
+
+/**
+ * Makes the write transaction `em` is in the only one in progress across every instance sharing the
+ * database, until it commits or rolls back. On PostgreSQL this is a transaction-level advisory lock
+ * taken before any other statement, so no two writers can wait on each other (no deadlock), and each
+ * sees everything committed before it: the audit chain heads, a consumed token, a cast vote, an
+ * idempotency key. Concurrent requests on one instance still share a transaction (group commit), so
+ * the lock is taken once per batch. On SQLite one process writes, through one connection, and the
+ * transaction is already exclusive: nothing to do.
+ */
+export async function lockWriters(em: EntityManager): Promise<void> {
+  if (!isSharedDatabase(em)) return;
+  await em.getConnection().execute('select pg_advisory_xact_lock(?)', [WRITER_LOCK], 'run', em.getTransactionContext());
 }
 
 /** The part of a better-sqlite3 prepared statement used here. */

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { JWK } from 'jose';
 import { generateSigningKey, publicJwks, type SigningKey } from '../domain/decision-token.js';
 import { Approval } from '../db/entities/approval.entity.js';
+import { oneAtATime } from '../db/orm.js';
 import { SigningKeyRecord } from '../db/entities/signing-key.entity.js';
 
 const toSigningKey = (record: SigningKeyRecord): SigningKey => ({
@@ -31,8 +32,11 @@ export class KeyRing {
   /** Loads the keys, creating the first one on a fresh database. */
   static async open(orm: MikroORM): Promise<KeyRing> {
     const ring = new KeyRing(orm);
-    await ring.refresh();
-    if (!ring.records.some((record) => record.retiredAt === null)) await ring.rotate();
+    // Instances starting together on a fresh shared database must agree on one first key.
+    await oneAtATime(orm, 'first-signing-key', async () => {
+      await ring.refresh();
+      if (!ring.records.some((record) => record.retiredAt === null)) await ring.rotate();
+    });
     return ring;
   }
 

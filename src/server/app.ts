@@ -6,7 +6,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
-import { openDatabase } from '../db/orm.js';
+import { databaseOptions, openDatabase } from '../db/orm.js';
 import { Gate } from '../gate/gate.js';
 import { PolicyEvaluator, type PolicyEvent } from '../policy/index.js';
 import { ChangeSubscriptions, schema, type Context } from '../schema/index.js';
@@ -52,7 +52,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     watch: config.watchBundle,
     onEvent: onPolicyEvent,
   });
-  const orm = await openDatabase({ path: config.databasePath, driver: config.databaseDriver });
+  const orm = await openDatabase(databaseOptions(config));
   const changes = new ChangeSubscriptions();
   const gate = await Gate.open({ orm, evaluator, publisher: changes, issuer: config.issuer, tokenAudience: config.tokenAudience });
   const authenticator = new Authenticator({

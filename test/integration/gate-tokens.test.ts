@@ -11,7 +11,7 @@ import {
   type JWK,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/orm.js';
+import { databaseOptions, openDatabase } from '../../src/db/orm.js';
 import { contextHash } from '../../src/domain/context-hash.js';
 import { KeyRing } from '../../src/gate/keyring.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -269,7 +269,7 @@ describe('key rotation', () => {
       const [oldKid] = await kidsOn(isolated);
 
       // What `countersign keys rotate` does, from its own connection to the database.
-      const cli = await openDatabase({ path: isolated.config.databasePath, driver: isolated.config.databaseDriver });
+      const cli = await openDatabase(databaseOptions(isolated.config));
       try {
         await (await KeyRing.open(cli)).rotate();
       } finally {
