@@ -10,6 +10,7 @@ import {
   type PolicyEvent,
   type PolicyInput,
 } from '../../src/policy/index.js';
+import { sealBundle } from '../../src/policy/bundle-seal.mjs';
 import { REPO_ROOT } from '../support/server.js';
 
 const BUNDLE = join(REPO_ROOT, 'bundle');
@@ -47,6 +48,9 @@ describe('the policy evaluator', () => {
   it('refuses a corrupted bundle at load', async () => {
     const dir = bundleCopy();
     writeFileSync(join(dir, 'policy.wasm'), Buffer.from('definitely not webassembly'));
+    await expect(PolicyEvaluator.load({ bundleDir: dir })).rejects.toMatchObject({ problem: 'tampered' });
+    // Even with the digests recorded again, it is still not WebAssembly.
+    sealBundle(dir);
     await expect(PolicyEvaluator.load({ bundleDir: dir })).rejects.toMatchObject({ problem: 'invalid_wasm' });
   });
 
@@ -103,7 +107,12 @@ describe('the policy evaluator', () => {
   it('reloads a changed bundle without a restart, and keeps serving when the new one is broken', async () => {
     const dir = bundleCopy();
     const events: PolicyEvent[] = [];
-    const evaluator = await PolicyEvaluator.load({ bundleDir: dir, watch: true, onEvent: (event) => events.push(event) });
+    const evaluator = await PolicyEvaluator.load({
+      bundleDir: dir,
+      watch: true,
+      watchIntervalMs: 50,
+      onEvent: (event) => events.push(event),
+    });
     const firstRevision = evaluator.revision;
     try {
       setRevision(dir, 'sha256:1111111111111111');
