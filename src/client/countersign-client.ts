@@ -1,5 +1,4 @@
 import { createClient, type Client as WsClient, type Sink } from 'graphql-ws';
-import WebSocket from 'ws';
 import {
   ApprovalAbortedError,
   ApprovalDeniedError,
@@ -13,17 +12,18 @@ import {
   isServerCode,
 } from './errors.js';
 import {
-  APPROVAL,
-  APPROVALS,
-  APPROVAL_UPDATED,
-  AUDIT_EVENTS,
-  COMPLETE_EXECUTION,
-  DECIDE,
-  EXECUTE,
-  PENDING_APPROVALS,
-  REQUEST_APPROVAL,
-  VERIFY_AUDIT_CHAIN,
-} from './operations.js';
+  ApprovalDocument,
+  ApprovalUpdatedDocument,
+  ApprovalsDocument,
+  AuditEventsDocument,
+  CompleteExecutionDocument,
+  DecideDocument,
+  ExecuteDocument,
+  PendingApprovalsDocument,
+  RequestApprovalDocument,
+  VerifyAuditChainDocument,
+  type TypedDocumentString,
+} from './generated/graphql.js';
 import type {
   Approval,
   ApprovalFilter,
@@ -49,7 +49,10 @@ export interface CountersignClientOptions {
   token: string | (() => string | Promise<string>);
   /** A fetch implementation; defaults to the global one. */
   fetch?: typeof fetch;
-  /** A WebSocket constructor for subscriptions; defaults to the `ws` package's. */
+  /**
+   * A WebSocket constructor for subscriptions; defaults to the global `WebSocket` (browsers), and
+   * to the `ws` package's in the Node entry (`countersign/client`).
+   */
   webSocketImpl?: unknown;
   /** How long one HTTP request may take, in milliseconds (default 30 000). */
   requestTimeoutMs?: number;
@@ -73,11 +76,9 @@ export interface StreamOptions {
   signal?: AbortSignal;
 }
 
-interface TypedResult {
+/** A member of a result union, told apart by its `__typename`. */
+interface Typed {
   __typename: string;
-  code?: unknown;
-  message?: unknown;
-  [field: string]: unknown;
 }
 
 /** setTimeout's delay is a signed 32-bit number of milliseconds; longer waits are chained. */
@@ -119,7 +120,7 @@ export class CountersignClient {
     const token = options.token;
     this.token = async () => (typeof token === 'function' ? token() : token);
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.webSocketImpl = options.webSocketImpl ?? WebSocket;
+    this.webSocketImpl = options.webSocketImpl ?? globalThis.WebSocket;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
@@ -127,8 +128,8 @@ export class CountersignClient {
 
   /** Asks the policy whether an action may run; an allowed action comes back with its token. */
   async requestApproval(request: ApprovalRequest, signal?: AbortSignal): Promise<RequestApprovalPayload> {
-    const data = await this.request<{ requestApproval: TypedResult }>(REQUEST_APPROVAL, { input: request }, signal);
-    return unwrap<RequestApprovalPayload>(data.requestApproval, 'RequestApprovalPayload');
+    const data = await this.request(RequestApprovalDocument, { input: request }, signal);
+    return unwrap(data.requestApproval, 'RequestApprovalPayload');
   }
 
   /**
@@ -169,28 +170,28 @@ export class CountersignClient {
 
   /** Redeems a decision token for the exact approved action, once. */
   async execute(input: ExecuteInput): Promise<ExecutePayload> {
-    const data = await this.request<{ execute: TypedResult }>(EXECUTE, { input });
-    return unwrap<ExecutePayload>(data.execute, 'ExecutePayload');
+    const data = await this.request(ExecuteDocument, { input });
+    return unwrap(data.execute, 'ExecutePayload');
   }
 
   /** Reports how an execution ended; FAILED leaves the approval FAILED. */
   async completeExecution(input: CompleteExecutionInput): Promise<ExecutePayload> {
-    const data = await this.request<{ completeExecution: TypedResult }>(COMPLETE_EXECUTION, { input });
-    return unwrap<ExecutePayload>(data.completeExecution, 'ExecutePayload');
+    const data = await this.request(CompleteExecutionDocument, { input });
+    return unwrap(data.completeExecution, 'ExecutePayload');
   }
 
   // ---------------------------------------------------------------- reading
 
   /** One approval of the caller's tenant (requesters see only their own). */
   async approval(id: string): Promise<Approval> {
-    const data = await this.request<{ approval: TypedResult }>(APPROVAL, { id });
-    return unwrap<Approval>(data.approval, 'Approval');
+    const data = await this.request(ApprovalDocument, { id });
+    return unwrap(data.approval, 'Approval');
   }
 
   /** One page of approvals, newest first. */
   async approvals(filter: ApprovalFilter = {}): Promise<Page<Approval>> {
-    const data = await this.request<{ approvals: TypedResult }>(APPROVALS, { ...filter });
-    return unwrap<Page<Approval>>(data.approvals, 'ApprovalConnection');
+    const data = await this.request(ApprovalsDocument, { ...filter });
+    return unwrap(data.approvals, 'ApprovalConnection');
   }
 
   /** One page of the tenant's audit events, oldest first (auditors and admins). */
@@ -200,8 +201,8 @@ export class CountersignClient {
       since: filter.since instanceof Date ? filter.since.toISOString() : filter.since,
       until: filter.until instanceof Date ? filter.until.toISOString() : filter.until,
     };
-    const data = await this.request<{ auditEvents: TypedResult }>(AUDIT_EVENTS, variables);
-    return unwrap<Page<AuditEvent>>(data.auditEvents, 'AuditEventConnection');
+    const data = await this.request(AuditEventsDocument, variables);
+    return unwrap(data.auditEvents, 'AuditEventConnection');
   }
 
   /** Every audit event matching `filter`, oldest first, fetched page by page. */
@@ -216,16 +217,16 @@ export class CountersignClient {
 
   /** Walks the tenant's audit chain and reports the first broken link (auditors and admins). */
   async verifyAuditChain(): Promise<AuditChainVerification> {
-    const data = await this.request<{ verifyAuditChain: TypedResult }>(VERIFY_AUDIT_CHAIN, {});
-    return unwrap<AuditChainVerification>(data.verifyAuditChain, 'AuditChainVerification');
+    const data = await this.request(VerifyAuditChainDocument, {});
+    return unwrap(data.verifyAuditChain, 'AuditChainVerification');
   }
 
   // ---------------------------------------------------------------- approvers
 
   /** Records an approver's decision; N approvals approve, the first rejection rejects. */
   async decide(input: DecideInput): Promise<Approval> {
-    const data = await this.request<{ decide: TypedResult }>(DECIDE, { input });
-    return unwrap<Approval>(data.decide, 'Approval');
+    const data = await this.request(DecideDocument, { input });
+    return unwrap(data.decide, 'Approval');
   }
 
   /** Approves a request (one vote of those it needs). */
@@ -245,12 +246,12 @@ export class CountersignClient {
    * With `current: true` the requests already pending come first (kind CURRENT).
    */
   pendingApprovals(options: StreamOptions = {}): AsyncIterableIterator<PendingApprovalEvent> {
-    return this.stream<PendingApprovalEvent>(PENDING_APPROVALS, { current: options.current ?? false }, 'pendingApprovals', options.signal);
+    return this.stream(PendingApprovalsDocument, { current: options.current ?? false }, 'pendingApprovals', options.signal);
   }
 
   /** Every change of one approval; with `current: true` its current state comes first (kind `current`). */
   approvalUpdates(id: string, options: StreamOptions = {}): AsyncIterableIterator<ApprovalUpdate> {
-    return this.stream<ApprovalUpdate>(APPROVAL_UPDATED, { id, current: options.current ?? false }, 'approvalUpdated', options.signal);
+    return this.stream(ApprovalUpdatedDocument, { id, current: options.current ?? false }, 'approvalUpdated', options.signal);
   }
 
   /** Closes the subscription connection; in-flight streams end. */
@@ -301,7 +302,7 @@ export class CountersignClient {
       );
 
       cleanups.push(
-        this.subscribe<{ approvalUpdated: ApprovalUpdate }>(APPROVAL_UPDATED, { id: approval.id, current: true }, {
+        this.subscribe(ApprovalUpdatedDocument, { id: approval.id, current: true }, {
           next: ({ approvalUpdated }) => consider(approvalUpdated.approval, approvalUpdated.token),
           error: (error) => settle(() => reject(error)),
           complete: () => settle(() => reject(new TransportError('The subscription ended before the approval was decided.'))),
@@ -310,7 +311,7 @@ export class CountersignClient {
     });
   }
 
-  private async request<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  private async request<T, V>(document: TypedDocumentString<T, V>, variables: V, signal?: AbortSignal): Promise<T> {
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     let response: Response;
     try {
@@ -321,7 +322,7 @@ export class CountersignClient {
           accept: 'application/graphql-response+json, application/json',
           authorization: `Bearer ${await this.token()}`,
         },
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify({ query: document.toString(), variables }),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
@@ -355,10 +356,10 @@ export class CountersignClient {
   }
 
   /** Starts one subscription; returns the function that ends it. Errors reach `sink.error` as SDK errors. */
-  private subscribe<T>(query: string, variables: Record<string, unknown>, sink: Sink<T>): () => void {
+  private subscribe<T, V>(document: TypedDocumentString<T, V>, variables: V, sink: Sink<T>): () => void {
     let ended = false;
     const unsubscribe = this.ws().subscribe<T>(
-      { query, variables },
+      { query: document.toString(), variables: variables as Record<string, unknown> },
       {
         next: (result) => {
           if (ended) return;
@@ -388,7 +389,8 @@ export class CountersignClient {
   }
 
   /** A subscription as an async iterator whose `return()` unsubscribes at once. */
-  private stream<T>(query: string, variables: Record<string, unknown>, field: string, signal?: AbortSignal): AsyncIterableIterator<T> {
+  private stream<R, V, F extends keyof R>(document: TypedDocumentString<R, V>, variables: V, field: F, signal?: AbortSignal): AsyncIterableIterator<R[F]> {
+    type T = R[F];
     const buffered: T[] = [];
     const waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void }[] = [];
     let failure: unknown = null;
@@ -406,9 +408,9 @@ export class CountersignClient {
       }
     };
     const onAbort = () => end();
-    unsubscribe = this.subscribe<Record<string, T>>(query, variables, {
+    unsubscribe = this.subscribe(document, variables, {
       next: (data) => {
-        const value = data[field] as T;
+        const value = data[field];
         const reader = waiting.shift();
         if (reader) reader.resolve({ done: false, value });
         else buffered.push(value);
@@ -468,13 +470,16 @@ function outcome(approval: Approval, token: string | null): string | null {
   }
 }
 
+/** The member of union `U` named `N`, without its `__typename`. */
+type Member<U extends Typed, N extends U['__typename']> = Omit<Extract<U, { __typename: N }>, '__typename'>;
+
 /** The success member of a result union, or its typed error thrown as a {@link RefusedError}. */
-function unwrap<T>(result: TypedResult, expected: string): T {
+function unwrap<U extends Typed, N extends U['__typename']>(result: U, expected: N): Member<U, N> {
   if (result.__typename === expected) {
     const { __typename: _typename, ...value } = result;
-    return value as T;
+    return value as unknown as Member<U, N>;
   }
-  const { __typename: typename, code, message, ...details } = result;
+  const { __typename: typename, code, message, ...details } = result as Typed & { code?: unknown; message?: unknown } & Record<string, unknown>;
   if (isServerCode(code)) {
     if ('currentStatus' in details) {
       details['status'] = details['currentStatus'];
@@ -491,7 +496,7 @@ function throwing(error: CountersignClientError): never {
 
 /** Runs `callback` after `ms` milliseconds (however long); returns the function that cancels it. */
 function later(ms: number, callback: () => void): () => void {
-  let handle: NodeJS.Timeout;
+  let handle: ReturnType<typeof setTimeout>;
   const arm = (remaining: number) => {
     handle = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : callback()), Math.min(remaining, MAX_TIMER_MS));
   };
