@@ -16,7 +16,7 @@ echo "== opa test (coverage >= 95%)" >&2
 # The shared decision-case table sits beside the policy (policies/approval/decision_cases_test.json),
 # so `opa test policies` needs no other path.
 "$opa" test --coverage --threshold 95 --format json policies > /dev/null \
-  || { "$opa" test -v policies; exit 1; }
+  || { "$opa" test -v --var-values policies; exit 1; }
 "$opa" test policies
 
 echo "== typecheck" >&2
