@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { loadNotifyConfig, NotifyConfigError, type NotifyConfig } from './notify/config.js';
 
 /** Everything the server reads from its environment, validated. */
 export interface Config {
@@ -34,6 +35,8 @@ export interface Config {
    * never lives in the database. See {@link keyEncryptionKeyFrom}.
    */
   keyEncryptionKey: Uint8Array;
+  /** Notification channels and their dispatcher. */
+  notify: NotifyConfig;
 }
 
 /** A configuration problem, reported at start before anything listens. */
@@ -128,6 +131,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     expirySweepMs: integer(env, 'COUNTERSIGN_EXPIRY_SWEEP_MS', 5000, 100, 3_600_000),
     graphiql: flag(env, 'COUNTERSIGN_GRAPHIQL', !production),
     keyEncryptionKey: EMPTY_KEY,
+    notify: notifySettings(env),
     ...overrides,
   };
   if (config.keyEncryptionKey === EMPTY_KEY) {
@@ -216,6 +220,15 @@ export function developmentKeyEncryptionKey(databasePath: string): Uint8Array {
 
 function developmentBase(databasePath: string): string {
   return databasePath === ':memory:' ? resolve('data', 'countersign.sqlite') : databasePath;
+}
+
+function notifySettings(env: Env): NotifyConfig {
+  try {
+    return loadNotifyConfig(env);
+  } catch (error) {
+    if (error instanceof NotifyConfigError) throw new ConfigError(error.variable, error.message.slice(error.variable.length + 2));
+    throw error;
+  }
 }
 
 /**

@@ -29,7 +29,7 @@ describe('the committed artefacts', () => {
       const pending = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
       expect(pending.trim()).toBe('');
       const applied = await orm.getMigrator().getExecutedMigrations();
-      expect(applied.map((migration) => migration.name)).toEqual(['Migration20261122Initial']);
+      expect(applied.map((migration) => migration.name)).toEqual(['Migration20261122Initial', 'Migration20261201Notifications']);
     } finally {
       await orm.close(true);
       await database.drop();
@@ -41,7 +41,7 @@ describe('the committed artefacts', () => {
     const orms = await Promise.all([1, 2, 3].map(() => openDatabase({ driver: 'postgresql', url: database.url })));
     try {
       const applied = await orms[0]!.getMigrator().getExecutedMigrations();
-      expect(applied).toHaveLength(1);
+      expect(applied).toHaveLength(2);
     } finally {
       await Promise.all(orms.map((orm) => orm.close(true)));
       await database.drop();

@@ -3,6 +3,7 @@ import { approve, history, list, reject, show } from './commands/approvals.js';
 import { exportEvents, verify } from './commands/audit.js';
 import { CliUsageError, DEFAULT_URL, note, print, type ClientCommand } from './commands/shared.js';
 import { watch } from './commands/watch.js';
+import { NOTIFICATION_COMMANDS, NOTIFICATIONS_HELP } from './commands/notifications.js';
 
 /** The help of the approver and auditor commands (`countersign <command> --help`). */
 export const CLIENT_HELP = `Approver and auditor commands: they talk to a running server through the agent SDK.
@@ -26,6 +27,7 @@ export const CLIENT_HELP = `Approver and auditor commands: they talk to a runnin
   countersign audit export [--since DATE] [--until DATE] [--type T] [--approval ID] [--actor A]
       The audit events as JSON lines, oldest first; --since is inclusive, --until exclusive
       (ISO 8601 dates or date-times).
+${NOTIFICATIONS_HELP}
 
   "approvals show|approve|reject|watch|history" work too.
 
@@ -51,12 +53,13 @@ const COMMANDS: Record<string, ClientCommand> = {
   history,
   'audit verify': verify,
   'audit export': exportEvents,
+  ...NOTIFICATION_COMMANDS,
 };
 
 /** Finds the command `argv` names; returns it with the arguments that follow its name. */
 function resolve(argv: string[]): { command: ClientCommand; rest: string[] } | null {
   const [first, second] = argv;
-  if (first === 'approvals' || first === 'audit') {
+  if (first === 'approvals' || first === 'audit' || first === 'notifications') {
     const command = second === undefined ? undefined : COMMANDS[`${first} ${second}`];
     return command ? { command, rest: argv.slice(2) } : null;
   }

@@ -19,6 +19,7 @@ Approver and auditor commands (COUNTERSIGN_URL, COUNTERSIGN_TOKEN or --url, --to
   approve ID [--reason R]       reject ID [--reason R]
   watch [--json]                history [--limit N] [--json]
   audit verify [--json]         audit export [--since D] [--until D]
+  notifications list|create|update|delete|rotate-secret|deliveries|replay   (admins)
 
 Exit codes: 0 ok, 1 the server refused (typed error), 2 usage, 3 connection or server failure.`;
 

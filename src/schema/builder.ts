@@ -4,12 +4,14 @@ import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import { CountersignError, UnauthenticatedError } from '../domain/errors.js';
 import type { Caller } from '../gate/caller.js';
 import type { Gate } from '../gate/gate.js';
+import type { NotificationChannels } from '../notify/channel-admin.js';
 import type { ChangeSubscriptions } from './subscriptions.js';
 
 /** What every resolver receives; the same factory serves HTTP, SSE and WebSocket. */
 export interface Context {
   gate: Gate;
   changes: ChangeSubscriptions;
+  notifications: NotificationChannels;
   /** The verified caller, or the typed reason there is none. */
   caller: Caller | UnauthenticatedError;
 }

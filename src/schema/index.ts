@@ -5,6 +5,7 @@ import './approval.js';
 import './execution.js';
 import './audit.js';
 import './tenant-settings.js';
+import './notifications.js';
 import './subscriptions.js';
 
 export type { Context } from './builder.js';

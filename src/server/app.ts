@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import { databaseOptions, openDatabase } from '../db/orm.js';
 import { Gate } from '../gate/gate.js';
+import { createNotifications, type Notifications } from '../notify/index.js';
 import { PolicyEvaluator, type PolicyEvent } from '../policy/index.js';
 import { ChangeSubscriptions, schema, type Context } from '../schema/index.js';
 import { Authenticator } from './auth.js';
@@ -23,6 +24,8 @@ export interface App {
   readonly evaluator: PolicyEvaluator;
   /** The pub/sub the gate publishes committed changes to and subscriptions listen on. */
   readonly changes: ChangeSubscriptions;
+  /** Notification channels and the dispatcher that delivers to them. */
+  readonly notifications: Notifications;
   readonly url: string;
 }
 
@@ -54,7 +57,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   const orm = await openDatabase(databaseOptions(config));
   const changes = new ChangeSubscriptions();
-  const gate = await Gate.open({ orm, evaluator, publisher: changes, issuer: config.issuer, tokenAudience: config.tokenAudience });
+  const notifications = createNotifications({ orm, config: config.notify, keyEncryptionKey: config.keyEncryptionKey, log });
+  // Committed changes reach subscribers and wake the notification dispatcher, which reads the audit trail.
+  const publisher = {
+    publish(change: Parameters<ChangeSubscriptions['publish']>[0]) {
+      changes.publish(change);
+      notifications.changed();
+    },
+  };
+  const gate = await Gate.open({ orm, evaluator, publisher, issuer: config.issuer, tokenAudience: config.tokenAudience });
   const authenticator = new Authenticator({
     secret: config.authSecret,
     jwksUrl: config.authJwksUrl,
@@ -74,7 +85,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         request?.headers.get('authorization') ??
         (typeof connectionParams?.['authorization'] === 'string' ? (connectionParams['authorization'] as string) : null) ??
         (typeof connectionParams?.['Authorization'] === 'string' ? (connectionParams['Authorization'] as string) : null);
-      return { gate, changes, caller: await authenticator.authenticate(header) };
+      return { gate, changes, notifications: notifications.channels, caller: await authenticator.authenticate(header) };
     },
     plugins: [
       useOperationLimits(),
@@ -144,6 +155,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     orm,
     evaluator,
     changes,
+    notifications,
     get url() {
       return url;
     },
@@ -159,6 +171,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         gate.refreshSigningKeys().catch((error: unknown) => log(`signing key refresh failed: ${String(error)}`));
       }, config.expirySweepMs);
       sweepTimer.unref();
+      await notifications.dispatcher?.start();
       return url;
     },
     async stop() {
@@ -170,6 +183,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gate.whenIdle();
+      await notifications.dispatcher?.stop();
       await orm.close(true);
     },
   };

@@ -30,7 +30,12 @@ export interface TestServer {
  * Starts a real server on port 0 with a real SQLite file in a temporary folder.
  * The bundle is the one `npm test` built from policies/ (setup runs first).
  */
-export async function startTestServer(overrides: Partial<Config> = {}, dir = mkdtempSync(join(tmpdir(), 'countersign-'))): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  dir = mkdtempSync(join(tmpdir(), 'countersign-')),
+  /** Receives the server's log lines (notification outcomes among them); dropped by default. */
+  log: (line: string) => void = () => {},
+): Promise<TestServer> {
   const config = loadConfig(
     {},
     {
@@ -45,7 +50,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, dir = mkd
       ...overrides,
     },
   );
-  const app = await buildApp(config, { log: () => {} });
+  const app = await buildApp(config, { log });
   const url = await app.start();
   const server: TestServer = {
     app,
@@ -64,7 +69,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, dir = mkd
       return response.json() as Promise<any>;
     },
     stop: () => app.stop(),
-    restart: () => startTestServer(overrides, dir),
+    restart: () => startTestServer(overrides, dir, log),
     async close() {
       await app.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,18 @@
 import { Migration20261122Initial as PostgresInitial } from './postgresql/Migration20261122Initial.js';
+import { Migration20261201Notifications as PostgresNotifications } from './postgresql/Migration20261201Notifications.js';
 import { Migration20261122Initial as SqliteInitial } from './sqlite/Migration20261122Initial.js';
+import { Migration20261201Notifications as SqliteNotifications } from './sqlite/Migration20261201Notifications.js';
 
 /**
  * Migrations per dialect, in the order they apply; listed explicitly so compiled and source runs
  * agree. Both lists carry the same names: a schema change adds one migration to each.
  */
-export const sqliteMigrationsList = [{ name: 'Migration20261122Initial', class: SqliteInitial }];
+export const sqliteMigrationsList = [
+  { name: 'Migration20261122Initial', class: SqliteInitial },
+  { name: 'Migration20261201Notifications', class: SqliteNotifications },
+];
 
-export const postgresMigrationsList = [{ name: 'Migration20261122Initial', class: PostgresInitial }];
+export const postgresMigrationsList = [
+  { name: 'Migration20261122Initial', class: PostgresInitial },
+  { name: 'Migration20261201Notifications', class: PostgresNotifications },
+];

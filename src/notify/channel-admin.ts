@@ -1,0 +1,327 @@
+import type { FilterQuery, MikroORM } from '@mikro-orm/core';
+import { InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { AuditEvent } from '../db/entities/audit-event.entity.js';
+import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
+import { NotificationChannel, type NotificationChannelKind } from '../db/entities/notification-channel.entity.js';
+import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
+import { findData } from '../db/orm.js';
+import { requireRole, type Caller } from '../gate/caller.js';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../gate/pagination.js';
+import type { NotifyConfig } from './config.js';
+import { urlProblem } from './destination.js';
+import { channelName, eventList, KINDS, leadTime, newSigningSecret, recipients } from './channel-input.js';
+import { channelSecretAad, type SecretBox } from './secret-box.js';
+
+/** A channel as admins see it: never its secret. */
+export interface NotificationChannelView {
+  id: string;
+  kind: NotificationChannelKind;
+  name: string;
+  /** The webhook URL; for Slack only its origin (the full incoming-webhook URL is a credential). */
+  url: string | null;
+  emailTo: string[];
+  events: string[];
+  enabled: boolean;
+  includeContext: boolean;
+  expiringBeforeSeconds: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CreateChannelInput {
+  kind: NotificationChannelKind;
+  name: string;
+  url?: string | null;
+  emailTo?: readonly string[] | null;
+  events: readonly string[];
+  includeContext?: boolean | null;
+  expiringBeforeSeconds?: number | null;
+}
+
+export interface UpdateChannelInput {
+  id: string;
+  name?: string | null;
+  url?: string | null;
+  emailTo?: readonly string[] | null;
+  events?: readonly string[] | null;
+  includeContext?: boolean | null;
+  enabled?: boolean | null;
+  expiringBeforeSeconds?: number | null;
+}
+
+export interface DeliveryFilter {
+  channelId?: string | null;
+  status?: NotificationDeliveryStatus | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface AttemptView {
+  number: number;
+  at: Date;
+  durationMs: number;
+  outcome: 'DELIVERED' | 'FAILED';
+  statusCode: number | null;
+  result: string;
+  nextAttemptAt: Date | null;
+}
+
+export interface DeliveryView {
+  id: string;
+  channelId: string;
+  eventType: string;
+  approvalId: string | null;
+  status: NotificationDeliveryStatus;
+  attempts: number;
+  occurredAt: Date;
+  createdAt: Date;
+  nextAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastResult: string | null;
+  deliveredAt: Date | null;
+  attemptLog: AttemptView[];
+}
+
+/**
+ * Notification channels and their deliveries, for a tenant's admins: create, change, delete,
+ * rotate a webhook's signing secret, list deliveries with every attempt, replay one.
+ */
+export class NotificationChannels {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly config: NotifyConfig,
+    private readonly secrets: SecretBox,
+    /** Asks the dispatcher for a pass (after a replay). */
+    private readonly wake: () => void = () => {},
+  ) {}
+
+  async list(caller: Caller): Promise<NotificationChannelView[]> {
+    requireRole(caller, 'admin');
+    const channels = await this.orm.em.fork().find(NotificationChannel, { tenant: caller.tenant }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    return channels.map(channelView);
+  }
+
+  /** Creates a channel; a webhook's signing secret is returned here and never again. */
+  async create(caller: Caller, input: CreateChannelInput): Promise<{ channel: NotificationChannelView; signingSecret: string | null }> {
+    requireRole(caller, 'admin');
+    if (!KINDS.includes(input.kind)) throw new InvalidInputError('kind', 'must be WEBHOOK, SLACK or EMAIL');
+    const name = channelName(input.name);
+    const events = eventList(input.events);
+    const includeContext = input.includeContext === true;
+    const expiringBeforeSeconds = leadTime(input.expiringBeforeSeconds, this.config.expiringBeforeSeconds);
+    let url: string | null = null;
+    let emailTo: string[] = [];
+    let secret: string | null = null;
+    let signingSecret: string | null = null;
+    if (input.kind === 'EMAIL') {
+      if (!this.config.smtpUrl) throw new InvalidInputError('kind', 'email channels need COUNTERSIGN_SMTP_URL set on the server');
+      if (input.url) throw new InvalidInputError('url', 'an email channel has no URL; give emailTo');
+      emailTo = recipients(input.emailTo);
+    } else {
+      const target = this.destination(input.url);
+      if (input.emailTo?.length) throw new InvalidInputError('emailTo', `a ${input.kind.toLowerCase()} channel sends no email`);
+      if (input.kind === 'WEBHOOK') {
+        url = target;
+        secret = signingSecret = newSigningSecret();
+      } else {
+        url = `${new URL(target).origin}/…`;
+        secret = target;
+      }
+    }
+    const em = this.orm.em.fork();
+    const head = await em.findOne(AuditEvent, { tenant: caller.tenant }, { orderBy: { seq: 'desc' }, fields: ['seq'] });
+    const channel = new NotificationChannel({
+      tenant: caller.tenant,
+      kind: input.kind,
+      name,
+      url,
+      emailTo,
+      events,
+      includeContext,
+      expiringBeforeSeconds,
+      sealedSecret: null,
+      startSeq: head?.seq ?? 0,
+    });
+    if (secret !== null) channel.sealedSecret = this.secrets.seal(secret, channelSecretAad(channel.id));
+    await em.persist(channel).flush();
+    return { channel: channelView(channel), signingSecret };
+  }
+
+  async update(caller: Caller, input: UpdateChannelInput): Promise<NotificationChannelView> {
+    requireRole(caller, 'admin');
+    const em = this.orm.em.fork();
+    const channel = await this.find(em, caller, input.id);
+    if (input.name !== undefined && input.name !== null) channel.name = channelName(input.name);
+    if (input.events !== undefined && input.events !== null) channel.events = eventList(input.events);
+    if (input.includeContext !== undefined && input.includeContext !== null) channel.includeContext = input.includeContext;
+    if (input.expiringBeforeSeconds !== undefined && input.expiringBeforeSeconds !== null) {
+      channel.expiringBeforeSeconds = leadTime(input.expiringBeforeSeconds, this.config.expiringBeforeSeconds);
+    }
+    if (input.emailTo !== undefined && input.emailTo !== null) {
+      if (channel.kind !== 'EMAIL') throw new InvalidInputError('emailTo', `a ${channel.kind.toLowerCase()} channel sends no email`);
+      channel.emailTo = recipients(input.emailTo);
+    }
+    if (input.url !== undefined && input.url !== null) {
+      if (channel.kind === 'EMAIL') throw new InvalidInputError('url', 'an email channel has no URL');
+      const target = this.destination(input.url);
+      if (channel.kind === 'WEBHOOK') channel.url = target;
+      else {
+        channel.url = `${new URL(target).origin}/…`;
+        channel.sealedSecret = this.secrets.seal(target, channelSecretAad(channel.id));
+      }
+    }
+    if (input.enabled !== undefined && input.enabled !== null && input.enabled !== channel.enabled) {
+      channel.enabled = input.enabled;
+      // Re-enabled: events from the time it was off are not sent after the fact.
+      if (channel.enabled) {
+        const head = await em.findOne(AuditEvent, { tenant: caller.tenant }, { orderBy: { seq: 'desc' }, fields: ['seq'] });
+        channel.startSeq = head?.seq ?? 0;
+      }
+    }
+    await em.flush();
+    return channelView(channel);
+  }
+
+  /** Deletes a channel with its deliveries and their attempts. */
+  async delete(caller: Caller, id: string): Promise<string> {
+    requireRole(caller, 'admin');
+    await this.orm.em.fork().transactional(async (tx) => {
+      const channel = await this.find(tx, caller, id);
+      const deliveries = await findData(tx, NotificationDelivery, { channelId: channel.id }, { orderBy: [{ id: 'asc' }] });
+      const ids = deliveries.map((delivery) => delivery.id as string);
+      for (let index = 0; index < ids.length; index += 500) {
+        await tx.nativeDelete(NotificationAttempt, { deliveryId: { $in: ids.slice(index, index + 500) } });
+      }
+      await tx.nativeDelete(NotificationDelivery, { channelId: channel.id });
+      tx.remove(channel);
+    });
+    return id;
+  }
+
+  /** Replaces a webhook's signing secret; the new one is returned here and never again. */
+  async rotateSecret(caller: Caller, id: string): Promise<{ channel: NotificationChannelView; signingSecret: string }> {
+    requireRole(caller, 'admin');
+    const em = this.orm.em.fork();
+    const channel = await this.find(em, caller, id);
+    if (channel.kind !== 'WEBHOOK') throw new InvalidInputError('id', 'only webhook channels have a signing secret');
+    const signingSecret = newSigningSecret();
+    channel.sealedSecret = this.secrets.seal(signingSecret, channelSecretAad(channel.id));
+    await em.flush();
+    return { channel: channelView(channel), signingSecret };
+  }
+
+  /** Deliveries newest first, each with its attempts. */
+  async deliveries(caller: Caller, filter: DeliveryFilter): Promise<Page<DeliveryView>> {
+    requireRole(caller, 'admin');
+    const limit = pageSize(filter.first);
+    const after = decodeCursor(filter.after, 2);
+    const where: FilterQuery<NotificationDelivery> = { tenant: caller.tenant };
+    if (filter.channelId) where.channelId = filter.channelId;
+    if (filter.status) where.status = filter.status;
+    if (after) {
+      const [createdAt, id] = after as [number, string];
+      where.$or = [{ createdAt: { $lt: new Date(createdAt) } }, { createdAt: new Date(createdAt), id: { $lt: id } }];
+    }
+    const em = this.orm.em.fork();
+    const rows = (await findData(em, NotificationDelivery, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1 })) as NotificationDelivery[];
+    const page = toPage(rows, limit, (row) => encodeCursor([row.createdAt.getTime(), row.id]));
+    const attempts = page.items.length
+      ? ((await findData(em, NotificationAttempt, { deliveryId: { $in: page.items.map(({ node }) => node.id) } }, { orderBy: [{ number: 'asc' }] })) as NotificationAttempt[])
+      : [];
+    const byDelivery = new Map<string, AttemptView[]>();
+    for (const attempt of attempts) {
+      byDelivery.set(attempt.deliveryId, [
+        ...(byDelivery.get(attempt.deliveryId) ?? []),
+        {
+          number: attempt.number,
+          at: attempt.startedAt,
+          durationMs: attempt.durationMs,
+          outcome: attempt.outcome,
+          statusCode: attempt.statusCode,
+          result: attempt.result,
+          nextAttemptAt: attempt.nextAttemptAt,
+        },
+      ]);
+    }
+    return { ...page, items: page.items.map(({ node, cursor }) => ({ node: deliveryView(node, byDelivery.get(node.id) ?? []), cursor })) };
+  }
+
+  /** Sends a delivery again from the start of the retry schedule: a dead letter once the endpoint is back. */
+  async replay(caller: Caller, id: string): Promise<DeliveryView> {
+    requireRole(caller, 'admin');
+    const em = this.orm.em.fork();
+    const delivery = await em.findOne(NotificationDelivery, { id, tenant: caller.tenant });
+    if (!delivery) throw new NotFoundError('NotificationDelivery', id);
+    delivery.status = 'PENDING';
+    delivery.scheduleAttempts = 0;
+    delivery.nextAttemptAt = new Date();
+    delivery.leaseToken = null;
+    delivery.leaseUntil = null;
+    await em.flush();
+    this.wake();
+    const attempts = await em.find(NotificationAttempt, { deliveryId: id }, { orderBy: { number: 'asc' } });
+    return deliveryView(
+      delivery,
+      attempts.map((attempt) => ({
+        number: attempt.number,
+        at: attempt.startedAt,
+        durationMs: attempt.durationMs,
+        outcome: attempt.outcome,
+        statusCode: attempt.statusCode,
+        result: attempt.result,
+        nextAttemptAt: attempt.nextAttemptAt,
+      })),
+    );
+  }
+
+  private async find(em: ReturnType<MikroORM['em']['fork']>, caller: Caller, id: string): Promise<NotificationChannel> {
+    const channel = typeof id === 'string' && id.length <= 64 ? await em.findOne(NotificationChannel, { id, tenant: caller.tenant }) : null;
+    if (!channel) throw new NotFoundError('NotificationChannel', String(id));
+    return channel;
+  }
+
+  private destination(raw: string | null | undefined): string {
+    if (!raw) throw new InvalidInputError('url', 'is required for webhook and Slack channels');
+    if (raw.length > 2048) throw new InvalidInputError('url', 'must be at most 2048 characters');
+    const problem = urlProblem(raw, this.config.allowPrivate);
+    if (problem) throw new InvalidInputError('url', problem);
+    return new URL(raw).toString();
+  }
+}
+
+function channelView(channel: NotificationChannel): NotificationChannelView {
+  return {
+    id: channel.id,
+    kind: channel.kind,
+    name: channel.name,
+    url: channel.url,
+    emailTo: channel.emailTo,
+    events: channel.events,
+    enabled: channel.enabled,
+    includeContext: channel.includeContext,
+    expiringBeforeSeconds: channel.expiringBeforeSeconds,
+    createdAt: channel.createdAt,
+    updatedAt: channel.updatedAt,
+  };
+}
+
+function deliveryView(delivery: NotificationDelivery, attemptLog: AttemptView[]): DeliveryView {
+  const waiting = delivery.status === 'PENDING' || delivery.status === 'RETRYING';
+  return {
+    id: delivery.id,
+    channelId: delivery.channelId,
+    eventType: delivery.eventType,
+    approvalId: delivery.approvalId,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    occurredAt: delivery.occurredAt,
+    createdAt: delivery.createdAt,
+    nextAttemptAt: waiting ? delivery.nextAttemptAt : null,
+    lastAttemptAt: delivery.lastAttemptAt,
+    lastStatusCode: delivery.lastStatusCode,
+    lastResult: delivery.lastResult,
+    deliveredAt: delivery.deliveredAt,
+    attemptLog,
+  };
+}

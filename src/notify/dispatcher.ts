@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
+import { NotificationChannel } from '../db/entities/notification-channel.entity.js';
+import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
+import { findData } from '../db/orm.js';
+import { retryDelayMs } from './backoff.js';
+import type { NotifyConfig } from './config.js';
+import { CursorMovedError, Outbox, type ChannelRow } from './outbox.js';
+import { channelSecretAad, type SecretBox } from './secret-box.js';
+import { Senders, type AttemptOutcome } from './senders.js';
+
+export interface DispatcherOptions {
+  orm: MikroORM;
+  config: NotifyConfig;
+  secrets: SecretBox;
+  /** Receives one line per attempt and per dispatcher failure. */
+  log: (line: string) => void;
+  now?: () => Date;
+  random?: () => number;
+}
+
+type DeliveryRow = NotificationDelivery;
+
+/** Due deliveries claimed per pass. */
+const CLAIMS_PER_PASS = 256;
+/** The shortest pause between two passes that a wake-up may cause: under load, wake-ups coalesce. */
+const MIN_PASS_GAP_MS = 20;
+const DUE_STATUSES: NotificationDeliveryStatus[] = ['PENDING', 'RETRYING'];
+
+/**
+ * Turns the audit trail into notifications and delivers them.
+ *
+ * The audit trail is the outbox: every state change writes its audit event in its own
+ * transaction, ordered per tenant by `seq`. A pass reads each tenant's events after a durable
+ * cursor, writes one delivery per (channel, event) — unique, so nothing is created twice — and
+ * advances the cursor with a compare-and-set in the same transaction; then it claims due
+ * deliveries with a lease token. Sending happens outside any transaction, and each outcome is
+ * recorded with the attempt. A crash at any point loses nothing: unread events are read after the
+ * restart, and a claimed delivery's lease runs out. Several dispatchers can share one database:
+ * the cursor's compare-and-set and the lease make each event become one delivery and each
+ * attempt be made by one of them (at least once, never twice at the same moment).
+ *
+ * Passes are woken by committed changes (low latency) and by a poll (the fallback), and never
+ * run inside a request: a request only schedules a pass.
+ */
+export class NotificationDispatcher {
+  private readonly orm: MikroORM;
+  private readonly config: NotifyConfig;
+  private readonly secrets: SecretBox;
+  private readonly log: (line: string) => void;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+  private readonly senders: Senders;
+  private readonly outbox: Outbox;
+  private stopped = true;
+  private passing = false;
+  private passAgain = false;
+  private lastPassEnded = 0;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt = Number.POSITIVE_INFINITY;
+  /** Attempts in flight per channel. */
+  private readonly inFlight = new Map<string, number>();
+  private readonly attempts = new Set<Promise<void>>();
+  private recording: Promise<void> = Promise.resolve();
+
+  constructor(options: DispatcherOptions) {
+    this.orm = options.orm;
+    this.config = options.config;
+    this.secrets = options.secrets;
+    this.log = options.log;
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+    this.senders = new Senders(options.config);
+    this.outbox = new Outbox(options.config.publicUrl);
+  }
+
+  /**
+   * Starts dispatching. Deliveries waiting for a retry are brought forward to now: after a
+   * restart they resume within seconds rather than at their next backoff step.
+   */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    await this.orm.em
+      .fork()
+      .nativeUpdate(NotificationDelivery, { status: 'RETRYING', nextAttemptAt: { $gt: this.now() } }, { nextAttemptAt: this.now() });
+    this.pollTimer = setInterval(() => this.wake(), this.config.pollMs);
+    this.pollTimer.unref();
+    this.wake();
+  }
+
+  /** Stops passes and timers, then waits for the attempts in flight (each bounded by the timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.wakeTimer);
+    clearTimeout(this.retryTimer);
+    this.wakeTimer = undefined;
+    await Promise.allSettled([...this.attempts]);
+    await this.recording;
+    this.senders.close();
+  }
+
+  /** Asks for a pass soon; never waits for it. Called after every committed change. */
+  wake(): void {
+    if (this.stopped || this.wakeTimer) return;
+    const gap = Math.max(0, this.lastPassEnded + MIN_PASS_GAP_MS - Date.now());
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      void this.pass();
+    }, gap);
+  }
+
+  private async pass(): Promise<void> {
+    if (this.passing) {
+      this.passAgain = true;
+      return;
+    }
+    this.passing = true;
+    try {
+      do {
+        this.passAgain = false;
+        if (this.stopped) break;
+        const claimed = await this.ingestAndClaim();
+        for (const item of claimed) this.attempt(item.delivery, item.channel, item.leaseToken);
+      } while (this.passAgain);
+    } catch (error) {
+      if (!(error instanceof CursorMovedError)) this.log(`notify: dispatcher pass failed: ${(error as Error).message}`);
+      else this.passAgain = true;
+    } finally {
+      this.passing = false;
+      this.lastPassEnded = Date.now();
+    }
+    if (this.passAgain) this.wake();
+  }
+
+  /** One transaction: new audit events become deliveries, lapsing requests become `approval.expiring`, due deliveries are leased. */
+  private async ingestAndClaim(): Promise<{ delivery: DeliveryRow; channel: ChannelRow; leaseToken: string }[]> {
+    const now = this.now();
+    // Without a channel there is nothing to do: no transaction, so a server without channels pays nothing.
+    const anyChannel = await this.orm.em.fork().count(NotificationChannel, { enabled: true });
+    if (anyChannel === 0) return [];
+    return this.orm.em.fork().transactional(async (tx) => {
+      const channels = ((await findData(tx, NotificationChannel, { enabled: true }, { orderBy: [{ createdAt: 'asc' }] })) as ChannelRow[]).map(
+        normaliseChannel,
+      );
+      const byTenant = new Map<string, ChannelRow[]>();
+      for (const channel of channels) byTenant.set(channel.tenant, [...(byTenant.get(channel.tenant) ?? []), channel]);
+      for (const [tenant, tenantChannels] of byTenant) {
+        if (await this.outbox.ingestTenant(tx, tenant, tenantChannels, now)) this.passAgain = true;
+      }
+      await this.outbox.deriveExpiring(tx, byTenant, now);
+      const claimed = await this.claim(tx, channels, now);
+      await this.scheduleNextRetry(tx, now);
+      return claimed;
+    });
+  }
+
+  /** Leases due deliveries of enabled channels, no more per channel than its free attempt slots. */
+  private async claim(tx: EntityManager, channels: ChannelRow[], now: Date): Promise<{ delivery: DeliveryRow; channel: ChannelRow; leaseToken: string }[]> {
+    if (channels.length === 0) return [];
+    const byId = new Map(channels.map((channel) => [channel.id, channel]));
+    const free = (lease: { leaseUntil: Date | null }) => lease.leaseUntil === null || lease.leaseUntil < now;
+    const due = (await (tx as SqlEntityManager)
+      .createQueryBuilder(NotificationDelivery)
+      .select(['id', 'channelId', 'leaseUntil'])
+      .where({ status: { $in: DUE_STATUSES }, nextAttemptAt: { $lte: now }, channelId: { $in: [...byId.keys()] } })
+      .orderBy({ nextAttemptAt: 'asc' })
+      .limit(CLAIMS_PER_PASS)
+      .execute('all')) as { id: string; channelId: string; leaseUntil: unknown }[];
+    if (due.length === CLAIMS_PER_PASS) this.passAgain = true;
+    const slots = new Map<string, number>();
+    const chosen: string[] = [];
+    for (const row of due) {
+      if (!free({ leaseUntil: toDate(row.leaseUntil) })) continue;
+      const left = slots.get(row.channelId) ?? this.config.concurrencyPerChannel - (this.inFlight.get(row.channelId) ?? 0);
+      if (left <= 0) continue;
+      slots.set(row.channelId, left - 1);
+      chosen.push(row.id);
+    }
+    if (chosen.length === 0) return [];
+    const leaseToken = randomUUID();
+    // The lease outlasts one attempt; whoever finds it run out may take the delivery over.
+    const leaseUntil = new Date(now.getTime() + this.config.timeoutMs + 1_000);
+    await tx.nativeUpdate(
+      NotificationDelivery,
+      { id: { $in: chosen }, status: { $in: DUE_STATUSES }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
+      { leaseToken, leaseUntil },
+    );
+    const leased = (await findData(tx, NotificationDelivery, { leaseToken }, { orderBy: [{ nextAttemptAt: 'asc' }] })) as DeliveryRow[];
+    return leased.map((delivery) => ({ delivery, channel: byId.get(delivery.channelId) as ChannelRow, leaseToken }));
+  }
+
+  /** Sets a timer for the earliest retry due before the next poll, so short backoffs are kept. */
+  private async scheduleNextRetry(tx: EntityManager, now: Date): Promise<void> {
+    const next = (await (tx as SqlEntityManager)
+      .createQueryBuilder(NotificationDelivery)
+      .select(['nextAttemptAt'])
+      .where({ status: { $in: DUE_STATUSES }, nextAttemptAt: { $gt: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] })
+      .orderBy({ nextAttemptAt: 'asc' })
+      .limit(1)
+      .execute('get')) as { nextAttemptAt: unknown } | undefined;
+    if (!next) return;
+    const at = toDate(next.nextAttemptAt)?.getTime() ?? Number.POSITIVE_INFINITY;
+    if (at >= now.getTime() + this.config.pollMs || at >= this.retryAt) return;
+    clearTimeout(this.retryTimer);
+    this.retryAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryAt = Number.POSITIVE_INFINITY;
+      this.wake();
+    }, Math.max(0, at - now.getTime()));
+    this.retryTimer.unref();
+  }
+
+  private attempt(delivery: DeliveryRow, channel: ChannelRow, leaseToken: string): void {
+    this.inFlight.set(channel.id, (this.inFlight.get(channel.id) ?? 0) + 1);
+    const started = this.now();
+    const run = (async () => {
+      let outcome: AttemptOutcome;
+      try {
+        const secret = channel.sealedSecret === null ? null : this.secrets.open(channel.sealedSecret, channelSecretAad(channel.id));
+        outcome = await this.senders.for(channel.kind)({ deliveryId: delivery.id, body: delivery.body, url: channel.url, secret, now: started });
+      } catch (error) {
+        outcome = { delivered: false, statusCode: null, result: (error as Error).message };
+      }
+      await this.record(delivery, channel, leaseToken, started, outcome);
+    })()
+      .catch((error: unknown) => this.log(`notify: recording delivery ${delivery.id} failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.inFlight.set(channel.id, (this.inFlight.get(channel.id) ?? 1) - 1);
+        this.attempts.delete(run);
+        // A slot came free: deliveries that waited for it may be due.
+        this.wake();
+      });
+    this.attempts.add(run);
+  }
+
+  /** Writes the attempt and the delivery's new state, then says so in the log. */
+  private async record(delivery: DeliveryRow, channel: ChannelRow, leaseToken: string, started: Date, outcome: AttemptOutcome): Promise<void> {
+    const finished = this.now();
+    const number = delivery.attempts + 1;
+    const scheduled = delivery.scheduleAttempts + 1;
+    const status: NotificationDeliveryStatus = outcome.delivered ? 'DELIVERED' : scheduled >= this.config.maxAttempts ? 'DEAD' : 'RETRYING';
+    const nextAttemptAt = status === 'RETRYING' ? new Date(finished.getTime() + retryDelayMs(this.config.retryBaseMs, scheduled, this.random)) : null;
+    const result = outcome.result.slice(0, 1000);
+    const write = async () => {
+      await this.orm.em.fork().transactional(async (tx) => {
+        await tx.nativeUpdate(
+          NotificationDelivery,
+          { id: delivery.id, leaseToken },
+          {
+            status,
+            attempts: number,
+            scheduleAttempts: scheduled,
+            lastAttemptAt: started,
+            lastStatusCode: outcome.statusCode,
+            lastResult: result,
+            ...(outcome.delivered && { deliveredAt: finished }),
+            ...(nextAttemptAt && { nextAttemptAt }),
+            leaseToken: null,
+            leaseUntil: null,
+          },
+        );
+        await tx.insert(
+          NotificationAttempt,
+          new NotificationAttempt(randomUUID(), delivery.id, delivery.tenant, number, started, finished.getTime() - started.getTime(), outcome.delivered ? 'DELIVERED' : 'FAILED', outcome.statusCode, result, nextAttemptAt),
+        );
+      });
+    };
+    // Outcomes are written one after another; the dispatcher's writes never pile up on the database.
+    const recorded = this.recording.then(write);
+    this.recording = recorded.catch(() => {});
+    await recorded;
+    const elapsed = finished.getTime() - started.getTime();
+    const what = `notify: ${delivery.eventType} ${delivery.id} to ${channel.kind.toLowerCase()} "${channel.name}" (${channel.id}) attempt ${number}`;
+    if (status === 'DELIVERED') this.log(`${what}: delivered in ${elapsed} ms (${result})`);
+    else if (status === 'DEAD') this.log(`${what}: failed (${result}); dead after ${scheduled} attempts, replay with replayNotificationDelivery`);
+    else this.log(`${what}: failed (${result}); retry at ${nextAttemptAt?.toISOString()}`);
+    if (nextAttemptAt) this.wake();
+  }
+
+}
+
+/** Booleans come back from SQLite as 0 and 1 in plain rows. */
+function normaliseChannel(channel: ChannelRow): ChannelRow {
+  return { ...channel, enabled: Boolean(channel.enabled), includeContext: Boolean(channel.includeContext) };
+}
+
+function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(value as number | string);
+}

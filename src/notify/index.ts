@@ -1,0 +1,32 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { NotificationChannels } from './channel-admin.js';
+import type { NotifyConfig } from './config.js';
+import { NotificationDispatcher } from './dispatcher.js';
+import { sealedSecretBox } from './secret-box.js';
+
+export { NotificationChannels } from './channel-admin.js';
+export { NotificationDispatcher } from './dispatcher.js';
+export type { NotifyConfig } from './config.js';
+
+/** The notification services: channel administration and, unless turned off, the dispatcher. */
+export interface Notifications {
+  channels: NotificationChannels;
+  dispatcher: NotificationDispatcher | null;
+  /** Tells the dispatcher that a change committed; cheap, never waits. */
+  changed(): void;
+}
+
+/** Builds the notification services over the database. */
+export function createNotifications(options: {
+  orm: MikroORM;
+  config: NotifyConfig;
+  keyEncryptionKey: Uint8Array;
+  log: (line: string) => void;
+}): Notifications {
+  const secrets = sealedSecretBox(options.keyEncryptionKey);
+  const dispatcher = options.config.dispatch
+    ? new NotificationDispatcher({ orm: options.orm, config: options.config, secrets, log: options.log })
+    : null;
+  const changed = () => dispatcher?.wake();
+  return { channels: new NotificationChannels(options.orm, options.config, secrets, changed), dispatcher, changed };
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { freshTenant, PAYMENT_ONE_APPROVER, request, expectType, CRITICAL_PAYMENT, type Tenant } from '../support/gate.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
+import { createChannel, deliveryWhere, notifications, testNotifyConfig } from '../support/notifications.js';
+
+let server: TestServer;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ notify: testNotifyConfig({ maxAttempts: 3 }) }, undefined, (line) => logs.push(line));
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+async function webhookChannel(tenant: Tenant, receiver: WebhookReceiver, events: string[], extra: Record<string, unknown> = {}) {
+  const channel = await createChannel(server, tenant.admin, { kind: 'WEBHOOK', name: 'ops hook', url: receiver.url, events, ...extra });
+  expect(channel.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+  receiver.secret = channel.signingSecret as string;
+  return channel;
+}
+
+describe('webhook channels', () => {
+  it('delivers approval.required, signed per Standard Webhooks, with the approval and no token or context', async () => {
+    const tenant = await freshTenant(server, 'hook');
+    const receiver = await startWebhookReceiver();
+    try {
+      const channel = await webhookChannel(tenant, receiver, ['approval.required', 'approval.approved']);
+      const { approval } = await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
+      const received = await receiver.arrivals.next();
+      expect(received.verifyError).toBeNull();
+      expect(received.headers['webhook-id']).toMatch(/^msg_[0-9a-f]{32}$/);
+      expect(received.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+      expect(received.body).toEqual({
+        type: 'approval.required',
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        data: {
+          approval: {
+            id: approval.id,
+            tenant: tenant.name,
+            action: 'payment',
+            resource: 'invoice/INV-1',
+            status: 'PENDING',
+            riskLevel: approval.riskLevel,
+            riskScore: approval.riskScore,
+            reasons: approval.reasons,
+            requiredApprovals: 1,
+            remainingApprovals: 1,
+            approverRoles: approval.approverRoles,
+            expiresAt: approval.expiresAt,
+            url: `https://countersign.example.com/?approval=${approval.id}`,
+          },
+        },
+      });
+      expect(received.raw).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+
+      expectType(await tenant.approver.decide(approval.id, 'APPROVE'), 'Approval');
+      const approved = await receiver.arrivals.next();
+      expect(approved.verified).toBe(true);
+      expect(approved.body.type).toBe('approval.approved');
+      expect(approved.body.data.approval).toMatchObject({ id: approval.id, status: 'APPROVED', remainingApprovals: 0 });
+      // The requester's decision token never leaves in a notification.
+      expect(approved.raw).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+      expect(approved.headers['webhook-id']).not.toBe(received.headers['webhook-id']);
+      await deliveryWhere(server, tenant.admin, channel.id, (node) => node.id === approved.headers['webhook-id'] && node.status === 'DELIVERED');
+      expect(logs.some((line) => line.includes(`approval.approved ${approved.headers['webhook-id']}`) && line.includes('delivered'))).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('retries a receiver that fails twice and delivers on the third attempt with one webhook-id', async () => {
+    const tenant = await freshTenant(server, 'retry');
+    const receiver = await startWebhookReceiver({ failFirst: 2 });
+    try {
+      const channel = await webhookChannel(tenant, receiver, ['approval.required']);
+      const { approval } = await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
+      const attempts = [await receiver.arrivals.next(), await receiver.arrivals.next(), await receiver.arrivals.next()];
+      expect(attempts.map((attempt) => attempt.answered)).toEqual([503, 503, 200]);
+      expect(attempts.every((attempt) => attempt.verified)).toBe(true);
+      expect(new Set(attempts.map((attempt) => attempt.headers['webhook-id'])).size).toBe(1);
+      expect(new Set(attempts.map((attempt) => attempt.raw)).size).toBe(1);
+      // Backoff: the second retry waited longer than the first.
+      expect(attempts[2]!.receivedAt - attempts[1]!.receivedAt).toBeGreaterThanOrEqual(20);
+
+      const delivery = await deliveryWhere(server, tenant.admin, channel.id, (node) => node.status === 'DELIVERED');
+      expect(delivery).toMatchObject({ id: attempts[0]!.headers['webhook-id'], approvalId: approval.id, eventType: 'approval.required', attempts: 3, lastStatusCode: 200, nextAttemptAt: null });
+      expect(delivery.attemptLog.map((attempt: any) => [attempt.number, attempt.outcome, attempt.statusCode])).toEqual([
+        [1, 'FAILED', 503],
+        [2, 'FAILED', 503],
+        [3, 'DELIVERED', 200],
+      ]);
+      expect(delivery.attemptLog[0].nextAttemptAt).not.toBeNull();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('dead-letters a dead endpoint after the last attempt and delivers it on replay once the endpoint is back', async () => {
+    const tenant = await freshTenant(server, 'dead');
+    const probe = await startWebhookReceiver();
+    const port = probe.port;
+    await probe.close();
+    const channel = await createChannel(server, tenant.admin, { kind: 'WEBHOOK', name: 'down', url: `http://127.0.0.1:${port}/hooks/countersign`, events: ['approval.required'] });
+    const { approval } = await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
+    const dead = await deliveryWhere(server, tenant.admin, channel.id, (node) => node.status === 'DEAD');
+    expect(dead).toMatchObject({ approvalId: approval.id, attempts: 3, lastStatusCode: null, nextAttemptAt: null });
+    expect(dead.attemptLog.map((attempt: any) => attempt.outcome)).toEqual(['FAILED', 'FAILED', 'FAILED']);
+    expect(dead.lastResult).toMatch(/ECONNREFUSED/);
+    expect(logs.some((line) => line.includes(dead.id) && line.includes('dead after 3 attempts'))).toBe(true);
+    const listed = await notifications.deliveries(server, tenant.admin, { status: 'DEAD' });
+    expect(listed.edges.map((edge: any) => edge.node.id)).toEqual([dead.id]);
+
+    const back = await startWebhookReceiver({ port, secret: channel.signingSecret as string });
+    try {
+      const replayed = await notifications.replay(server, tenant.admin, dead.id);
+      expect(replayed.__typename).toBe('ReplayNotificationDeliveryPayload');
+      const received = await back.arrivals.next();
+      expect(received.verified).toBe(true);
+      expect(received.headers['webhook-id']).toBe(dead.id);
+      expect(received.body.data.approval.id).toBe(approval.id);
+      const delivered = await deliveryWhere(server, tenant.admin, channel.id, (node) => node.status === 'DELIVERED');
+      expect(delivered.attemptLog.map((attempt: any) => attempt.outcome)).toEqual(['FAILED', 'FAILED', 'FAILED', 'DELIVERED']);
+    } finally {
+      await back.close();
+    }
+  });
+
+  it('does not follow redirects', async () => {
+    const tenant = await freshTenant(server, 'redirect');
+    const target = await startWebhookReceiver();
+    const redirecting = await startWebhookReceiver({ respond: () => ({ status: 307, headers: { location: target.url } }) });
+    try {
+      const channel = await webhookChannel(tenant, redirecting, ['approval.required']);
+      target.secret = channel.signingSecret as string;
+      await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
+      const failed = await deliveryWhere(server, tenant.admin, channel.id, (node) => node.attempts >= 1);
+      expect(failed.attemptLog[0]).toMatchObject({ outcome: 'FAILED', statusCode: 307 });
+      expect(failed.attemptLog[0].result).toContain('not followed');
+      expect(target.arrivals.all).toHaveLength(0);
+    } finally {
+      await redirecting.close();
+      await target.close();
+    }
+  });
+
+  it('sends the context only to a channel that opts in, and escalations to channels that ask for them', async () => {
+    const tenant = await freshTenant(server, 'context');
+    const receiver = await startWebhookReceiver();
+    try {
+      await webhookChannel(tenant, receiver, ['approval.escalated'], { includeContext: true });
+      await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
+      const { approval } = await request(tenant.agent, CRITICAL_PAYMENT, 'PENDING');
+      const received = await receiver.arrivals.next();
+      expect(received.body.type).toBe('approval.escalated');
+      expect(received.body.data.approval.id).toBe(approval.id);
+      expect(received.body.data.approval.context).toEqual(CRITICAL_PAYMENT.context);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('signs with the new secret after a rotation', async () => {
+    const tenant = await freshTenant(server, 'rotate');
+    const receiver = await startWebhookReceiver();
+    try {
+      const channel = await webhookChannel(tenant, receiver, ['approval.required']);
+      const rotated = await notifications.rotate(server, tenant.admin, channel.id);
+      expect(rotated.signingSecret).toMatch(/^whsec_/);
+      expect(rotated.signingSecret).not.toBe(channel.signingSecret);
+      receiver.secret = rotated.signingSecret;
+      await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
+      expect((await receiver.arrivals.next()).verified).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+});

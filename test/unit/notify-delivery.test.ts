@@ -1,0 +1,122 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { retryDelayMs } from '../../src/notify/backoff.js';
+import { isNonPublicAddress, urlProblem } from '../../src/notify/destination.js';
+import { notificationEventsOf } from '../../src/notify/events.js';
+import { postJson } from '../../src/notify/http-post.js';
+import { emailMessage, slackMessage, webhookBody, type ApprovalSnapshot } from '../../src/notify/messages.js';
+
+describe('destination checks', () => {
+  it('treats loopback, private, link-local, CGNAT and mapped forms as non-public', () => {
+    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '64:ff9b::10.0.0.1']) {
+      expect(isNonPublicAddress(address), address).toBe(true);
+    }
+    for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
+      expect(isNonPublicAddress(address), address).toBe(false);
+    }
+  });
+
+  it('refuses URLs at private literals, localhost, other schemes and embedded credentials unless private is allowed', () => {
+    expect(urlProblem('http://127.0.0.1:8080/hook', false)).toMatch(/non-public/);
+    expect(urlProblem('http://[::1]/hook', false)).toMatch(/non-public/);
+    expect(urlProblem('http://169.254.169.254/latest/meta-data', false)).toMatch(/non-public/);
+    expect(urlProblem('http://localhost/hook', false)).toMatch(/localhost/);
+    expect(urlProblem('file:///etc/passwd', false)).toMatch(/http/);
+    expect(urlProblem('https://u:p@hooks.example.com/', false)).toMatch(/credentials/);
+    expect(urlProblem('https://hooks.example.com/x', false)).toBeNull();
+    expect(urlProblem('http://127.0.0.1:8080/hook', true)).toBeNull();
+  });
+
+  it('refuses a name that resolves to a private address when connecting, and never follows a redirect', async () => {
+    let hits = 0;
+    const server = createServer((_request, response) => {
+      hits += 1;
+      response.writeHead(302, { location: 'http://169.254.169.254/' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await expect(postJson(`http://localhost:${port}/`, '{}', { timeoutMs: 2_000, allowPrivate: false })).rejects.toThrow(/non-public/);
+      await expect(postJson(`http://127.0.0.1:${port}/`, '{}', { timeoutMs: 2_000, allowPrivate: false })).rejects.toThrow(/not a public address/);
+      expect(hits).toBe(0);
+      const answer = await postJson(`http://localhost:${port}/`, '{}', { timeoutMs: 2_000, allowPrivate: true });
+      expect(answer.statusCode).toBe(302);
+      expect(answer.summary).toContain('not followed');
+      expect(hits).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives up on a destination that does not answer within the timeout', async () => {
+    const server = createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await expect(postJson(`http://127.0.0.1:${port}/`, '{}', { timeoutMs: 150, allowPrivate: true })).rejects.toThrow(/no answer within 150 ms/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('retry schedule', () => {
+  it('grows threefold per failure, jittered between half and all of the step', () => {
+    expect([1, 2, 3, 4].map((failures) => retryDelayMs(5_000, failures, () => 1))).toEqual([5_000, 15_000, 45_000, 135_000]);
+    expect(retryDelayMs(5_000, 3, () => 0)).toBe(22_500);
+    const total = [1, 2, 3, 4, 5, 6, 7].reduce((sum, failures) => sum + retryDelayMs(5_000, failures, () => 0.5), 0);
+    // Eight attempts with the default base span about an hour.
+    expect(total / 60_000).toBeGreaterThan(50);
+    expect(total / 60_000).toBeLessThan(90);
+  });
+});
+
+describe('event mapping', () => {
+  it('maps audit events to notification types', () => {
+    expect(notificationEventsOf({ type: 'requested', newStatus: 'PENDING', details: {} }, false)).toEqual(['approval.required']);
+    expect(notificationEventsOf({ type: 'requested', newStatus: 'PENDING', details: {} }, true)).toEqual(['approval.required', 'approval.escalated']);
+    expect(notificationEventsOf({ type: 'requested', newStatus: 'APPROVED', details: {} }, false)).toEqual([]);
+    expect(notificationEventsOf({ type: 'execution_completed', newStatus: 'FAILED', details: { outcome: 'FAILED' } }, false)).toEqual(['execution.failed']);
+    expect(notificationEventsOf({ type: 'token_issued', newStatus: 'APPROVED', details: {} }, false)).toEqual([]);
+  });
+});
+
+describe('messages', () => {
+  const approval: ApprovalSnapshot = {
+    id: 'a1',
+    tenant: 't',
+    action: 'payment',
+    resource: 'invoice/<script>',
+    status: 'PENDING',
+    riskLevel: 'high',
+    riskScore: 7,
+    reasons: [{ ruleId: 'CS-220', message: 'amount > 1000 & priority high' }],
+    requiredApprovals: 2,
+    remainingApprovals: 2,
+    approverRoles: ['approver'],
+    expiresAt: '2026-12-01T12:00:00.000Z',
+    url: 'https://c.example.com/?approval=a1',
+  };
+  const body = webhookBody('approval.required', new Date('2026-12-01T11:00:00Z'), approval);
+
+  it('writes the email subject the issue names and escapes the HTML part', () => {
+    const mail = emailMessage(body, ['a@example.com'], new Date('2026-12-01T11:46:00Z'));
+    expect(mail.subject).toBe('[Countersign] Approval required: payment invoice/<script> (high)');
+    expect(mail.html).toContain('invoice/&lt;script&gt;');
+    expect(mail.html).not.toContain('<script>');
+    expect(mail.text).toContain('in 14 min');
+  });
+
+  it('escapes Slack mrkdwn and links only to the inbox', () => {
+    const message = slackMessage(body, new Date('2026-12-01T11:00:00Z')) as { blocks: any[] };
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('invoice/&lt;script&gt;');
+    expect(text).toContain('amount &gt; 1000 &amp; priority high');
+    expect(text).toContain('in 1 h');
+    const actions = message.blocks.filter((block) => block.type === 'actions');
+    expect(actions).toHaveLength(1);
+    expect(actions[0].elements.map((element: any) => element.url)).toEqual(['https://c.example.com/?approval=a1']);
+  });
+});
