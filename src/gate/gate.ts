@@ -24,7 +24,7 @@ import { AuditEvent } from '../db/entities/audit-event.entity.js';
 import { Execution } from '../db/entities/execution.entity.js';
 import { TenantSettings } from '../db/entities/tenant-settings.entity.js';
 import { Vote } from '../db/entities/vote.entity.js';
-import type { PolicyDecision, PolicyEvaluator, TenantPolicySettings } from '../policy/index.js';
+import { policyToolHints, type PolicyDecision, type PolicyEvaluator, type TenantPolicySettings } from '../policy/index.js';
 import { hasRole, requireRole, type Caller } from './caller.js';
 import type { ApprovalChange, ChangePublisher } from './events.js';
 import {
@@ -227,6 +227,7 @@ export class Gate {
     const source = optionalText('source', input.source, 64);
     const idempotencyKey = optionalText('idempotencyKey', input.idempotencyKey, 256);
     const ttlSeconds = optionalInteger('ttlSeconds', input.ttlSeconds, 1, MAX_TTL_SECONDS);
+    const hints = policyToolHints(input.toolHints);
     const hash = contextHash({ tenant: caller.tenant, action, resource, context });
 
     const decision = this.evaluator.evaluate({
@@ -240,6 +241,7 @@ export class Gate {
       estimated_duration_minutes: estimatedDurationMinutes,
       priority: requestedPriority,
       source,
+      ...(hints && { tool_hints: hints }),
     });
     const now = this.now();
     const status: ApprovalStatus =

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../domain/errors.js';
 import type { Vote } from '../domain/approval-state.js';
+import type { ToolHints } from '../policy/decision.js';
 
 /** What an agent asks to do. */
 export interface RequestApprovalInput {
@@ -14,6 +15,8 @@ export interface RequestApprovalInput {
   source?: string | null;
   idempotencyKey?: string | null;
   ttlSeconds?: number | null;
+  /** The annotations of the MCP tool this action calls (untrusted hints). */
+  toolHints?: ToolHints | null;
 }
 
 export interface DecideInput {

@@ -96,6 +96,17 @@ const RequestApprovalPayload = builder
     }),
   });
 
+const ToolHintsInput = builder.inputType('ToolHintsInput', {
+  description:
+    'An MCP tool\'s annotations, as the caller reports them. Untrusted: the policy lets them raise the risk, never lower it.',
+  fields: (t) => ({
+    readOnlyHint: t.boolean(),
+    destructiveHint: t.boolean(),
+    idempotentHint: t.boolean(),
+    openWorldHint: t.boolean(),
+  }),
+});
+
 const RequestApprovalInput = builder.inputType('RequestApprovalInput', {
   fields: (t) => ({
     action: t.string({ required: true, description: 'The action type, e.g. payment or delete_records.' }),
@@ -109,6 +120,7 @@ const RequestApprovalInput = builder.inputType('RequestApprovalInput', {
     source: t.string({ description: 'Where the request came from, e.g. internal or external.' }),
     idempotencyKey: t.string({ description: 'Repeating a key returns the original request.' }),
     ttlSeconds: t.int({ description: 'Shortens the request\'s lifetime below the policy\'s.' }),
+    toolHints: t.field({ type: ToolHintsInput, description: 'The annotations of the MCP tool this action calls, if any.' }),
   }),
 });
 

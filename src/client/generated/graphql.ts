@@ -107,8 +107,18 @@ export type RequestApprovalInput = {
   sessionId?: string | null | undefined;
   /** Where the request came from, e.g. internal or external. */
   source?: string | null | undefined;
+  /** The annotations of the MCP tool this action calls, if any. */
+  toolHints?: ToolHintsInput | null | undefined;
   /** Shortens the request's lifetime below the policy's. */
   ttlSeconds?: number | null | undefined;
+};
+
+/** An MCP tool's annotations, as the caller reports them. Untrusted: the policy lets them raise the risk, never lower it. */
+export type ToolHintsInput = {
+  destructiveHint?: boolean | null | undefined;
+  idempotentHint?: boolean | null | undefined;
+  openWorldHint?: boolean | null | undefined;
+  readOnlyHint?: boolean | null | undefined;
 };
 
 export type ApprovalFieldsFragment = { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> };
