@@ -2,6 +2,7 @@ import { CountersignClientError, TransportError } from '../client/index.js';
 import { approve, history, list, reject, show } from './commands/approvals.js';
 import { exportEvents, verify } from './commands/audit.js';
 import { CliUsageError, DEFAULT_URL, note, print, type ClientCommand } from './commands/shared.js';
+import { mcp, mcpGateway } from './commands/mcp.js';
 import { watch } from './commands/watch.js';
 import { NOTIFICATION_COMMANDS, NOTIFICATIONS_HELP } from './commands/notifications.js';
 
@@ -85,6 +86,23 @@ export async function runClientCommand(argv: string[], env: NodeJS.ProcessEnv = 
   }
   try {
     return await resolved.command.run(resolved.rest, env);
+  } catch (error) {
+    return report(error);
+  }
+}
+
+/**
+ * `countersign mcp` and `countersign mcp-gateway`: MCP servers on standard input and output, so
+ * nothing but protocol messages may go to stdout; diagnostics go to stderr.
+ */
+export async function runMcpCommand(name: 'mcp' | 'mcp-gateway', argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const command = name === 'mcp' ? mcp : mcpGateway;
+  if (argv.includes('--help') && (argv.indexOf('--') === -1 || argv.indexOf('--help') < argv.indexOf('--'))) {
+    note(`usage: ${command.usage}`);
+    return 0;
+  }
+  try {
+    return await command.run(argv, env);
   } catch (error) {
     return report(error);
   }

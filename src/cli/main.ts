@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import type { PolicyEvaluator } from '../policy/index.js';
-import { runClientCommand } from './client-commands.js';
+import { runClientCommand, runMcpCommand } from './client-commands.js';
 
 const USAGE = `countersign <command>
 
@@ -13,6 +13,11 @@ Server and operator commands:
                                 mint a development caller token (HS256, COUNTERSIGN_AUTH_SECRET)
   keys rotate                   add a decision-token signing key; old keys stay published
   policy eval FILE [--data F]   evaluate an input document against the current bundle
+
+Agent commands (MCP over stdio; COUNTERSIGN_URL, COUNTERSIGN_TOKEN or --url, --token):
+  mcp                           the gate's tools (request_approval, wait_for_decision, ...) as an MCP server
+  mcp-gateway [--name N] [--wait S] -- CMD ARGS | --upstream-url URL
+                                front an MCP server: every tool call becomes an approval request
 
 Approver and auditor commands (COUNTERSIGN_URL, COUNTERSIGN_TOKEN or --url, --token):
   approvals list [--status S] [--json]    show ID [--json]
@@ -101,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === 'token' && sub === 'mint') await mint(rest);
     else if (command === 'keys' && sub === 'rotate') await rotateKeys();
     else if (command === 'policy' && sub === 'eval') await evaluatePolicy(rest);
+    else if (command === 'mcp' || command === 'mcp-gateway') return await runMcpCommand(command, argv.slice(1));
     else if (command === undefined || command === 'help' || command === '--help') {
       console.log(USAGE);
     } else return await runClientCommand(argv);

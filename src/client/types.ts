@@ -32,6 +32,9 @@ export type Priority = Generated.Priority;
  */
 export type ApprovalRequest = Omit<Generated.RequestApprovalInput, 'context'> & { context: Record<string, unknown> };
 
+/** An MCP tool's annotations, as its server declares them; untrusted, they may only raise the risk. */
+export type ToolHints = Generated.ToolHintsInput;
+
 /** The answer to a request: the stored approval and, when allowed outright, its token. */
 export type RequestApprovalPayload = Member<Generated.RequestApprovalMutation['requestApproval'], 'RequestApprovalPayload'>;
 

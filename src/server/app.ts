@@ -13,6 +13,7 @@ import { PolicyEvaluator, type PolicyEvent } from '../policy/index.js';
 import { ChangeSubscriptions, schema, type Context } from '../schema/index.js';
 import { Authenticator } from './auth.js';
 import { useOperationLimits } from './limits.js';
+import { createMcpHttpHandler, isMcpRequest } from '../transports/mcp/http.js';
 
 export interface App {
   /** Listens; resolves with the base URL (port 0 picks a free port). */
@@ -110,7 +111,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ],
   });
 
-  const server: Server = createServer(yoga);
+  const mcp = createMcpHttpHandler({ authenticate: (header) => authenticator.authenticate(header), baseUrl: () => url });
+  const server: Server = createServer((request, response) => {
+    if (isMcpRequest(request)) void mcp(request, response);
+    else void yoga(request, response);
+  });
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
   const wsDisposable = useServer(
     {

@@ -1,0 +1,99 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CountersignClient } from '../../client/index.js';
+import type { Caller } from '../../gate/caller.js';
+import { createGateMcpServer } from './gate-server.js';
+
+/** Where the MCP server is served, beside /graphql. */
+export const MCP_PATH = '/mcp';
+
+/** The largest JSON-RPC body accepted, read before anything else is done with it. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+export interface McpHttpOptions {
+  /** Verifies the `Authorization` header exactly as /graphql does. */
+  authenticate(authorization: string | null | undefined): Promise<Caller | Error>;
+  /** The server's own base URL (known once it listens). */
+  baseUrl(): string;
+}
+
+/** Whether a request is for the MCP endpoint. */
+export function isMcpRequest(request: IncomingMessage): boolean {
+  const path = (request.url ?? '').split('?', 1)[0];
+  return path === MCP_PATH || path === `${MCP_PATH}/`;
+}
+
+/**
+ * The Streamable HTTP MCP endpoint, stateless: each POST gets its own server and transport, so
+ * any instance can answer any request. A tool call streams its progress notifications on the
+ * POST's own event stream. Tools act through the GraphQL API as the caller, with the caller's
+ * own bearer token, so roles, tenant, validation and limits are those of /graphql, enforced in
+ * one place.
+ */
+export function createMcpHttpHandler(options: McpHttpOptions): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  return async (request, response) => {
+    if (request.method !== 'POST') {
+      // No sessions: no standalone event stream (GET) and nothing to end (DELETE).
+      return jsonRpcError(response, 405, -32000, 'Method not allowed: this MCP endpoint is stateless, POST only.', { allow: 'POST' });
+    }
+    const authorization = request.headers.authorization;
+    const caller = await options.authenticate(authorization);
+    if (caller instanceof Error) {
+      return jsonRpcError(response, 401, -32001, caller.message, { 'www-authenticate': 'Bearer realm="countersign"' });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(request, MAX_BODY_BYTES));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return jsonRpcError(response, 413, -32600, error.message, { connection: 'close' });
+      return jsonRpcError(response, 400, -32700, 'Parse error: the body is not JSON.');
+    }
+    const client = new CountersignClient({ url: options.baseUrl(), token: (authorization ?? '').replace(/^Bearer\s+/i, '') });
+    const server = createGateMcpServer(client);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    response.on('close', () => {
+      void transport.close();
+      void server.close();
+      void client.close();
+    });
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(request, response, body);
+    } catch {
+      if (!response.headersSent) jsonRpcError(response, 500, -32603, 'Internal error.');
+    }
+  };
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new BodyTooLargeError(`The body is larger than ${limit} bytes.`));
+      request.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Read on without keeping anything, so the refusal can still be answered.
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new BodyTooLargeError(`The body is larger than ${limit} bytes.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function jsonRpcError(response: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
