@@ -4,7 +4,7 @@
  * scripts/bench/results/latency.svg.
  *
  *   BENCH_QUICK=1               a smoke run: short runs, one repeat, small populations
- *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, growth
+ *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, growth, mcp
  *   BENCH_RUN_MS, BENCH_REPEATS longer or more runs than the defaults (2,000 ms, 3)
  *   BENCH_PROFILE=1             the server under the request loads (first repeat at 16 clients) and
  *                               under the subscription fan-out writes V8 CPU profiles to results/profiles/
@@ -19,13 +19,14 @@ import { join } from 'node:path';
 import { latencyChart, type ChartSeries } from './chart.js';
 import { runGrowthBenchmark, type GrowthResults } from './growth.js';
 import { benchSettings, progress } from './load.js';
+import { runMcpGatewayBenchmark, type McpGatewayResults } from './mcp-gateway.js';
 import { runPolicyBenchmark, type PolicyResults } from './policy.js';
 import { CONCURRENCY, runRequestBenchmark, type RequestResults } from './request.js';
 import { REPO_ROOT } from './server.js';
 import { round, roundDeep } from './stats.js';
 import { runSubscriptionBenchmark, type SubscriptionResults } from './subscriptions.js';
 
-const BENCHMARKS = ['policy', 'request', 'subscriptions', 'growth'] as const;
+const BENCHMARKS = ['policy', 'request', 'subscriptions', 'growth', 'mcp'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
@@ -149,6 +150,15 @@ function growthRows(results: GrowthResults): Row[] {
   ];
 }
 
+function mcpRows(results: McpGatewayResults): Row[] {
+  const label = 'mcp gateway (allowed echo, server-everything over stdio, 1 client)';
+  return [
+    { benchmark: label, figure: 'direct p50 / p99', value: `${ms(results.directP50Ms)} / ${ms(results.directP99Ms)}`, target: '', met: null },
+    { benchmark: label, figure: 'through the gateway p50 / p99', value: `${ms(results.gatewayP50Ms)} / ${ms(results.gatewayP99Ms)}`, target: '', met: null },
+    { benchmark: label, figure: 'overhead p50 / p99', value: `${ms(results.overheadP50Ms)} / ${ms(results.overheadP99Ms)}`, target: '', met: null },
+  ];
+}
+
 function table(rows: Row[]): string {
   const cells = rows.map((row) => [row.benchmark, row.figure, row.value, row.target, row.met === null ? '' : row.met ? 'met' : 'MISSED']);
   const header = ['benchmark', 'figure', 'value (median)', 'target', ''];
@@ -206,6 +216,7 @@ async function main(): Promise<void> {
     request?: RequestResults;
     subscriptions?: SubscriptionResults;
     growth?: GrowthResults;
+    mcp?: McpGatewayResults;
   } = {};
   const profileDir = process.env['BENCH_PROFILE'] === '1' ? join(RESULTS_DIR, 'profiles') : null;
   for (const benchmark of benchmarks) {
@@ -213,6 +224,7 @@ async function main(): Promise<void> {
     if (benchmark === 'policy') results.policy = await runPolicyBenchmark(settings);
     else if (benchmark === 'request') results.request = await runRequestBenchmark(settings, profileDir);
     else if (benchmark === 'subscriptions') results.subscriptions = await runSubscriptionBenchmark(settings, profileDir);
+    else if (benchmark === 'mcp') results.mcp = await runMcpGatewayBenchmark(settings);
     else results.growth = await runGrowthBenchmark(settings);
     progress(`${benchmark} took ${round((performance.now() - benchStarted) / 1000)} s`);
   }
@@ -222,6 +234,7 @@ async function main(): Promise<void> {
     ...(results.request ? requestRows(results.request) : []),
     ...(results.subscriptions ? subscriptionRows(results.subscriptions) : []),
     ...(results.growth ? growthRows(results.growth) : []),
+    ...(results.mcp ? mcpRows(results.mcp) : []),
   ];
   mkdirSync(RESULTS_DIR, { recursive: true });
   const report = {

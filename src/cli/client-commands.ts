@@ -2,7 +2,6 @@ import { CountersignClientError, TransportError } from '../client/index.js';
 import { approve, history, list, reject, show } from './commands/approvals.js';
 import { exportEvents, verify } from './commands/audit.js';
 import { CliUsageError, DEFAULT_URL, note, print, type ClientCommand } from './commands/shared.js';
-import { mcp, mcpGateway } from './commands/mcp.js';
 import { watch } from './commands/watch.js';
 import { NOTIFICATION_COMMANDS, NOTIFICATIONS_HELP } from './commands/notifications.js';
 
@@ -96,6 +95,8 @@ export async function runClientCommand(argv: string[], env: NodeJS.ProcessEnv = 
  * nothing but protocol messages may go to stdout; diagnostics go to stderr.
  */
 export async function runMcpCommand(name: 'mcp' | 'mcp-gateway', argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // The MCP SDK loads only for these commands, so the approver commands start as quickly as before.
+  const { mcp, mcpGateway } = await import('./commands/mcp.js');
   const command = name === 'mcp' ? mcp : mcpGateway;
   if (argv.includes('--help') && (argv.indexOf('--') === -1 || argv.indexOf('--help') < argv.indexOf('--'))) {
     note(`usage: ${command.usage}`);

@@ -199,12 +199,15 @@ export class McpGateway {
     const { countersign } = this.options;
     const same = (approval: Approval) =>
       approval.resource === resource && canonicalize(approval.context) === canonicalize(context);
-    for (const status of ['APPROVED', 'PENDING'] as const) {
-      const page = await countersign.approvals({ action, status, first: OPEN_REQUESTS_SEARCHED });
-      const match = page.nodes.find(same);
-      // A listing shows no token: read the approval itself, as its requester.
-      if (match) return status === 'APPROVED' ? countersign.approval(match.id) : match;
-    }
+    const [approved, pending] = await Promise.all(
+      (['APPROVED', 'PENDING'] as const).map((status) => countersign.approvals({ action, status, first: OPEN_REQUESTS_SEARCHED })),
+    );
+    // A listing shows no token: read an approved request itself, as its requester.
+    // An approval whose token has lapsed can no longer run; the call asks afresh.
+    const ready = approved?.nodes.find((approval) => same(approval) && (approval.tokenExpiresAt === null || Date.parse(approval.tokenExpiresAt) > Date.now()));
+    if (ready) return countersign.approval(ready.id);
+    const waiting = pending?.nodes.find(same);
+    if (waiting) return waiting;
     const reported = this.reportedPending.get(key);
     if (reported) {
       this.reportedPending.delete(key);
