@@ -149,7 +149,7 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
     ledgerFile = join(dir, 'ledger.txt');
     approver = await server.token('approver-1', tenant, ['approver']);
     await server.gql(await server.token('admin-1', tenant, ['admin']), `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`, {
-      input: { allowlist: ['mcp.ledger.refuse_entry'] },
+      input: { allowlist: ['mcp.ledger.refuse_entry', 'mcp.ledger.clear_ledger'] },
     });
     auditor = new CountersignClient({ url: server.url, token: await server.token('auditor-1', tenant, ['auditor']) });
     // --wait 0: a call that needs a decision answers PENDING at once, and is repeated.
@@ -212,6 +212,19 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
     expect(ledger()).not.toContain('10000');
     // The approval given stays bound to its own arguments, unspent.
     expect((await auditor.approval(pending.approvalId)).status).toBe('APPROVED');
+  });
+
+  it('holds a tool whose server declares it destructive, even though the tenant allowlisted it', async () => {
+    const before = ledger();
+    const pending = await pendingCall({}, 'clear_ledger');
+    const approval = await auditor.approval(pending.approvalId);
+    expect(approval.reasons.map((reason) => reason.ruleId)).toContain('CS-230');
+    expect(ledger()).toBe(before);
+  });
+
+  it('asks a human for a tool call the tenant has not allowlisted, naming the rule', async () => {
+    const pending = await pendingCall({ text: 'not allowlisted' });
+    expect((await auditor.approval(pending.approvalId)).reasons.map((reason) => reason.ruleId)).toContain('CS-231');
   });
 
   it('reports FAILED with the upstream outcome when the upstream answers isError', async () => {
