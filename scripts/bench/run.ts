@@ -4,7 +4,7 @@
  * scripts/bench/results/latency.svg.
  *
  *   BENCH_QUICK=1               a smoke run: short runs, one repeat, small populations
- *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, growth, mcp
+ *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, growth, mcp, notifications
  *   BENCH_RUN_MS, BENCH_REPEATS longer or more runs than the defaults (2,000 ms, 3)
  *   BENCH_PROFILE=1             the server under the request loads (first repeat at 16 clients) and
  *                               under the subscription fan-out writes V8 CPU profiles to results/profiles/
@@ -18,6 +18,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { latencyChart, type ChartSeries } from './chart.js';
 import { runGrowthBenchmark, type GrowthResults } from './growth.js';
+import { runNotificationBenchmark, type NotificationResults } from './notifications.js';
 import { benchSettings, progress } from './load.js';
 import { runMcpGatewayBenchmark, type McpGatewayResults } from './mcp-gateway.js';
 import { runPolicyBenchmark, type PolicyResults } from './policy.js';
@@ -26,7 +27,7 @@ import { REPO_ROOT } from './server.js';
 import { round, roundDeep } from './stats.js';
 import { runSubscriptionBenchmark, type SubscriptionResults } from './subscriptions.js';
 
-const BENCHMARKS = ['policy', 'request', 'subscriptions', 'growth', 'mcp'] as const;
+const BENCHMARKS = ['policy', 'request', 'subscriptions', 'growth', 'mcp', 'notifications'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
@@ -159,6 +160,37 @@ function mcpRows(results: McpGatewayResults): Row[] {
   ];
 }
 
+function notificationRows(results: NotificationResults): Row[] {
+  const label = `notifications (webhook, ${results.deliveries} pending requests one at a time)`;
+  const rows: Row[] = [
+    {
+      benchmark: label,
+      figure: 'pending answer to receiver 200, p50 / p99',
+      value: `${ms(results.pendingToDelivered.p50Ms)} / ${ms(results.pendingToDelivered.p99Ms)}`,
+      target: '',
+      met: null,
+    },
+    {
+      benchmark: label,
+      figure: 'request sent to receiver 200, p50 / p99',
+      value: `${ms(results.sentToDelivered.p50Ms)} / ${ms(results.sentToDelivered.p99Ms)}${results.allVerified ? ', all verified' : ', NOT all verified'}`,
+      target: '',
+      met: null,
+    },
+  ];
+  for (const kind of ['allowed', 'pending'] as const) {
+    const figures = results.load[kind];
+    rows.push({
+      benchmark: `notifications: ${kind} requestApproval, 16 clients`,
+      figure: 'req/s with a channel / without, ratio',
+      value: `${perSecond(figures.withChannel.perSecond)} / ${perSecond(figures.withoutChannel.perSecond)}, ${round(figures.ratio * 100)} %`,
+      target: '>= 90 %',
+      met: figures.ratio >= 0.9,
+    });
+  }
+  return rows;
+}
+
 function table(rows: Row[]): string {
   const cells = rows.map((row) => [row.benchmark, row.figure, row.value, row.target, row.met === null ? '' : row.met ? 'met' : 'MISSED']);
   const header = ['benchmark', 'figure', 'value (median)', 'target', ''];
@@ -217,6 +249,7 @@ async function main(): Promise<void> {
     subscriptions?: SubscriptionResults;
     growth?: GrowthResults;
     mcp?: McpGatewayResults;
+    notifications?: NotificationResults;
   } = {};
   const profileDir = process.env['BENCH_PROFILE'] === '1' ? join(RESULTS_DIR, 'profiles') : null;
   for (const benchmark of benchmarks) {
@@ -225,6 +258,7 @@ async function main(): Promise<void> {
     else if (benchmark === 'request') results.request = await runRequestBenchmark(settings, profileDir);
     else if (benchmark === 'subscriptions') results.subscriptions = await runSubscriptionBenchmark(settings, profileDir);
     else if (benchmark === 'mcp') results.mcp = await runMcpGatewayBenchmark(settings);
+    else if (benchmark === 'notifications') results.notifications = await runNotificationBenchmark(settings);
     else results.growth = await runGrowthBenchmark(settings);
     progress(`${benchmark} took ${round((performance.now() - benchStarted) / 1000)} s`);
   }
@@ -235,6 +269,7 @@ async function main(): Promise<void> {
     ...(results.subscriptions ? subscriptionRows(results.subscriptions) : []),
     ...(results.growth ? growthRows(results.growth) : []),
     ...(results.mcp ? mcpRows(results.mcp) : []),
+    ...(results.notifications ? notificationRows(results.notifications) : []),
   ];
   mkdirSync(RESULTS_DIR, { recursive: true });
   const report = {

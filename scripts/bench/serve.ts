@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/server/app.js';
+import { loadNotifyConfig, type NotifyConfig } from '../../src/notify/config.js';
 
 export interface ServeOptions {
   databasePath: string;
@@ -15,6 +16,8 @@ export interface ServeOptions {
   authSecret: string;
   bundleDir: string;
   policySourcesDir: string;
+  /** Notification settings over the defaults (the notification benchmark allows its local receiver). */
+  notify?: Partial<NotifyConfig>;
 }
 
 export type ServeRequest =
@@ -48,6 +51,7 @@ const config = loadConfig(
     graphiql: false,
     // The sweep would add writes the benchmark did not ask for.
     expirySweepMs: 3_600_000,
+    notify: { ...loadNotifyConfig({}), ...options.notify },
   },
 );
 const app = await buildApp(config, { log: (message) => process.stderr.write(`server: ${message}\n`) });

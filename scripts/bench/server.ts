@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { mintCallerToken } from '../../src/server/auth.js';
+import type { NotifyConfig } from '../../src/notify/config.js';
 import type { ServeOptions, ServeReply, ServeRequest } from './serve.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -27,6 +28,7 @@ export interface ServerProcess {
 export interface ServerProcessOptions {
   databasePath: string;
   driver: 'better-sqlite' | 'sqlite';
+  notify?: Partial<NotifyConfig>;
 }
 
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
@@ -36,6 +38,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     authSecret: BENCH_AUTH_SECRET,
     bundleDir: join(REPO_ROOT, 'bundle'),
     policySourcesDir: join(REPO_ROOT, 'policies'),
+    ...(options.notify && { notify: options.notify }),
   };
   const execArgv = ['--import', 'tsx', '--expose-gc'];
   const child: ChildProcess = fork(join(import.meta.dirname, 'serve.ts'), [], {

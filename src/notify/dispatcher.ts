@@ -65,7 +65,17 @@ export class NotificationDispatcher {
   /** Attempts in flight per channel. */
   private readonly inFlight = new Map<string, number>();
   private readonly attempts = new Set<Promise<void>>();
-  private recording: Promise<void> = Promise.resolve();
+  /** Outcomes waiting to be written, with their log lines. */
+  private readonly unrecorded: {
+    deliveryId: string;
+    leaseToken: string;
+    update: Record<string, unknown>;
+    attempt: NotificationAttempt;
+    line: string;
+  }[] = [];
+  private flushing: Promise<void> | null = null;
+  /** A due delivery waited because its channel had no free slot: a finished attempt should look again. */
+  private starved = false;
 
   constructor(options: DispatcherOptions) {
     this.orm = options.orm;
@@ -101,7 +111,7 @@ export class NotificationDispatcher {
     clearTimeout(this.retryTimer);
     this.wakeTimer = undefined;
     await Promise.allSettled([...this.attempts]);
-    await this.recording;
+    await this.flushing;
     this.senders.close();
   }
 
@@ -178,7 +188,10 @@ export class NotificationDispatcher {
     for (const row of due) {
       if (!free({ leaseUntil: toDate(row.leaseUntil) })) continue;
       const left = slots.get(row.channelId) ?? this.config.concurrencyPerChannel - (this.inFlight.get(row.channelId) ?? 0);
-      if (left <= 0) continue;
+      if (left <= 0) {
+        this.starved = true;
+        continue;
+      }
       slots.set(row.channelId, left - 1);
       chosen.push(row.id);
     }
@@ -233,8 +246,11 @@ export class NotificationDispatcher {
       .finally(() => {
         this.inFlight.set(channel.id, (this.inFlight.get(channel.id) ?? 1) - 1);
         this.attempts.delete(run);
-        // A slot came free: deliveries that waited for it may be due.
-        this.wake();
+        // A slot came free: deliveries that waited for it are due.
+        if (this.starved) {
+          this.starved = false;
+          this.wake();
+        }
       });
     this.attempts.add(run);
   }
@@ -247,42 +263,70 @@ export class NotificationDispatcher {
     const status: NotificationDeliveryStatus = outcome.delivered ? 'DELIVERED' : scheduled >= this.config.maxAttempts ? 'DEAD' : 'RETRYING';
     const nextAttemptAt = status === 'RETRYING' ? new Date(finished.getTime() + retryDelayMs(this.config.retryBaseMs, scheduled, this.random)) : null;
     const result = outcome.result.slice(0, 1000);
-    const write = async () => {
-      await this.orm.em.fork().transactional(async (tx) => {
-        await tx.nativeUpdate(
-          NotificationDelivery,
-          { id: delivery.id, leaseToken },
-          {
-            status,
-            attempts: number,
-            scheduleAttempts: scheduled,
-            lastAttemptAt: started,
-            lastStatusCode: outcome.statusCode,
-            lastResult: result,
-            ...(outcome.delivered && { deliveredAt: finished }),
-            ...(nextAttemptAt && { nextAttemptAt }),
-            leaseToken: null,
-            leaseUntil: null,
-          },
-        );
-        await tx.insert(
-          NotificationAttempt,
-          new NotificationAttempt(randomUUID(), delivery.id, delivery.tenant, number, started, finished.getTime() - started.getTime(), outcome.delivered ? 'DELIVERED' : 'FAILED', outcome.statusCode, result, nextAttemptAt),
-        );
-      });
+    const attempt = new NotificationAttempt(
+      randomUUID(),
+      delivery.id,
+      delivery.tenant,
+      number,
+      started,
+      finished.getTime() - started.getTime(),
+      outcome.delivered ? 'DELIVERED' : 'FAILED',
+      outcome.statusCode,
+      result,
+      nextAttemptAt,
+    );
+    const update = {
+      status,
+      attempts: number,
+      scheduleAttempts: scheduled,
+      lastAttemptAt: started,
+      lastStatusCode: outcome.statusCode,
+      lastResult: result,
+      ...(outcome.delivered && { deliveredAt: finished }),
+      ...(nextAttemptAt && { nextAttemptAt }),
+      leaseToken: null,
+      leaseUntil: null,
     };
-    // Outcomes are written one after another; the dispatcher's writes never pile up on the database.
-    const recorded = this.recording.then(write);
-    this.recording = recorded.catch(() => {});
-    await recorded;
-    const elapsed = finished.getTime() - started.getTime();
     const what = `notify: ${delivery.eventType} ${delivery.id} to ${channel.kind.toLowerCase()} "${channel.name}" (${channel.id}) attempt ${number}`;
-    if (status === 'DELIVERED') this.log(`${what}: delivered in ${elapsed} ms (${result})`);
-    else if (status === 'DEAD') this.log(`${what}: failed (${result}); dead after ${scheduled} attempts, replay with replayNotificationDelivery`);
-    else this.log(`${what}: failed (${result}); retry at ${nextAttemptAt?.toISOString()}`);
+    const line =
+      status === 'DELIVERED'
+        ? `${what}: delivered in ${attempt.durationMs} ms (${result})`
+        : status === 'DEAD'
+          ? `${what}: failed (${result}); dead after ${scheduled} attempts, replay with replayNotificationDelivery`
+          : `${what}: failed (${result}); retry at ${nextAttemptAt?.toISOString()}`;
+    this.unrecorded.push({ deliveryId: delivery.id, leaseToken, update, attempt, line });
+    await this.flush();
     if (nextAttemptAt) this.wake();
   }
 
+  /**
+   * Writes the outcomes gathered so far in one transaction (outcomes that finish together share a
+   * commit), then logs them; resolves once the outcomes queued before the call are written.
+   */
+  private flush(): Promise<void> {
+    this.flushing ??= (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.unrecorded.length > 0) {
+        const batch = this.unrecorded.splice(0);
+        try {
+          await this.orm.em.fork().transactional(async (tx) => {
+            for (const item of batch) {
+              await tx.nativeUpdate(NotificationDelivery, { id: item.deliveryId, leaseToken: item.leaseToken }, item.update);
+              await tx.insert(NotificationAttempt, item.attempt);
+            }
+          });
+          for (const item of batch) this.log(item.line);
+        } catch (error) {
+          // The leases run out and the deliveries are attempted again: at least once, never lost.
+          this.log(`notify: recording ${batch.length} attempt(s) failed: ${(error as Error).message}`);
+        }
+      }
+    })().finally(() => {
+      this.flushing = null;
+      if (this.unrecorded.length > 0) void this.flush();
+    });
+    return this.flushing;
+  }
 }
 
 /** Booleans come back from SQLite as 0 and 1 in plain rows. */
