@@ -43,7 +43,7 @@ async function serve(): Promise<{ child: ChildProcess; url: string }> {
   children.push(child);
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 90_000);
     const read = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /listening on (http:\/\/[\d.:]+)\/graphql/.exec(output);
@@ -105,5 +105,5 @@ describe('a server killed after a request went pending', () => {
     expect(new Set(receiver.arrivals.all.map((arrival) => arrival.headers['webhook-id'])).size).toBe(1);
     second.child.kill('SIGTERM');
     await new Promise((resolve) => second.child.once('exit', resolve));
-  }, 60_000);
+  }, 240_000);
 });
