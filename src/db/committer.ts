@@ -1,23 +1,48 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
-import { CountersignError } from '../domain/errors.js';
+import type { CountersignError } from '../domain/errors.js';
 import type { AuditEventFields } from './entities/audit-event.entity.js';
 import type { AuditLog } from './audit-log.js';
-import { isSharedDatabase, lockWriters } from './orm.js';
+import { lockWriters, runStatement } from './orm.js';
 
-/** What one job sees: its EntityManager (shared with the batch), the audit log and a post-commit hook. */
+/** What one job sees: its own EntityManager (in the batch's transaction), the audit log and a post-commit hook. */
 export interface UnitOfWork {
   readonly em: EntityManager;
   audit(fields: AuditEventFields): Promise<void>;
   /** Runs after the job's transaction has committed; never when it rolls back. */
   afterCommit(callback: () => void): void;
+  /**
+   * A refusal to return from the job: everything the job wrote is rolled back, then `record`
+   * (when given) runs in a savepoint of its own to write what must be kept of the refusal (its
+   * audit event, an expiry). The caller gets `error` once that has committed; if `record` fails,
+   * the caller gets that failure instead and nothing of the call is kept.
+   */
+  refuse(error: CountersignError, record?: Job<void>): Refusal;
+}
+
+/** A job's refusal: see {@link UnitOfWork.refuse}. */
+export class Refusal {
+  constructor(
+    readonly error: CountersignError,
+    readonly record: Job<void> | undefined,
+  ) {}
 }
 
 /**
- * A job is the whole of one state change. It must validate before it persists anything: a job
- * that throws is assumed to have changed nothing. An outcome that must be recorded and still
- * reported as a failure (a refused replay, an expired request) is returned, not thrown.
+ * A job is the whole of one state change. It runs in a savepoint of the batch's transaction: if it
+ * throws, or returns a {@link Refusal}, everything it wrote (rows written past the unit of work
+ * included) is rolled back and its neighbours in the batch are unaffected.
  */
-export type Job<T> = (unit: UnitOfWork) => Promise<T>;
+export type Job<T> = (unit: UnitOfWork) => Promise<T | Refusal>;
+
+/** The outcome of one job within a batch, settled once the batch has committed. */
+interface Settled {
+  pending: Pending<unknown>;
+  ok: boolean;
+  value: unknown;
+  hooks: (() => void)[];
+}
+
+type Attempt = { ok: true; value: unknown; hooks: (() => void)[] } | { ok: false; error: unknown };
 
 /** The longest a batch waits for announced jobs: about one fsync, which their joining saves. */
 const MAX_GATHER_MS = 2;
@@ -126,53 +151,84 @@ export class Committer {
     });
   }
 
-  /** Returns false when a multi-job batch failed as a whole and must be retried job by job. */
+  /**
+   * Runs a batch in one transaction, each job in a savepoint of its own, and commits once. Returns
+   * false when a multi-job batch failed as a whole (the commit, or a rollback to a savepoint, as
+   * when SQLite has abandoned the transaction) and must be retried job by job.
+   */
   private async commitBatch(batch: Pending<unknown>[]): Promise<boolean> {
-    const checkpoint = this.auditLog.checkpoint();
-    const settled: { pending: Pending<unknown>; ok: boolean; value: unknown; hooks: (() => void)[] }[] = [];
-    const em = this.orm.em.fork();
+    const settled: Settled[] = [];
     try {
-      await em.transactional(async (tx) => {
-        // First statement: with a shared database, other instances' writers wait here, and the
-        // chain heads they advanced are read afresh below.
+      await this.orm.em.fork().transactional(async (tx) => {
+        // The writer lock first: another process writing the same database waits for this batch, or
+        // this batch for it, and every read below sees the state it extends (the audit chain's head).
         await lockWriters(tx);
-        if (isSharedDatabase(tx)) this.auditLog.forgetHeads();
-        for (const pending of batch) {
-          const hooks: (() => void)[] = [];
-          const unit: UnitOfWork = {
-            em: tx,
-            audit: async (fields) => void (await this.auditLog.append(tx, fields)),
-            afterCommit: (callback) => hooks.push(callback),
-          };
-          try {
-            settled.push({ pending, ok: true, value: await pending.job(unit), hooks });
-          } catch (error) {
-            if (batch.length > 1 && !isExpectedFailure(error)) throw error;
-            settled.push({ pending, ok: false, value: error, hooks: [] });
-          }
-        }
+        for (const pending of batch) settled.push(await this.settle(tx, pending));
       });
     } catch (error) {
-      this.auditLog.restore(checkpoint);
       if (batch.length > 1) return false;
       batch[0]?.reject(error);
       return true;
     }
     for (const { pending, ok, value, hooks } of settled) {
-      if (ok) {
-        pending.resolve(value);
-        for (const hook of hooks) runHook(hook);
-      } else {
-        pending.reject(value);
-      }
+      if (ok) pending.resolve(value);
+      else pending.reject(value);
+      for (const hook of hooks) runHook(hook);
     }
     return true;
   }
+
+  /** Runs one job in its savepoint, and a refusal's record in a savepoint of its own after the rollback. */
+  private async settle(tx: EntityManager, pending: Pending<unknown>): Promise<Settled> {
+    const attempt = await this.attempt(tx, pending.job);
+    if (!attempt.ok) return { pending, ok: false, value: attempt.error, hooks: [] };
+    if (!(attempt.value instanceof Refusal)) return { pending, ok: true, value: attempt.value, hooks: attempt.hooks };
+    const refusal = attempt.value;
+    if (!refusal.record) return { pending, ok: false, value: refusal.error, hooks: [] };
+    const recorded = await this.attempt(tx, refusal.record);
+    if (!recorded.ok) return { pending, ok: false, value: recorded.error, hooks: [] };
+    if (recorded.value instanceof Refusal) return { pending, ok: false, value: recorded.value.error, hooks: [] };
+    return { pending, ok: false, value: refusal.error, hooks: recorded.hooks };
+  }
+
+  /**
+   * Runs `job` with an EntityManager of its own in a savepoint, flushing its changes before the
+   * savepoint is released. A throw or a refusal rolls the savepoint back, and the job's
+   * EntityManager, whose entities may hold changes that never reached the database, is dropped.
+   * A failing rollback (the transaction is gone) propagates and fails the batch.
+   */
+  private async attempt(tx: EntityManager, job: Job<unknown>): Promise<Attempt> {
+    const em = tx.fork({ keepTransactionContext: true });
+    const hooks: (() => void)[] = [];
+    const unit: UnitOfWork = {
+      em,
+      audit: async (fields) => void (await this.auditLog.append(em, fields)),
+      afterCommit: (callback) => hooks.push(callback),
+      refuse: (error, record) => new Refusal(error, record),
+    };
+    await runStatement(em, SAVEPOINT);
+    let value: unknown;
+    try {
+      value = await job(unit);
+      if (!(value instanceof Refusal)) await em.flush();
+    } catch (error) {
+      await runStatement(em, ROLLBACK_TO_SAVEPOINT);
+      await runStatement(em, RELEASE_SAVEPOINT);
+      return { ok: false, error };
+    }
+    if (value instanceof Refusal) {
+      await runStatement(em, ROLLBACK_TO_SAVEPOINT);
+      await runStatement(em, RELEASE_SAVEPOINT);
+      return { ok: true, value, hooks: [] };
+    }
+    await runStatement(em, RELEASE_SAVEPOINT);
+    return { ok: true, value, hooks };
+  }
 }
 
-function isExpectedFailure(error: unknown): boolean {
-  return error instanceof CountersignError;
-}
+const SAVEPOINT = 'savepoint countersign_job';
+const ROLLBACK_TO_SAVEPOINT = 'rollback to savepoint countersign_job';
+const RELEASE_SAVEPOINT = 'release savepoint countersign_job';
 
 function runHook(hook: () => void): void {
   try {

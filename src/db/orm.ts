@@ -149,12 +149,20 @@ const WRITER_LOCK = 0x6373_7772;
  * taken before any other statement, so no two writers can wait on each other (no deadlock), and each
  * sees everything committed before it: the audit chain heads, a consumed token, a cast vote, an
  * idempotency key. Concurrent requests on one instance still share a transaction (group commit), so
- * the lock is taken once per batch. On SQLite one process writes, through one connection, and the
- * transaction is already exclusive: nothing to do.
+ * the lock is taken once per batch.
+ *
+ * SQLite starts transactions deferred: one that reads first and writes later fails with
+ * SQLITE_BUSY when another connection (a second process on the file, `countersign keys rotate`)
+ * wrote in between, whatever the busy timeout. A write as the first statement (one that changes
+ * no row still takes the lock) waits for the lock instead, and everything the transaction reads
+ * afterwards stays current until it commits.
  */
 export async function lockWriters(em: EntityManager): Promise<void> {
-  if (!isSharedDatabase(em)) return;
-  await em.getConnection().execute('select pg_advisory_xact_lock(?)', [WRITER_LOCK], 'run', em.getTransactionContext());
+  if (isSharedDatabase(em)) {
+    await em.getConnection().execute('select pg_advisory_xact_lock(?)', [WRITER_LOCK], 'run', em.getTransactionContext());
+  } else {
+    await runStatement(em, 'update tenant_settings set version = version where 0');
+  }
 }
 
 /** The part of a better-sqlite3 prepared statement used here. */
@@ -249,6 +257,44 @@ export async function insertNew(em: EntityManager, entity: object): Promise<void
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   }
+}
+
+/** The connection of `em`'s open transaction on better-sqlite3, or null (another driver, or no transaction). */
+async function transactionConnection(em: EntityManager): Promise<SqliteConnection | null> {
+  const transaction = em.getTransactionContext<{ client: { acquireConnection(): Promise<unknown> } }>();
+  if (!transaction || !(em.getDriver() instanceof BetterSqliteDriver)) return null;
+  // A transaction's knex client hands out the transaction's own connection.
+  return (await transaction.client.acquireConnection()) as SqliteConnection;
+}
+
+/**
+ * Runs one statement without results (a savepoint, say) in `em`'s open transaction: through a
+ * statement prepared once per connection on better-sqlite3, through MikroORM otherwise.
+ */
+export async function runStatement(em: EntityManager, sql: string): Promise<void> {
+  const connection = await transactionConnection(em);
+  try {
+    if (connection) prepared(connection, sql).run();
+    else await em.getConnection().execute(sql, [], 'run', em.getTransactionContext());
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+}
+
+/**
+ * Rows of `sql` with positional `values`, as arrays of column values, read in `em`'s open
+ * transaction (so they see its own writes): through a prepared statement on better-sqlite3,
+ * through MikroORM otherwise.
+ */
+export async function selectInTransaction(em: EntityManager, sql: string, values: unknown[]): Promise<unknown[][]> {
+  const connection = await transactionConnection(em);
+  try {
+    if (connection) return prepared(connection, sql).raw(true).all(...values) as unknown[][];
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+  const rows = await em.getConnection().execute<Record<string, unknown>[]>(sql, values, 'all', em.getTransactionContext());
+  return rows.map((row: Record<string, unknown>) => Object.values(row));
 }
 
 /**

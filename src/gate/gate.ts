@@ -17,7 +17,7 @@ import {
   TokenReplayedError,
 } from '../domain/errors.js';
 import { AuditLog } from '../db/audit-log.js';
-import { Committer, type UnitOfWork } from '../db/committer.js';
+import { Committer, type Refusal, type UnitOfWork } from '../db/committer.js';
 import { findData, insertNew, selectRawRows } from '../db/orm.js';
 import { Approval } from '../db/entities/approval.entity.js';
 import { AuditEvent } from '../db/entities/audit-event.entity.js';
@@ -29,6 +29,7 @@ import { hasRole, requireRole, type Caller } from './caller.js';
 import type { ApprovalChange, ChangePublisher } from './events.js';
 import {
   contextObject,
+  jsonValue,
   MAX_TTL_SECONDS,
   name,
   nameList,
@@ -343,8 +344,8 @@ export class Gate {
       const approval = await this.loadForUpdate(unit.em, caller, approvalId);
       const now = this.now();
       if (approval.status === 'PENDING' && approval.expiresAt <= now) {
-        await this.expire(unit, approval, now);
-        return new ExpiredError(approval.expiresAt);
+        // The vote is refused, and the request's expiry, which the vote revealed, is recorded.
+        return unit.refuse(new ExpiredError(approval.expiresAt), (record) => this.expireJob(record, approval.tenant, approval.id));
       }
       // Requests the policy decided outright (allowed or denied) need no votes (requiredApprovals 0):
       // they are closed, which is what a late voter must hear, not that the request is malformed.
@@ -404,7 +405,6 @@ export class Gate {
       );
       return view;
     });
-    if (result instanceof CountersignError) throw result;
     return result;
   }
 
@@ -422,6 +422,8 @@ export class Gate {
     if (input.outcome !== undefined && input.outcome !== null && input.outcome !== 'SUCCEEDED' && input.outcome !== 'FAILED') {
       throw new InvalidInputError('outcome', 'must be SUCCEEDED or FAILED');
     }
+    // Checked before anything is written: a result that cannot be audited must not consume the token.
+    const outcomeResult = jsonValue('result', input.result);
     const now = this.now();
 
     let claims: VerifiedDecision;
@@ -445,22 +447,22 @@ export class Gate {
       });
     }
 
-    const result = await this.committer.run(async (unit): Promise<ExecuteResult | CountersignError> => {
+    return this.committer.run(async (unit) => {
       const approval = await unit.em.findOne(
         Approval,
         { id: claims.approvalId, tenant: caller.tenant },
         { populate: ['decisions'] },
       );
       if (!approval || approval.tokenJti !== claims.jti) {
-        return this.refuseIn(unit, caller, claims.approvalId, new TokenInvalidError('claims'), now, { jti: claims.jti });
+        return this.refusal(unit, caller, claims.approvalId, new TokenInvalidError('claims'), now, { jti: claims.jti });
       }
       const consumed = approval.status === 'EXECUTED' || approval.status === 'FAILED' ||
         (await unit.em.count(Execution, { tokenJti: claims.jti })) > 0;
       if (consumed) {
-        return this.refuseIn(unit, caller, approval.id, new TokenReplayedError(claims.jti), now, { jti: claims.jti });
+        return this.refusal(unit, caller, approval.id, new TokenReplayedError(claims.jti), now, { jti: claims.jti });
       }
       if (!canExecute(approval.status)) {
-        return this.refuseIn(unit, caller, approval.id, new TokenInvalidError('not_approved'), now, { status: approval.status });
+        return this.refusal(unit, caller, approval.id, new TokenInvalidError('not_approved'), now, { status: approval.status });
       }
       if (dryRun) return { execution: null, approval: this.view(approval, caller), dryRun: true };
 
@@ -474,13 +476,11 @@ export class Gate {
         executionId: execution.id,
         jti: claims.jti,
       });
-      if (input.outcome) await this.complete(unit, approval, execution, input.outcome, input.result ?? null, caller, now);
+      if (input.outcome) await this.complete(unit, approval, execution, input.outcome, outcomeResult, caller, now);
       const view = this.view(approval, caller);
       unit.afterCommit(() => this.publish({ approval: { ...view, decisionToken: null }, previousStatus, kind: 'executed' }));
       return { execution: executionView(execution), approval: view, dryRun: false };
     });
-    if (result instanceof CountersignError) throw result;
-    return result;
   }
 
   async completeExecution(caller: Caller, input: CompleteExecutionInput): Promise<ExecuteResult> {
@@ -489,6 +489,7 @@ export class Gate {
     if (input.outcome !== 'SUCCEEDED' && input.outcome !== 'FAILED') {
       throw new InvalidInputError('outcome', 'must be SUCCEEDED or FAILED');
     }
+    const outcomeResult = jsonValue('result', input.result);
     return this.committer.run(async (unit) => {
       const execution = await unit.em.findOne(Execution, { id: executionId, tenant: caller.tenant });
       if (!execution) throw new NotFoundError('Execution', executionId);
@@ -497,7 +498,7 @@ export class Gate {
       const approval = await unit.em.findOneOrFail(Approval, { id: execution.approvalId }, { populate: ['decisions'] });
       const now = this.now();
       const previousStatus = approval.status;
-      await this.complete(unit, approval, execution, input.outcome, input.result ?? null, caller, now);
+      await this.complete(unit, approval, execution, input.outcome, outcomeResult, caller, now);
       const view = this.view(approval, caller);
       unit.afterCommit(() => this.publish({ approval: { ...view, decisionToken: null }, previousStatus, kind: 'completed' }));
       return { execution: executionView(execution), approval: view, dryRun: false };
@@ -755,10 +756,13 @@ export class Gate {
   }
 
   private expireNow(tenant: string, id: string): Promise<void> {
-    return this.committer.run(async (unit) => {
-      const approval = await unit.em.findOne(Approval, { id, tenant }, { populate: ['decisions'] });
-      if (approval?.status === 'PENDING' && approval.expiresAt <= this.now()) await this.expire(unit, approval, this.now());
-    });
+    return this.committer.run((unit) => this.expireJob(unit, tenant, id));
+  }
+
+  /** Marks the request EXPIRED if it is still pending and has lapsed. */
+  private async expireJob(unit: UnitOfWork, tenant: string, id: string): Promise<void> {
+    const approval = await unit.em.findOne(Approval, { id, tenant }, { populate: ['decisions'] });
+    if (approval?.status === 'PENDING' && approval.expiresAt <= this.now()) await this.expire(unit, approval, this.now());
   }
 
   private auditStatus(
@@ -790,18 +794,30 @@ export class Gate {
     now: Date,
     details: Record<string, unknown>,
   ): Promise<never> {
-    await this.committer.run((unit) => this.refuseIn(unit, caller, approvalId, error, now, details));
+    await this.committer.run(async (unit) => this.refusal(unit, caller, approvalId, error, now, details));
     throw error;
   }
 
-  private async refuseIn(
+  /** Refuses the job: whatever it wrote is rolled back, and the refusal alone is audited. */
+  private refusal(
     unit: UnitOfWork,
     caller: Caller,
     approvalId: string | null,
     error: CountersignError,
     now: Date,
     details: Record<string, unknown>,
-  ): Promise<CountersignError> {
+  ): Refusal {
+    return unit.refuse(error, (record) => this.auditRefusal(record, caller, approvalId, error, now, details));
+  }
+
+  private async auditRefusal(
+    unit: UnitOfWork,
+    caller: Caller,
+    approvalId: string | null,
+    error: CountersignError,
+    now: Date,
+    details: Record<string, unknown>,
+  ): Promise<void> {
     const type = error.code === 'TOKEN_REPLAYED' ? 'replay_refused' : error.code === 'CONTEXT_MISMATCH' ? 'context_mismatch' : 'token_refused';
     await unit.audit({
       tenant: caller.tenant,
@@ -813,7 +829,6 @@ export class Gate {
       details: { code: error.code, message: error.message, ...details },
       occurredAt: now,
     });
-    return error;
   }
 
   private publish(change: ApprovalChange): void {

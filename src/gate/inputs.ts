@@ -1,3 +1,4 @@
+import { canonicalize } from '../domain/canonical-json.js';
 import { InvalidInputError } from '../domain/errors.js';
 import type { Vote } from '../domain/approval-state.js';
 import type { ToolHints } from '../policy/decision.js';
@@ -66,11 +67,35 @@ export function name(field: string, value: unknown, max = 256): string {
   return value;
 }
 
-/** An optional free-text field: absent, or a non-empty string within `max`. */
+/** Matches a UTF-16 code unit that is not part of a surrogate pair: text that has no UTF-8 form. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** An optional free-text field: absent, or a non-empty string of well-formed Unicode within `max`. */
 export function optionalText(field: string, value: unknown, max = 1024): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length === 0) throw new InvalidInputError(field, 'must be a non-empty string when given');
   if (value.length > max) throw new InvalidInputError(field, `must be at most ${max} characters`);
+  // Every text ends up in a hashed audit event, whose canonical JSON refuses unpaired surrogates:
+  // refuse them here, before anything is written.
+  if (LONE_SURROGATE.test(value)) throw new InvalidInputError(field, 'must be well-formed Unicode (it holds an unpaired surrogate)');
+  return value;
+}
+
+/**
+ * Any JSON value an execution reports (its result), or null when absent. It is audited, so it
+ * must have a canonical JSON form (no unpaired surrogates, nesting within the limit) and a
+ * bounded size; both are checked here, before anything is written.
+ */
+export function jsonValue(field: string, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  let canonical: string;
+  try {
+    canonical = canonicalize(value);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidInputError(field, `${error.field}: ${error.problem}`);
+    throw error;
+  }
+  if (canonical.length > MAX_CONTEXT_BYTES) throw new InvalidInputError(field, `must be at most ${MAX_CONTEXT_BYTES} bytes of JSON`);
   return value;
 }
 
