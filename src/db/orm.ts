@@ -100,12 +100,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
   }
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const orm = await MikroORM.init(ormOptions(options));
-  const connection = orm.em.getConnection();
-  await connection.execute('pragma journal_mode = wal', [], 'run');
-  await connection.execute('pragma synchronous = full', [], 'run');
-  await connection.execute('pragma foreign_keys = on', [], 'run');
-  await connection.execute('pragma busy_timeout = 5000', [], 'run');
-  await orm.getMigrator().up();
+  try {
+    const connection = orm.em.getConnection();
+    await connection.execute('pragma journal_mode = wal', [], 'run');
+    await connection.execute('pragma synchronous = full', [], 'run');
+    await connection.execute('pragma foreign_keys = on', [], 'run');
+    await connection.execute('pragma busy_timeout = 5000', [], 'run');
+    await checkWritable(orm, options.path);
+    await orm.getMigrator().up();
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
   return orm;
 }
 
@@ -162,6 +168,33 @@ export async function lockWriters(em: EntityManager): Promise<void> {
     await em.getConnection().execute('select pg_advisory_xact_lock(?)', [WRITER_LOCK], 'run', em.getTransactionContext());
   } else {
     await runStatement(em, 'update tenant_settings set version = version where 0');
+  }
+}
+
+/** The database cannot be written: the server must not start and report healthy. */
+export class DatabaseUnwritableError extends Error {
+  readonly code = 'DATABASE_UNWRITABLE';
+  constructor(
+    readonly databasePath: string,
+    reason: string,
+  ) {
+    super(`the database ${databasePath} is not writable (${reason}); check the permissions of the file, its -wal and -shm files and their folder`);
+    this.name = 'DatabaseUnwritableError';
+  }
+}
+
+/**
+ * SQLite opens a file it may not write read-only, without a word, and every write then fails.
+ * Writing the header's user_version back unchanged needs the write lock and the right to write
+ * the file, the journal and the WAL index, and changes nothing.
+ */
+async function checkWritable(orm: MikroORM, path: string): Promise<void> {
+  const connection = orm.em.getConnection();
+  try {
+    const [row] = await connection.execute<{ user_version: number }[]>('pragma user_version', [], 'all');
+    await connection.execute(`pragma user_version = ${Number(row?.user_version ?? 0)}`, [], 'run');
+  } catch (error) {
+    throw new DatabaseUnwritableError(path, (error as Error).message);
   }
 }
 

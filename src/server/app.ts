@@ -7,6 +7,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import { databaseOptions, openDatabase } from '../db/orm.js';
+import { ServerLeaseHolder } from '../db/server-lease.js';
 import { Gate } from '../gate/gate.js';
 import { createNotifications, type Notifications } from '../notify/index.js';
 import { PolicyEvaluator, type PolicyEvent } from '../policy/index.js';
@@ -56,7 +57,21 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     watch: config.watchBundle,
     onEvent: onPolicyEvent,
   });
-  const orm = await openDatabase(databaseOptions(config));
+  let orm: MikroORM;
+  let lease: ServerLeaseHolder | null;
+  try {
+    orm = await openDatabase(databaseOptions(config));
+    // One server per SQLite file (see ServerLeaseHolder); an in-memory database is private anyway,
+    // and instances sharing PostgreSQL are serialised by its writer lock.
+    const leased = config.databaseDriver !== 'postgresql' && config.databasePath !== ':memory:';
+    lease = leased ? await ServerLeaseHolder.acquire(orm, config.databasePath).catch(async (error: unknown) => {
+      await orm.close(true);
+      throw error;
+    }) : null;
+  } catch (error) {
+    evaluator.close();
+    throw error;
+  }
   const changes = new ChangeSubscriptions();
   const notifications = createNotifications({ orm, config: config.notify, keyEncryptionKey: config.keyEncryptionKey, log });
   // Committed changes reach subscribers and wake the notification dispatcher, which reads the audit trail.
@@ -189,6 +204,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gate.whenIdle();
       await notifications.dispatcher?.stop();
+      await lease?.release().catch((error: unknown) => log(`releasing the server lease failed: ${String(error)}`));
       await orm.close(true);
     },
   };

@@ -6,6 +6,7 @@ import { NotificationAttemptSchema } from './notification-attempt.entity.js';
 import { NotificationChannelSchema } from './notification-channel.entity.js';
 import { NotificationCursorSchema } from './notification-cursor.entity.js';
 import { NotificationDeliverySchema } from './notification-delivery.entity.js';
+import { ServerLeaseSchema } from './server-lease.entity.js';
 import { SigningKeySchema } from './signing-key.entity.js';
 import { TenantSettingsSchema } from './tenant-settings.entity.js';
 import { VoteSchema } from './vote.entity.js';
@@ -18,6 +19,7 @@ export * from './notification-attempt.entity.js';
 export * from './notification-channel.entity.js';
 export * from './notification-cursor.entity.js';
 export * from './notification-delivery.entity.js';
+export * from './server-lease.entity.js';
 export * from './signing-key.entity.js';
 export * from './tenant-settings.entity.js';
 export * from './vote.entity.js';
@@ -35,4 +37,5 @@ export const entitySchemas = [
   NotificationDeliverySchema,
   NotificationAttemptSchema,
   NotificationCursorSchema,
+  ServerLeaseSchema,
 ];

@@ -2,6 +2,8 @@ import { Migration20261122Initial as PostgresInitial } from './postgresql/Migrat
 import { Migration20261201Notifications as PostgresNotifications } from './postgresql/Migration20261201Notifications.js';
 import { Migration20261122Initial as SqliteInitial } from './sqlite/Migration20261122Initial.js';
 import { Migration20261201Notifications as SqliteNotifications } from './sqlite/Migration20261201Notifications.js';
+import { Migration20261201ServerLease as PostgresServerLease } from './postgresql/Migration20261201ServerLease.js';
+import { Migration20261201ServerLease as SqliteServerLease } from './sqlite/Migration20261201ServerLease.js';
 
 /**
  * Migrations per dialect, in the order they apply; listed explicitly so compiled and source runs
@@ -10,9 +12,11 @@ import { Migration20261201Notifications as SqliteNotifications } from './sqlite/
 export const sqliteMigrationsList = [
   { name: 'Migration20261122Initial', class: SqliteInitial },
   { name: 'Migration20261201Notifications', class: SqliteNotifications },
+  { name: 'Migration20261201ServerLease', class: SqliteServerLease },
 ];
 
 export const postgresMigrationsList = [
   { name: 'Migration20261122Initial', class: PostgresInitial },
   { name: 'Migration20261201Notifications', class: PostgresNotifications },
+  { name: 'Migration20261201ServerLease', class: PostgresServerLease },
 ];
