@@ -20,6 +20,14 @@ export interface Config {
   authJwksUrl: string | null;
   authIssuer: string | null;
   authAudience: string | null;
+  /** Longest lifetime accepted of a caller token, seconds (required `exp` minus `iat`). */
+  authMaxTokenLifetimeSeconds: number;
+  /** Clock leeway for callers' `exp`, `nbf` and `iat`, seconds. */
+  authClockToleranceSeconds: number;
+  /** When set, the only `typ` accepted of caller tokens. */
+  authTokenType: string | null;
+  /** Shortest interval between JWKS refetches on an unknown `kid`, milliseconds. */
+  authJwksCooldownMs: number;
   /** `iss` of decision tokens. */
   issuer: string;
   /** `aud` of decision tokens: who executes with them. */
@@ -123,6 +131,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     authJwksUrl,
     authIssuer: env['COUNTERSIGN_AUTH_ISSUER'] || null,
     authAudience: env['COUNTERSIGN_AUTH_AUDIENCE'] || null,
+    authMaxTokenLifetimeSeconds: integer(env, 'COUNTERSIGN_AUTH_MAX_TOKEN_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
+    authClockToleranceSeconds: integer(env, 'COUNTERSIGN_AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 600),
+    authTokenType: env['COUNTERSIGN_AUTH_TOKEN_TYPE'] || null,
+    authJwksCooldownMs: integer(env, 'COUNTERSIGN_AUTH_JWKS_COOLDOWN_MS', 1000, 0, 3_600_000),
     issuer: env['COUNTERSIGN_ISSUER'] || 'urn:countersign:local',
     tokenAudience: env['COUNTERSIGN_TOKEN_AUDIENCE'] || 'urn:countersign:execute',
     bundleDir: resolve(env['COUNTERSIGN_BUNDLE_DIR'] || 'bundle'),
@@ -147,6 +159,15 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       );
     }
     config.authSecret = developmentAuthSecret(config.databasePath);
+  }
+  if (production) {
+    // A token minted for another service of the same identity provider must not be a credential here.
+    for (const [variable, value] of [
+      ['COUNTERSIGN_AUTH_ISSUER', config.authIssuer],
+      ['COUNTERSIGN_AUTH_AUDIENCE', config.authAudience],
+    ] as const) {
+      if (!value) throw new ConfigError(variable, 'is required in production: caller tokens must name who issued them and for whom');
+    }
   }
   return config;
 }

@@ -87,6 +87,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     jwksUrl: config.authJwksUrl,
     issuer: config.authIssuer,
     audience: config.authAudience,
+    maxLifetimeSeconds: config.authMaxTokenLifetimeSeconds,
+    clockToleranceSeconds: config.authClockToleranceSeconds,
+    tokenType: config.authTokenType,
+    jwksCooldownMs: config.authJwksCooldownMs,
   });
 
   const yoga: YogaServerInstance<Record<string, unknown>, Context> = createYoga<Record<string, unknown>, Context>({

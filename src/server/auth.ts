@@ -1,26 +1,73 @@
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { UnauthenticatedError } from '../domain/errors.js';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { InvalidInputError, UnauthenticatedError } from '../domain/errors.js';
 import { ROLES, type Caller } from '../gate/caller.js';
+import { name } from '../gate/inputs.js';
 
 export interface AuthOptions {
   secret: string | null;
   jwksUrl: string | null;
   issuer: string | null;
   audience: string | null;
+  /** Longest lifetime (`exp` − `iat`, or `exp` − now without `iat`) a caller token may have; default 24 h. */
+  maxLifetimeSeconds?: number;
+  /** Leeway for `exp`, `nbf` and a future `iat` between our clock and the issuer's; default 30 s. */
+  clockToleranceSeconds?: number;
+  /** When set, the only `typ` header accepted (compared case-insensitively, `application/` optional). */
+  tokenType?: string | null;
+  /**
+   * Shortest time between two JWKS fetches caused by an unknown `kid` (default 1 s): a key the
+   * identity provider has just published is fetched at once, a flood of made-up `kid`s is not.
+   */
+  jwksCooldownMs?: number;
+  /** The clock, in epoch milliseconds; tests inject one. */
+  now?: () => number;
 }
 
-/** Verifies callers' bearer JWTs: HS256 with a shared secret in development, an IdP's JWKS otherwise. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+export const DEFAULT_JWKS_COOLDOWN_MS = 1000;
+
+/** The `typ` of Countersign's own decision tokens: signed by us, but never a caller credential. */
+const DECISION_TOKEN_TYPE = 'countersign-decision+jwt';
+
 /** Verified callers kept per token until it expires, so a busy agent is not re-verified per call. */
 const MAX_CACHED_CALLERS = 10_000;
 
+/** RFC 8725 §3.11: `typ` is compared without case and without the `application/` prefix. */
+const normalizeType = (typ: string): string => typ.toLowerCase().replace(/^application\//, '');
+
+/** A verified caller and the instant its token stops being valid. */
+export interface VerifiedCaller {
+  caller: Caller;
+  /** When the token expires (its `exp` plus the clock tolerance), epoch milliseconds. */
+  expiresAtMs: number;
+}
+
+/** Verifies callers' bearer JWTs: HS256 with a shared secret in development, an IdP's JWKS otherwise. */
 export class Authenticator {
   private readonly key: Uint8Array | JWTVerifyGetKey | Promise<CryptoKey>;
   private readonly algorithms: string[];
-  private readonly verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
+  private readonly verified = new Map<string, VerifiedCaller>();
+  private readonly maxLifetime: number;
+  private readonly tolerance: number;
+  private readonly now: () => number;
 
   constructor(private readonly options: AuthOptions) {
+    this.maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    this.tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    this.now = options.now ?? Date.now;
     if (options.jwksUrl) {
-      this.key = createRemoteJWKSet(new URL(options.jwksUrl));
+      this.key = createRemoteJWKSet(new URL(options.jwksUrl), {
+        cooldownDuration: options.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
+      });
       this.algorithms = ['RS256', 'ES256', 'EdDSA', 'PS256'];
     } else if (options.secret) {
       // Imported once: handing jose the raw bytes would import the HMAC key on every request.
@@ -35,37 +82,88 @@ export class Authenticator {
 
   /** The caller named by an `Authorization: Bearer` value, or the typed reason there is none. */
   async authenticate(authorization: string | null | undefined): Promise<Caller | UnauthenticatedError> {
+    const result = await this.verify(authorization);
+    return result instanceof UnauthenticatedError ? result : result.caller;
+  }
+
+  /** As {@link authenticate}, with the instant the token expires (subscriptions end then). */
+  async verify(authorization: string | null | undefined): Promise<VerifiedCaller | UnauthenticatedError> {
     if (!authorization) return new UnauthenticatedError('A bearer token is required.');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match?.[1]) return new UnauthenticatedError('The Authorization header must be "Bearer <token>".');
     const token = match[1];
+    const nowMs = this.now();
     const cached = this.verified.get(token);
-    if (cached && cached.expiresAtMs > Date.now()) return cached.caller;
+    if (cached && cached.expiresAtMs > nowMs) return cached;
     if (cached) this.verified.delete(token);
+
     let payload: JWTPayload;
+    let header: JWTHeaderParameters;
     try {
       const key = this.key instanceof Promise ? await this.key : this.key;
-      ({ payload } = await jwtVerify(token, key as Uint8Array, {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, key as Uint8Array, {
         algorithms: this.algorithms,
+        requiredClaims: ['exp'],
+        clockTolerance: this.tolerance,
+        currentDate: new Date(nowMs),
         ...(this.options.issuer && { issuer: this.options.issuer }),
         ...(this.options.audience && { audience: this.options.audience }),
       }));
-    } catch {
-      return new UnauthenticatedError('The bearer token is invalid or expired.');
+    } catch (error) {
+      return new UnauthenticatedError(describeFailure(error));
     }
+    const refusal = this.refuseClaims(header, payload, nowMs / 1000);
+    if (refusal) return new UnauthenticatedError(refusal);
+
     const { sub, tenant, roles } = payload as JWTPayload & { tenant?: unknown; roles?: unknown };
     if (typeof sub !== 'string' || sub.length === 0) return new UnauthenticatedError('The bearer token has no subject.');
     if (typeof tenant !== 'string' || tenant.length === 0) return new UnauthenticatedError('The bearer token names no tenant.');
+    try {
+      // A tenant is an identifier like an action: "acme " must not be a second tenant beside "acme".
+      name('tenant', tenant, 128);
+    } catch (error) {
+      if (error instanceof InvalidInputError) return new UnauthenticatedError(`The bearer token's "tenant" claim ${error.problem}.`);
+      throw error;
+    }
     if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
       return new UnauthenticatedError('The bearer token\'s roles must be a list of strings.');
     }
     const caller: Caller = { subject: sub, tenant, roles: roles.filter((role) => (ROLES as readonly string[]).includes(role)) };
-    if (typeof payload.exp === 'number') {
-      if (this.verified.size >= MAX_CACHED_CALLERS) this.verified.clear();
-      this.verified.set(token, { caller, expiresAtMs: payload.exp * 1000 });
-    }
-    return caller;
+    const verified: VerifiedCaller = { caller, expiresAtMs: ((payload.exp as number) + this.tolerance) * 1000 };
+    if (this.verified.size >= MAX_CACHED_CALLERS) this.verified.clear();
+    this.verified.set(token, verified);
+    return verified;
   }
+
+  /** What jose does not check: type confusion, lifetime, issue time in the future. */
+  private refuseClaims(header: JWTHeaderParameters, payload: JWTPayload, now: number): string | null {
+    const typ = typeof header.typ === 'string' ? normalizeType(header.typ) : null;
+    if (typ === DECISION_TOKEN_TYPE) return 'A decision token is not a caller token: present it to execute, not as a bearer token.';
+    if (this.options.tokenType && typ !== normalizeType(this.options.tokenType)) {
+      return `The bearer token's "typ" header must be "${this.options.tokenType}".`;
+    }
+    const exp = payload.exp as number;
+    if (payload.iat !== undefined && payload.iat > now + this.tolerance) {
+      return 'The bearer token\'s "iat" claim is in the future.';
+    }
+    const issuedAt = payload.iat ?? now;
+    if (exp - issuedAt > this.maxLifetime || exp - now > this.maxLifetime + this.tolerance) {
+      return `The bearer token's lifetime ("exp" claim) exceeds the maximum of ${this.maxLifetime} seconds.`;
+    }
+    return null;
+  }
+}
+
+/** A message naming the claim or check that failed, never the token itself. */
+function describeFailure(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'The bearer token has expired ("exp" claim).';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return `The bearer token has no "${error.claim}" claim, which is required.`;
+    return `The bearer token's "${error.claim}" claim is not accepted (${error.reason}).`;
+  }
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'The bearer token is signed with a key ("kid") the identity provider does not publish.';
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'The bearer token\'s signing algorithm ("alg") is not accepted.';
+  return 'The bearer token is invalid.';
 }
 
 /** Mints a development caller token (HS256), as `countersign token mint` does. */

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const SECRET = 'countersign-test-secret-0123456789abcdef';
+/** Production also requires caller tokens' issuer and audience to be configured. */
+const PRODUCTION = { NODE_ENV: 'production', COUNTERSIGN_AUTH_ISSUER: 'https://idp.example', COUNTERSIGN_AUTH_AUDIENCE: 'countersign' };
 const dirs: string[] = [];
 
 function tempDir(): string {
@@ -24,7 +26,7 @@ describe('the key-encryption key', () => {
   it('is required in production, and the error names the variable', () => {
     const dir = tempDir();
     const load = () =>
-      loadConfig({ NODE_ENV: 'production', COUNTERSIGN_AUTH_SECRET: SECRET, COUNTERSIGN_DB: join(dir, 'db.sqlite') });
+      loadConfig({ ...PRODUCTION, COUNTERSIGN_AUTH_SECRET: SECRET, COUNTERSIGN_DB: join(dir, 'db.sqlite') });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/COUNTERSIGN_KEY_ENCRYPTION_KEY/);
   });
@@ -32,7 +34,7 @@ describe('the key-encryption key', () => {
   it('is read from COUNTERSIGN_KEY_ENCRYPTION_KEY as base64', () => {
     const key = randomBytes(32);
     const config = loadConfig({
-      NODE_ENV: 'production',
+      ...PRODUCTION,
       COUNTERSIGN_AUTH_SECRET: SECRET,
       COUNTERSIGN_KEY_ENCRYPTION_KEY: key.toString('base64'),
       COUNTERSIGN_DB: join(tempDir(), 'db.sqlite'),
@@ -47,7 +49,7 @@ describe('the key-encryption key', () => {
     writeFileSync(join(dir, 'kek.bin'), key);
     for (const name of ['kek.b64', 'kek.bin']) {
       const config = loadConfig({
-        NODE_ENV: 'production',
+        ...PRODUCTION,
         COUNTERSIGN_AUTH_SECRET: SECRET,
         COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE: join(dir, name),
         COUNTERSIGN_DB: join(dir, 'db.sqlite'),
@@ -81,7 +83,7 @@ describe('the key-encryption key', () => {
 
   it('takes an override over the environment', () => {
     const key = randomBytes(32);
-    const config = loadConfig({ NODE_ENV: 'production', COUNTERSIGN_AUTH_SECRET: SECRET }, { keyEncryptionKey: key });
+    const config = loadConfig({ ...PRODUCTION, COUNTERSIGN_AUTH_SECRET: SECRET }, { keyEncryptionKey: key });
     expect(config.keyEncryptionKey).toBe(key);
   });
 });
