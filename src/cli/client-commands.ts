@@ -12,9 +12,10 @@ export const CLIENT_HELP = `Approver and auditor commands: they talk to a runnin
       Requests of your tenant, newest first; pending ones by default.
   countersign show ID [--json]
       Everything about one request: context, risk, reasons, decisions.
-  countersign approve ID [--reason TEXT] [--json]
-  countersign reject ID [--reason TEXT] [--json]
-      Record your decision; the reason is kept in the audit log.
+  countersign approve ID [ID...] [--reason TEXT] [--json]
+  countersign reject ID [ID...] [--reason TEXT] [--json]
+      Record your decision; the reason is kept in the audit log. With several ids each is
+      decided on its own (exit code 1 when any was refused; the others are still recorded).
   countersign watch [--json]
       The requests you may decide, live: those pending now, then each one that becomes
       pending, gathers a vote or leaves pending. --json prints one JSON event per line.

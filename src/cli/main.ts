@@ -21,7 +21,7 @@ Agent commands (MCP over stdio; COUNTERSIGN_URL, COUNTERSIGN_TOKEN or --url, --t
 
 Approver and auditor commands (COUNTERSIGN_URL, COUNTERSIGN_TOKEN or --url, --token):
   approvals list [--status S] [--json]    show ID [--json]
-  approve ID [--reason R]       reject ID [--reason R]
+  approve ID... [--reason R]    reject ID... [--reason R]
   watch [--json]                history [--limit N] [--json]
   audit verify [--json]         audit export [--since D] [--until D]
   notifications list|create|update|delete|rotate-secret|deliveries|replay   (admins)

@@ -18,6 +18,7 @@ import {
   AuditEventsDocument,
   CompleteExecutionDocument,
   DecideDocument,
+  DecideManyDocument,
   ExecuteDocument,
   PendingApprovalsDocument,
   RequestApprovalDocument,
@@ -26,6 +27,7 @@ import {
 } from './generated/graphql.js';
 import type {
   Approval,
+  BatchDecision,
   ApprovalFilter,
   ApprovalRequest,
   ApprovalUpdate,
@@ -34,6 +36,7 @@ import type {
   AuditFilter,
   CompleteExecutionInput,
   DecideInput,
+  DecideManyInput,
   ExecuteInput,
   ExecutePayload,
   Page,
@@ -227,6 +230,24 @@ export class CountersignClient {
   async decide(input: DecideInput): Promise<Approval> {
     const data = await this.request(DecideDocument, { input });
     return unwrap(data.decide, 'Approval');
+  }
+
+  /**
+   * Records the same decision on several requests. Each is decided on its own (its own
+   * transaction and audit event), so some may be refused while others are accepted: the result
+   * holds one entry per id, in order. A refusal of the whole call (e.g. UNAUTHENTICATED) throws.
+   */
+  async decideMany(input: DecideManyInput): Promise<BatchDecision[]> {
+    const data = await this.request(DecideManyDocument, { input });
+    const { results } = unwrap(data.decideMany, 'DecideManyPayload');
+    return results.map(({ approvalId, result }): BatchDecision => {
+      try {
+        return { approvalId, ok: true, approval: unwrap(result, 'Approval') };
+      } catch (error) {
+        if (error instanceof RefusedError) return { approvalId, ok: false, error };
+        throw error;
+      }
+    });
   }
 
   /** Approves a request (one vote of those it needs). */

@@ -2,6 +2,7 @@
  * The SDK's shapes, named for users. Every one is derived from the types GraphQL Code Generator
  * writes from schema.graphql and operations.graphql (generated/graphql.ts), never restated.
  */
+import type { RefusedError } from './errors.js';
 import type * as Generated from './generated/graphql.js';
 
 /** A member of a result union, without its `__typename`. */
@@ -55,6 +56,14 @@ export type CompleteExecutionInput = Generated.CompleteExecutionInput;
 
 /** An approver's vote on a pending request. */
 export type DecideInput = Generated.DecideInput;
+
+/** The same decision on several requests, each decided (and audited) on its own; 1 to 100 ids. */
+export type DecideManyInput = Generated.DecideManyInput;
+
+/** The outcome of one id of {@link DecideManyInput}: the approval as the vote left it, or the refusal. */
+export type BatchDecision =
+  | { approvalId: string; ok: true; approval: Approval }
+  | { approvalId: string; ok: false; error: RefusedError };
 
 /** Where a page ends and whether another follows. */
 export type PageInfo = Member<Generated.ApprovalsQuery['approvals'], 'ApprovalConnection'>['pageInfo'];

@@ -2,6 +2,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { builder } from './builder.js';
 import './errors.js';
 import './approval.js';
+import './decide-many.js';
 import './execution.js';
 import './audit.js';
 import './tenant-settings.js';

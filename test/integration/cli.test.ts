@@ -108,6 +108,20 @@ describe('countersign approver commands', () => {
     ]);
   });
 
+  it('approves several ids in one command, recording the others when one is refused', async () => {
+    const { agent, approver } = await team('cli-batch');
+    const first = await request(server, agent);
+    const second = await request(server, agent);
+    const result = await run(['approve', first.id, 'no-such-id', second.id, '--reason', 'batch', '--json'], approver);
+    expect(result.code).toBe(1);
+    const outcomes = JSON.parse(result.stdout) as { approvalId: string; ok: boolean; approval?: { status: string }; error?: { code: string } }[];
+    expect(outcomes.map((outcome) => [outcome.approvalId, outcome.ok ? outcome.approval?.status : outcome.error?.code])).toEqual([
+      [first.id, 'APPROVED'],
+      ['no-such-id', 'NOT_FOUND'],
+      [second.id, 'APPROVED'],
+    ]);
+  });
+
   it('watches pending approvals live until interrupted', async () => {
     const { agent, approver } = await team('cli-watch');
     const existing = await request(server, agent);

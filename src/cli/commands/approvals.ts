@@ -84,30 +84,58 @@ export const show: ClientCommand = {
   },
 };
 
+/** What one recorded vote did, as the lines the approve and reject commands print. */
+function decisionLines(approval: Approval, reason: string | undefined): string[] {
+  const lines: string[] = [];
+  const self = approval.decisions.at(-1);
+  if (approval.status === 'PENDING') {
+    lines.push(`Recorded approval of ${approval.id}; ${approval.remainingApprovals} more approval(s) needed.`);
+  } else {
+    lines.push(`${approval.status === 'APPROVED' ? 'Approved' : approval.status === 'REJECTED' ? 'Rejected' : approval.status}: ${approval.id}`);
+  }
+  lines.push(`  Action:     ${approval.resource ? `${approval.action} (${approval.resource})` : approval.action}`);
+  if (self) lines.push(`  Approver:   ${self.approver}`);
+  if (reason) lines.push(`  Reason:     ${reason}`);
+  lines.push(`  Status:     ${approval.status}`);
+  return lines;
+}
+
 function decideCommand(decision: 'APPROVE' | 'REJECT'): ClientCommand {
   const verb = decision === 'APPROVE' ? 'approve' : 'reject';
   return {
-    usage: `countersign ${verb} ID [--reason TEXT] [--json]`,
+    usage: `countersign ${verb} ID [ID...] [--reason TEXT] [--json]`,
     async run(argv, env) {
       const { values, positionals } = parseCommand(argv, { reason: { type: 'string', short: 'r' } }, this.usage);
-      const id = onePositional(positionals, 'approval id', this.usage);
+      if (positionals.length === 0 || positionals.some((id) => !id)) throw new CliUsageError('expected one or more approval ids', this.usage);
       const client = connect(values, env, this.usage);
-      const approval = await client.decide({ approvalId: id, decision, comment: values.reason ?? null });
-      if (values.json) {
-        printJson(approval);
+      const comment = values.reason ?? null;
+      if (positionals.length === 1) {
+        const approval = await client.decide({ approvalId: positionals[0] as string, decision, comment });
+        if (values.json) printJson(approval);
+        else for (const line of decisionLines(approval, values.reason)) print(line);
         return 0;
       }
-      const self = approval.decisions.at(-1);
-      if (approval.status === 'PENDING') {
-        print(`Recorded approval of ${approval.id}; ${approval.remainingApprovals} more approval(s) needed.`);
+      // Several ids: one call, each id decided on its own; refusals do not stop the others.
+      const results = await client.decideMany({ approvalIds: positionals, decision, comment });
+      const refused = results.filter((result) => !result.ok).length;
+      if (values.json) {
+        printJson(
+          results.map((result) =>
+            result.ok
+              ? { approvalId: result.approvalId, ok: true, approval: result.approval }
+              : { approvalId: result.approvalId, ok: false, error: { code: result.error.code, message: result.error.message, ...result.error.details } },
+          ),
+        );
       } else {
-        print(`${approval.status === 'APPROVED' ? 'Approved' : approval.status === 'REJECTED' ? 'Rejected' : approval.status}: ${approval.id}`);
+        results.forEach((result, index) => {
+          if (index > 0) print(LIGHT_RULE);
+          if (result.ok) for (const line of decisionLines(result.approval, values.reason)) print(line);
+          else print(`Refused: ${result.approvalId}: ${result.error.code}: ${result.error.message}`);
+        });
+        print(HEAVY_RULE);
+        print(`${results.length - refused} of ${results.length} recorded${refused ? `, ${refused} refused` : ''}`);
       }
-      print(`  Action:     ${approval.resource ? `${approval.action} (${approval.resource})` : approval.action}`);
-      if (self) print(`  Approver:   ${self.approver}`);
-      if (values.reason) print(`  Reason:     ${values.reason}`);
-      print(`  Status:     ${approval.status}`);
-      return 0;
+      return refused === 0 ? 0 : 1;
     },
   };
 }

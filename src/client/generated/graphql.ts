@@ -36,6 +36,14 @@ export type DecideInput = {
   decision: Decision;
 };
 
+export type DecideManyInput = {
+  /** The requests to decide, 1 to 100 distinct ids. */
+  approvalIds: Array<string>;
+  /** Recorded with every vote of the batch. */
+  comment?: string | null | undefined;
+  decision: Decision;
+};
+
 export type Decision =
   | 'APPROVE'
   | 'REJECT';
@@ -293,6 +301,27 @@ export type ApprovalUpdatedSubscriptionVariables = Exact<{
 
 
 export type ApprovalUpdatedSubscription = { approvalUpdated: { kind: ApprovalChangeKind, previousStatus: string | null, token: string | null, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } } };
+
+export type DecideManyMutationVariables = Exact<{
+  input: DecideManyInput;
+}>;
+
+
+export type DecideManyMutation = { decideMany:
+    | { __typename: 'DecideManyPayload', results: Array<{ approvalId: string, result:
+          | { __typename: 'AlreadyDecidedError', reason: string, code: ErrorCode, message: string, currentStatus: string | null }
+          | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
+          | { __typename: 'ExpiredError', expiresAt: string, code: ErrorCode, message: string }
+          | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+          | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+          | { __typename: 'NotFoundError', entity: string, code: ErrorCode, message: string }
+          | { __typename: 'SelfApprovalError', code: ErrorCode, message: string }
+          | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+         }> }
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -989,3 +1018,79 @@ export const ApprovalUpdatedDocument = new TypedDocumentString(`
   updatedAt
   decisionToken
 }`) as unknown as TypedDocumentString<ApprovalUpdatedSubscription, ApprovalUpdatedSubscriptionVariables>;
+export const DecideManyDocument = new TypedDocumentString(`
+    mutation DecideMany($input: DecideManyInput!) {
+  decideMany(input: $input) {
+    __typename
+    ... on DecideManyPayload {
+      results {
+        approvalId
+        result {
+          __typename
+          ...ApprovalFields
+          ...CallerErrorFields
+          ... on NotFoundError {
+            entity
+          }
+          ... on AlreadyDecidedError {
+            reason
+            currentStatus: status
+          }
+          ... on ExpiredError {
+            expiresAt
+          }
+        }
+      }
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment ApprovalFields on Approval {
+  id
+  status
+  action
+  resource
+  context
+  contextHash
+  agent
+  sessionId
+  requester
+  confidence
+  estimatedDurationMinutes
+  priority
+  source
+  riskScore
+  riskLevel
+  reasons {
+    ruleId
+    message
+  }
+  requiredApprovals
+  remainingApprovals
+  approverRoles
+  escalated
+  decisions {
+    approver
+    decision
+    comment
+    decidedAt
+  }
+  expiresAt
+  decidedAt
+  tokenExpiresAt
+  policyRevision
+  createdAt
+  updatedAt
+  decisionToken
+}
+fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}`) as unknown as TypedDocumentString<DecideManyMutation, DecideManyMutationVariables>;
