@@ -21,3 +21,12 @@ fi
 wait "$toolchain_pid" || { echo "setup: building the OPA/Regal toolchain failed" >&2; exit 1; }
 bash scripts/build-bundle.sh
 npx tsc -p tsconfig.build.json
+
+# The approvals inbox (web/, with the SDK core it imports), built into dist/web, which the server
+# serves at /. Rebuilt only when its sources changed.
+web_digest="$(cat package-lock.json $(find web src/client src/domain -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.svg' -o -name '*.graphql' \) -not -path 'web/node_modules/*' | sort) | sha256sum | cut -d' ' -f1)"
+if [[ ! -f dist/web/index.html || ! -f dist/web/.countersign-digest || "$(cat dist/web/.countersign-digest)" != "$web_digest" ]]; then
+  echo "setup: building the approvals inbox" >&2
+  npx vite build --config web/vite.config.ts --logLevel warn
+  echo "$web_digest" > dist/web/.countersign-digest
+fi

@@ -4,6 +4,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
+
+# The browser tests drive Debian's Chromium through playwright-core (no browser download).
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "test: installing Debian's chromium for the browser tests" >&2
+  sudo=(); [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+fi
 opa="$root/.tools/bin/opa"
 
 echo "== opa fmt" >&2
@@ -21,6 +29,7 @@ echo "== opa test (coverage >= 95%)" >&2
 
 echo "== typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p web/tsconfig.json
 echo "== PostgreSQL and Redis" >&2
 report="$(mktemp)"
 services="$(mktemp -d)"

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadNotifyConfig, NotifyConfigError, type NotifyConfig } from './notify/config.js';
 
 /** Everything the server reads from its environment, validated. */
@@ -38,6 +38,10 @@ export interface Config {
   watchBundle: boolean;
   expirySweepMs: number;
   graphiql: boolean;
+  /** The built approvals inbox (Vite output) served at `/`. */
+  inboxDir: string;
+  /** Outside production with HS256 caller tokens only: the inbox may mint development tokens. */
+  devTokens: boolean;
   /**
    * Key-encryption key (32 bytes) sealing secrets at rest (signing keys, channel secrets); it
    * never lives in the database. See {@link keyEncryptionKeyFrom}.
@@ -142,6 +146,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     watchBundle: flag(env, 'COUNTERSIGN_WATCH_BUNDLE', true),
     expirySweepMs: integer(env, 'COUNTERSIGN_EXPIRY_SWEEP_MS', 5000, 100, 3_600_000),
     graphiql: flag(env, 'COUNTERSIGN_GRAPHIQL', !production),
+    inboxDir: resolve(env['COUNTERSIGN_INBOX_DIR'] || join('dist', 'web')),
+    // Minting any caller at will is a development convenience; production never has it.
+    devTokens: !production && flag(env, 'COUNTERSIGN_DEV_TOKENS', true),
     keyEncryptionKey: EMPTY_KEY,
     notify: notifySettings(env),
     ...overrides,

@@ -342,6 +342,8 @@ export class CountersignClient {
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
           authorization: `Bearer ${await this.token()}`,
+          // What yoga's CSRF prevention asks of requests a browser could send cross-site.
+          'x-graphql-yoga-csrf': 'countersign',
         },
         body: JSON.stringify({ query: document.toString(), variables }),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,

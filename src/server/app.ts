@@ -13,6 +13,8 @@ import { createNotifications, type Notifications } from '../notify/index.js';
 import { PolicyEvaluator, type PolicyEvent } from '../policy/index.js';
 import { ChangeSubscriptions, schema, type Context } from '../schema/index.js';
 import { Authenticator } from './auth.js';
+import { useDevTokens } from './dev-tokens.js';
+import { useInbox } from './inbox.js';
 import { useOperationLimits } from './limits.js';
 import { createMcpHttpHandler, isMcpRequest } from '../transports/mcp/http.js';
 
@@ -109,6 +111,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     plugins: [
       useOperationLimits(),
+      useInbox(config.inboxDir),
+      // Never with an identity provider's tokens, and never in production (devTokens is off there).
+      ...(config.devTokens && config.authSecret && !config.authJwksUrl
+        ? [useDevTokens({ secret: config.authSecret, issuer: config.authIssuer, audience: config.authAudience })]
+        : []),
       {
         onRequest({ request, url, endResponse, fetchAPI }) {
           if (request.method !== 'GET') return;
