@@ -1,6 +1,6 @@
 // Prints the code-first schema to schema.graphql (or checks it with --check).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { printedSchema } from '../src/schema/index.js';
+import { printedSchema } from '../src/transports/graphql/index.js';
 
 const file = new URL('../schema.graphql', import.meta.url);
 const printed = printedSchema();

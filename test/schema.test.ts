@@ -4,7 +4,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, ormOptions } from '../src/db/orm.js';
 import { postgresMigrationsList } from '../src/db/migrations/index.js';
-import { printedSchema } from '../src/schema/index.js';
+import { printedSchema } from '../src/transports/graphql/index.js';
 import { REPO_ROOT } from './support/server.js';
 import { createTestDatabase } from './support/services.js';
 

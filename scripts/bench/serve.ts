@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadConfig } from '../../src/config.js';
-import { buildApp } from '../../src/server/app.js';
+import { buildApp } from '../../src/transports/http/app.js';
 import { loadNotifyConfig, type NotifyConfig } from '../../src/notify/config.js';
 
 export interface ServeOptions {

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { mintCallerToken } from '../../src/server/auth.js';
+import { mintCallerToken } from '../../src/transports/http/auth.js';
 import type { NotifyConfig } from '../../src/notify/config.js';
 import type { ServeOptions, ServeReply, ServeRequest } from './serve.js';
 

@@ -36,7 +36,7 @@ export class UsageError extends Error {}
 async function serve(): Promise<void> {
   // The configuration first: a missing setting is reported before the server modules load.
   const config = loadConfig();
-  const { buildApp } = await import('../server/app.js');
+  const { buildApp } = await import('../transports/http/app.js');
   const app = await buildApp(config);
   const url = await app.start();
   console.log(`countersign: listening on ${url}/graphql (policy ${app.evaluator.revision})`);
@@ -56,7 +56,7 @@ async function mint(argv: string[]): Promise<void> {
     options: { sub: { type: 'string' }, tenant: { type: 'string' }, roles: { type: 'string' }, expires: { type: 'string' } },
   });
   if (!values.sub || !values.tenant || !values.roles) throw new UsageError('token mint needs --sub, --tenant and --roles');
-  const { mintCallerToken } = await import('../server/auth.js');
+  const { mintCallerToken } = await import('../transports/http/auth.js');
   const config = loadConfig();
   if (!config.authSecret) throw new UsageError('token mint needs COUNTERSIGN_AUTH_SECRET (callers are verified by a JWKS here)');
   const token = await mintCallerToken(config.authSecret, {
@@ -71,15 +71,13 @@ async function mint(argv: string[]): Promise<void> {
 }
 
 async function rotateKeys(): Promise<void> {
-  const [{ databaseOptions, openDatabase }, { KeyRing }] = await Promise.all([import('../db/orm.js'), import('../gate/keyring.js')]);
-  const config = loadConfig();
-  const orm = await openDatabase(databaseOptions(config));
+  const { createServices } = await import('../services.js');
+  const services = await createServices(loadConfig(), { log: (message) => console.error(message) });
   try {
-    const ring = await KeyRing.open(orm);
-    const key = await ring.rotate();
-    console.log(`countersign: new signing key ${key.kid}; ${ring.jwks().keys.length} key(s) published`);
+    const kid = await services.gate.rotateSigningKey();
+    console.log(`countersign: new signing key ${kid}; ${services.gate.keys.jwks().keys.length} key(s) published`);
   } finally {
-    await orm.close(true);
+    await services.close();
   }
 }
 

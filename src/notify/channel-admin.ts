@@ -5,8 +5,8 @@ import { NotificationAttempt } from '../db/entities/notification-attempt.entity.
 import { NotificationChannel, type NotificationChannelKind } from '../db/entities/notification-channel.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
 import { findData } from '../db/orm.js';
-import { requireRole, type Caller } from '../gate/caller.js';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../gate/pagination.js';
+import { requireRole, type Caller } from '../app/caller.js';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../app/pagination.js';
 import type { NotifyConfig } from './config.js';
 import { urlProblem } from './destination.js';
 import { channelName, eventList, KINDS, leadTime, newSigningSecret, recipients } from './channel-input.js';

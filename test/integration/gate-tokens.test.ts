@@ -13,7 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseOptions, openDatabase } from '../../src/db/orm.js';
 import { contextHash } from '../../src/domain/context-hash.js';
-import { KeyRing } from '../../src/gate/keyring.js';
+import { KeyRing } from '../../src/db/keyring.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
   allowedToken,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UnauthenticatedError } from '../../src/domain/errors.js';
-import { Authenticator } from '../../src/server/auth.js';
+import { Authenticator } from '../../src/transports/http/auth.js';
 
 /** A real identity provider's JWKS endpoint whose published keys the test rotates. */
 class JwksServer {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mintCallerToken } from '../../src/server/auth.js';
+import { mintCallerToken } from '../../src/transports/http/auth.js';
 import { PAYMENT_ONE_APPROVER } from '../support/gate.js';
 import { CREATE_CHANNEL, DELIVERIES } from '../support/notifications.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/orm.js';
-import { Gate } from '../../src/gate/gate.js';
+import { Gate } from '../../src/app/gate.js';
 import { PolicyEvaluator } from '../../src/policy/index.js';
 
 const [databasePath, tenant, count] = process.argv.slice(2) as [string, string, string];

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
-import { buildApp, type App } from '../../src/server/app.js';
-import { mintCallerToken } from '../../src/server/auth.js';
+import { buildApp, type App } from '../../src/transports/http/app.js';
+import { mintCallerToken } from '../../src/transports/http/auth.js';
 
 export const TEST_AUTH_SECRET = 'countersign-test-secret-0123456789abcdef';
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');

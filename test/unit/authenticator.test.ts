@@ -2,7 +2,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { UnauthenticatedError } from '../../src/domain/errors.js';
-import { Authenticator, mintCallerToken, type AuthOptions } from '../../src/server/auth.js';
+import { Authenticator, mintCallerToken, type AuthOptions } from '../../src/transports/http/auth.js';
 
 const secret = 'authenticator-test-secret-0123456789abcdef';
 const key = new TextEncoder().encode(secret);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CountersignClient } from '../../client/index.js';
-import type { Caller } from '../../gate/caller.js';
+import type { Caller } from '../../app/caller.js';
 import { createGateMcpServer } from './gate-server.js';
 
 /** Where the MCP server is served, beside /graphql. */

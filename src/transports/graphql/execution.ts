@@ -1,7 +1,8 @@
-import type { ExecuteResult, ExecutionView } from '../gate/gate.js';
+import type { ExecuteResult, ExecutionView } from '../../app/views.js';
 import { ApprovalRef } from './approval.js';
-import { builder, callerOf } from './builder.js';
-import { AlreadyDecidedError, ContextMismatchError, NotFoundError, TokenExpiredError, TokenInvalidError, TokenReplayedError } from '../domain/errors.js';
+import { builder } from './builder.js';
+import { callerOf } from './context.js';
+import { AlreadyDecidedError, ContextMismatchError, NotFoundError, TokenExpiredError, TokenInvalidError, TokenReplayedError } from '../../domain/errors.js';
 import { CALLER_ERRORS } from './errors.js';
 
 const ExecutionOutcomeEnum = builder.enumType('ExecutionOutcome', { values: ['SUCCEEDED', 'FAILED'] as const });

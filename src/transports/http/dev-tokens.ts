@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { ROLES } from '../gate/caller.js';
+import { ROLES } from '../../app/caller.js';
 import { mintCallerToken } from './auth.js';
 
 /** Where the inbox asks for a development caller token. */

@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { JWK } from 'jose';
 import { generateSigningKey, publicJwks, type SigningKey } from '../domain/decision-token.js';
-import { Approval } from '../db/entities/approval.entity.js';
-import { oneAtATime } from '../db/orm.js';
-import { SigningKeyRecord } from '../db/entities/signing-key.entity.js';
+import { Approval } from './entities/approval.entity.js';
+import { SigningKeyRecord } from './entities/signing-key.entity.js';
+import { oneAtATime } from './orm.js';
 
 const toSigningKey = (record: SigningKeyRecord): SigningKey => ({
   kid: record.kid,

@@ -1,6 +1,6 @@
 import { canonicalize } from '../domain/canonical-json.js';
 import { InvalidInputError } from '../domain/errors.js';
-import type { Vote } from '../domain/approval-state.js';
+import type { ApprovalStatus, Vote } from '../domain/approval-state.js';
 import type { ToolHints } from '../policy/decision.js';
 
 /** What an agent asks to do. */
@@ -50,6 +50,25 @@ export interface UpdateTenantSettingsInput {
   denylist?: string[] | null;
   requestTtlSeconds?: number | null;
   tokenTtlSeconds?: number | null;
+}
+
+export interface ApprovalFilter {
+  status?: ApprovalStatus | null;
+  action?: string | null;
+  agent?: string | null;
+  sessionId?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface AuditFilter {
+  approvalId?: string | null;
+  type?: string | null;
+  actor?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+  first?: number | null;
+  after?: string | null;
 }
 
 export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;

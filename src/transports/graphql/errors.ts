@@ -12,7 +12,7 @@ import {
   TokenInvalidError,
   TokenReplayedError,
   UnauthenticatedError,
-} from '../domain/errors.js';
+} from '../../domain/errors.js';
 import { builder } from './builder.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {

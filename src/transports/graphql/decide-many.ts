@@ -1,7 +1,8 @@
-import { AlreadyDecidedError, CountersignError, ExpiredError, InvalidInputError, NotFoundError, SelfApprovalError } from '../domain/errors.js';
-import type { ApprovalView } from '../gate/views.js';
+import { AlreadyDecidedError, CountersignError, ExpiredError, InvalidInputError, NotFoundError, SelfApprovalError } from '../../domain/errors.js';
+import type { ApprovalView } from '../../app/views.js';
 import { ApprovalRef, DecisionEnum } from './approval.js';
-import { builder, callerOf } from './builder.js';
+import { builder } from './builder.js';
+import { callerOf } from './context.js';
 import { CALLER_ERRORS } from './errors.js';
 
 /** How many requests one batch may decide: enough for a morning's queue, bounded per call. */

@@ -9,8 +9,7 @@ import './tenant-settings.js';
 import './notifications.js';
 import './subscriptions.js';
 
-export type { Context } from './builder.js';
-export { ChangeSubscriptions } from './subscriptions.js';
+export type { Context } from './context.js';
 
 /** The executable schema, built once from the code-first types. */
 export const schema: GraphQLSchema = builder.toSchema();

@@ -1,5 +1,6 @@
-import type { TenantSettingsView } from '../gate/views.js';
-import { builder, callerOf } from './builder.js';
+import type { TenantSettingsView } from '../../app/views.js';
+import { builder } from './builder.js';
+import { callerOf } from './context.js';
 import { CALLER_ERRORS } from './errors.js';
 
 const TenantSettingsRef = builder.objectRef<TenantSettingsView>('TenantSettings').implement({

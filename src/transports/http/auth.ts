@@ -7,9 +7,9 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { InvalidInputError, UnauthenticatedError } from '../domain/errors.js';
-import { ROLES, type Caller } from '../gate/caller.js';
-import { name } from '../gate/inputs.js';
+import { InvalidInputError, UnauthenticatedError } from '../../domain/errors.js';
+import { ROLES, type Caller } from '../../app/caller.js';
+import { name } from '../../app/inputs.js';
 
 export interface AuthOptions {
   secret: string | null;

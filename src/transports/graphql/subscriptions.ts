@@ -1,98 +1,11 @@
 import { GraphQLError } from 'graphql';
-import { CountersignError } from '../domain/errors.js';
-import type { Caller } from '../gate/caller.js';
-import { hasRole } from '../gate/caller.js';
-import type { ApprovalChange, ChangePublisher } from '../gate/events.js';
-import type { ApprovalView } from '../gate/views.js';
+import { CountersignError } from '../../domain/errors.js';
+import { hasRole, type Caller } from '../../app/caller.js';
+import type { ApprovalView } from '../../app/views.js';
+import type { ChangeStream, StreamedChange } from '../../feed/feed.js';
 import { ApprovalRef } from './approval.js';
-import { builder, callerOrGraphQLError, type Context } from './builder.js';
-
-/**
- * What a subscription stream carries: a committed change, or (kind `current`) the state of an
- * approval read after the stream started listening, so that a late subscriber misses nothing.
- */
-export interface StreamedChange extends Omit<ApprovalChange, 'kind'> {
-  kind: ApprovalChange['kind'] | 'current';
-}
-
-/** Changes buffered for one subscriber that is not reading before its stream is ended. */
-const MAX_BUFFERED_CHANGES = 10_000;
-
-/** An async iterator that is already listening when it is returned. */
-export interface ChangeStream extends AsyncIterableIterator<StreamedChange> {
-  /** Puts changes ahead of everything buffered so far (the snapshot of a `current` subscription). */
-  prepend(changes: readonly StreamedChange[]): void;
-  return(): Promise<IteratorResult<StreamedChange>>;
-}
-
-/**
- * The in-process pub/sub behind subscriptions, one topic per tenant so that no event can cross
- * tenants. A multi-instance deployment would back the same ChangePublisher seam with a broker.
- *
- * Unlike a lazily started iterator, `subscribe` registers its listener before it returns: a
- * subscription that reads the current state after subscribing cannot miss a change made between
- * the two, because that change is buffered.
- */
-export class ChangeSubscriptions implements ChangePublisher {
-  private readonly listeners = new Map<string, Set<(change: StreamedChange) => void>>();
-
-  publish(change: ApprovalChange): void {
-    for (const listener of this.listeners.get(change.approval.tenant) ?? []) listener(change);
-  }
-
-  /** Changes of `tenant` from this call on, buffered until read; `return()` stops listening. */
-  subscribe(tenant: string): ChangeStream {
-    const buffer: StreamedChange[] = [];
-    const waiting: ((result: IteratorResult<StreamedChange>) => void)[] = [];
-    let closed = false;
-    const listener = (change: StreamedChange): void => {
-      const reader = waiting.shift();
-      if (reader) reader({ done: false, value: change });
-      // A subscriber that stopped reading must not grow the server's memory without bound: its
-      // stream ends, and it resubscribes with `current: true` to catch up.
-      else if (buffer.length >= MAX_BUFFERED_CHANGES) void stream.return();
-      else buffer.push(change);
-    };
-    const topic = this.listeners.get(tenant) ?? new Set();
-    topic.add(listener);
-    this.listeners.set(tenant, topic);
-
-    const stream: ChangeStream = {
-      next() {
-        const value = buffer.shift();
-        if (value !== undefined) return Promise.resolve({ done: false, value });
-        if (closed) return Promise.resolve({ done: true, value: undefined });
-        return new Promise((resolve) => waiting.push(resolve));
-      },
-      return: () => {
-        if (!closed) {
-          closed = true;
-          topic.delete(listener);
-          if (topic.size === 0 && this.listeners.get(tenant) === topic) this.listeners.delete(tenant);
-          buffer.length = 0;
-          for (const reader of waiting.splice(0)) reader({ done: true, value: undefined });
-        }
-        return Promise.resolve({ done: true, value: undefined });
-      },
-      prepend(changes) {
-        for (const change of [...changes].reverse()) {
-          const reader = waiting.shift();
-          if (reader) reader({ done: false, value: change });
-          else buffer.unshift(change);
-        }
-      },
-      [Symbol.asyncIterator]() {
-        return stream;
-      },
-    };
-    return stream;
-  }
-
-  /** How many streams are listening to `tenant`; lets tests wait until a subscription is live. */
-  subscriberCount(tenant: string): number {
-    return this.listeners.get(tenant)?.size ?? 0;
-  }
-}
+import { builder } from './builder.js';
+import { callerOrGraphQLError, type Context } from './context.js';
 
 /**
  * The events of `source` that `project` maps to a value. Unlike an async generator, `return()`

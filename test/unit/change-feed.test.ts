@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ApprovalChange } from '../../src/gate/events.js';
-import type { ApprovalView } from '../../src/gate/views.js';
-import { ChangeSubscriptions } from '../../src/schema/subscriptions.js';
+import type { ApprovalChange } from '../../src/app/events.js';
+import type { ApprovalView } from '../../src/app/views.js';
+import { InProcessChangeFeed } from '../../src/feed/in-process.js';
 
 const change = (tenant: string, id: string): ApprovalChange => ({
   kind: 'requested',
@@ -11,7 +11,7 @@ const change = (tenant: string, id: string): ApprovalChange => ({
 
 describe('the in-process change pub/sub', () => {
   it('delivers a tenant\'s changes published after subscribing, in order, and none of another tenant\'s', async () => {
-    const changes = new ChangeSubscriptions();
+    const changes = new InProcessChangeFeed();
     const stream = changes.subscribe('acme');
     changes.publish(change('other', 'x'));
     changes.publish(change('acme', 'a'));
@@ -23,7 +23,7 @@ describe('the in-process change pub/sub', () => {
   });
 
   it('ends the stream of a subscriber that stops reading instead of buffering without bound', async () => {
-    const changes = new ChangeSubscriptions();
+    const changes = new InProcessChangeFeed();
     const stream = changes.subscribe('acme');
     for (let index = 0; index <= 10_000; index++) changes.publish(change('acme', String(index)));
     expect(changes.subscriberCount('acme')).toBe(0);

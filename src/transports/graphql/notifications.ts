@@ -1,8 +1,9 @@
-import { NotFoundError } from '../domain/errors.js';
-import type { AttemptView, DeliveryView, NotificationChannelView } from '../notify/channel-admin.js';
-import { NOTIFICATION_EVENT_TYPES } from '../notify/events.js';
+import { NotFoundError } from '../../domain/errors.js';
+import type { AttemptView, DeliveryView, NotificationChannelView } from '../../notify/channel-admin.js';
+import { NOTIFICATION_EVENT_TYPES } from '../../notify/events.js';
 import { connection } from './approval.js';
-import { builder, callerOf } from './builder.js';
+import { builder } from './builder.js';
+import { callerOf } from './context.js';
 import { CALLER_ERRORS } from './errors.js';
 
 const ChannelKindEnum = builder.enumType('NotificationChannelKind', {

@@ -1,9 +1,10 @@
 import type { ObjectRef } from '@pothos/core';
-import { APPROVAL_STATUSES } from '../domain/approval-state.js';
-import type { Page } from '../gate/pagination.js';
-import { remainingApprovals, type ApprovalView, type VoteView } from '../gate/views.js';
-import { builder, callerOf } from './builder.js';
-import { AlreadyDecidedError, ExpiredError, NotFoundError, SelfApprovalError } from '../domain/errors.js';
+import { APPROVAL_STATUSES } from '../../domain/approval-state.js';
+import type { Page } from '../../app/pagination.js';
+import { remainingApprovals, type ApprovalView, type VoteView } from '../../app/views.js';
+import { builder } from './builder.js';
+import { callerOf } from './context.js';
+import { AlreadyDecidedError, ExpiredError, NotFoundError, SelfApprovalError } from '../../domain/errors.js';
 import { CALLER_ERRORS } from './errors.js';
 
 export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', { values: APPROVAL_STATUSES });

@@ -5,18 +5,19 @@ import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { Config } from '../config.js';
-import { databaseOptions, openDatabase } from '../db/orm.js';
-import { ServerLeaseHolder } from '../db/server-lease.js';
-import { Gate } from '../gate/gate.js';
-import { createNotifications, type Notifications } from '../notify/index.js';
-import { PolicyEvaluator, type PolicyEvent } from '../policy/index.js';
-import { ChangeSubscriptions, schema, type Context } from '../schema/index.js';
+import type { Gate } from '../../app/gate.js';
+import type { Config } from '../../config.js';
+import type { ChangeFeed } from '../../feed/feed.js';
+import type { Notifications } from '../../notify/index.js';
+import type { PolicyEvaluator } from '../../policy/index.js';
+import { createServices, type ServiceOptions } from '../../services.js';
+import { schema, type Context } from '../graphql/index.js';
+import { ServerLeaseHolder } from '../../db/server-lease.js';
 import { Authenticator } from './auth.js';
 import { useDevTokens } from './dev-tokens.js';
 import { useInbox } from './inbox.js';
 import { useOperationLimits } from './limits.js';
-import { createMcpHttpHandler, isMcpRequest } from '../transports/mcp/http.js';
+import { createMcpHttpHandler, isMcpRequest } from '../mcp/http.js';
 
 export interface App {
   /** Listens; resolves with the base URL (port 0 picks a free port). */
@@ -26,18 +27,14 @@ export interface App {
   readonly gate: Gate;
   readonly orm: MikroORM;
   readonly evaluator: PolicyEvaluator;
-  /** The pub/sub the gate publishes committed changes to and subscriptions listen on. */
-  readonly changes: ChangeSubscriptions;
+  /** The change feed the gate publishes committed changes to and subscriptions listen on. */
+  readonly changes: ChangeFeed;
   /** Notification channels and the dispatcher that delivers to them. */
   readonly notifications: Notifications;
   readonly url: string;
 }
 
-export interface AppOptions {
-  /** Receives policy reloads and fail-safe evaluations; defaults to the console. */
-  onPolicyEvent?: (event: PolicyEvent) => void;
-  log?: (message: string) => void;
-}
+export type AppOptions = ServiceOptions;
 
 const GRAPHQL_PATH = '/graphql';
 
@@ -46,44 +43,18 @@ type EnvelopedRoot = { execute: (args: ExecutionArgs) => never; subscribe: (args
 /** Builds the server: database, policy evaluator, gate, GraphQL over HTTP, SSE and WebSocket. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? ((message: string) => console.log(message));
-  const onPolicyEvent =
-    options.onPolicyEvent ??
-    ((event: PolicyEvent) => {
-      if (event.kind === 'reloaded') log(`policy: reloaded revision ${event.revision} (was ${event.previousRevision})`);
-      else if (event.kind === 'reload_refused') log(`policy: ${event.error.message}; still serving ${event.servingRevision}`);
-      else log(`policy: evaluation failed safe for ${event.tenant}/${event.action}: ${event.problem}`);
-    });
-  const evaluator = await PolicyEvaluator.load({
-    bundleDir: config.bundleDir,
-    ...(config.policySourcesDir && { sourcesDir: config.policySourcesDir }),
-    watch: config.watchBundle,
-    onEvent: onPolicyEvent,
-  });
-  let orm: MikroORM;
-  let lease: ServerLeaseHolder | null;
-  try {
-    orm = await openDatabase(databaseOptions(config));
-    // One server per SQLite file (see ServerLeaseHolder); an in-memory database is private anyway,
-    // and instances sharing PostgreSQL are serialised by its writer lock.
-    const leased = config.databaseDriver !== 'postgresql' && config.databasePath !== ':memory:';
-    lease = leased ? await ServerLeaseHolder.acquire(orm, config.databasePath).catch(async (error: unknown) => {
-      await orm.close(true);
-      throw error;
-    }) : null;
-  } catch (error) {
-    evaluator.close();
-    throw error;
-  }
-  const changes = new ChangeSubscriptions();
-  const notifications = createNotifications({ orm, config: config.notify, keyEncryptionKey: config.keyEncryptionKey, log });
-  // Committed changes reach subscribers and wake the notification dispatcher, which reads the audit trail.
-  const publisher = {
-    publish(change: Parameters<ChangeSubscriptions['publish']>[0]) {
-      changes.publish(change);
-      notifications.changed();
-    },
-  };
-  const gate = await Gate.open({ orm, evaluator, publisher, issuer: config.issuer, tokenAudience: config.tokenAudience });
+  const services = await createServices(config, options);
+  const { gate, orm, evaluator, changes, notifications } = services;
+  // One server per SQLite file (see ServerLeaseHolder); an in-memory database is private anyway,
+  // and instances sharing PostgreSQL are serialised by its writer lock. The CLI's short-lived
+  // commands take no lease, so they build services without this.
+  const leased = config.databaseDriver !== 'postgresql' && config.databasePath !== ':memory:';
+  const lease = leased
+    ? await ServerLeaseHolder.acquire(orm, config.databasePath).catch(async (error: unknown) => {
+        await services.close();
+        throw error;
+      })
+    : null;
   const authenticator = new Authenticator({
     secret: config.authSecret,
     jwksUrl: config.authJwksUrl,
@@ -207,16 +178,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     async stop() {
       clearInterval(sweepTimer);
-      evaluator.close();
       await wsDisposable.dispose();
       for (const client of wsServer.clients) client.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gate.whenIdle();
-      await notifications.dispatcher?.stop();
       await lease?.release().catch((error: unknown) => log(`releasing the server lease failed: ${String(error)}`));
-      await orm.close(true);
+      await services.close();
     },
   };
   return app;

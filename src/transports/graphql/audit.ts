@@ -1,7 +1,8 @@
-import type { ChainVerification } from '../domain/audit-chain.js';
-import type { AuditEvent } from '../db/entities/audit-event.entity.js';
+import type { ChainVerification } from '../../domain/audit-chain.js';
+import type { AuditEvent } from '../../db/entities/audit-event.entity.js';
 import { connection } from './approval.js';
-import { builder, callerOf } from './builder.js';
+import { builder } from './builder.js';
+import { callerOf } from './context.js';
 import { CALLER_ERRORS } from './errors.js';
 
 const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').implement({

@@ -1,34 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
-import { CountersignError, UnauthenticatedError } from '../domain/errors.js';
-import type { Caller } from '../gate/caller.js';
-import type { Gate } from '../gate/gate.js';
-import type { NotificationChannels } from '../notify/channel-admin.js';
-import type { ChangeSubscriptions } from './subscriptions.js';
-
-/** What every resolver receives; the same factory serves HTTP, SSE and WebSocket. */
-export interface Context {
-  gate: Gate;
-  changes: ChangeSubscriptions;
-  notifications: NotificationChannels;
-  /** The verified caller, or the typed reason there is none. */
-  caller: Caller | UnauthenticatedError;
-}
-
-/** The caller, or the UNAUTHENTICATED failure the field reports as a typed result. */
-export function callerOf(context: Context): Caller {
-  if (context.caller instanceof UnauthenticatedError) throw context.caller;
-  return context.caller;
-}
-
-/** For fields that have no result union: an authentication failure as a coded GraphQL error. */
-export function callerOrGraphQLError(context: Context): Caller {
-  if (context.caller instanceof CountersignError) {
-    throw new GraphQLError(context.caller.message, { extensions: { code: context.caller.code } });
-  }
-  return context.caller;
-}
+import type { Context } from './context.js';
 
 function parseJsonLiteral(node: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
   switch (node.kind) {

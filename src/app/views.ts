@@ -1,5 +1,6 @@
 import type { ApprovalStatus } from '../domain/approval-state.js';
 import type { Approval, StoredReason } from '../db/entities/approval.entity.js';
+import type { Execution } from '../db/entities/execution.entity.js';
 import type { TenantSettings } from '../db/entities/tenant-settings.entity.js';
 
 /** One approver's recorded decision. */
@@ -74,6 +75,52 @@ export function approvalView(approval: Approval, votes: VoteView[], decisionToke
     tokenExpiresAt: approval.tokenExpiresAt,
     decisionToken,
   };
+}
+
+/** The votes of an approval whose `decisions` are loaded, in the order they were cast. */
+export const voteViews = (approval: Approval): VoteView[] =>
+  approval.decisions.isInitialized()
+    ? approval.decisions.getItems().map((vote) => ({
+        approver: vote.approver,
+        decision: vote.decision,
+        comment: vote.comment,
+        decidedAt: vote.createdAt,
+      }))
+    : [];
+
+export interface RequestApprovalResult {
+  approval: ApprovalView;
+  /** Present when the policy allowed the action outright. */
+  token: string | null;
+  /** True when an earlier request with the same idempotency key was returned. */
+  replayed: boolean;
+}
+
+export interface ExecutionView {
+  id: string;
+  approvalId: string;
+  status: 'STARTED' | 'SUCCEEDED' | 'FAILED';
+  executor: string;
+  result: unknown;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+export const executionView = (execution: Execution): ExecutionView => ({
+  id: execution.id,
+  approvalId: execution.approvalId,
+  status: execution.status,
+  executor: execution.executor,
+  result: execution.result,
+  createdAt: execution.createdAt,
+  completedAt: execution.completedAt,
+});
+
+export interface ExecuteResult {
+  /** Null for a dry run, which consumes nothing. */
+  execution: ExecutionView | null;
+  approval: ApprovalView;
+  dryRun: boolean;
 }
 
 /** How many more approvals a pending request needs. */

@@ -1,0 +1,83 @@
+import { canExecute } from '../domain/approval-state.js';
+import { contextHash } from '../domain/context-hash.js';
+import { verifyDecisionToken, type VerifiedDecision } from '../domain/decision-token.js';
+import { ContextMismatchError, CountersignError, InvalidInputError, TokenInvalidError, TokenReplayedError } from '../domain/errors.js';
+import { Approval } from '../db/entities/approval.entity.js';
+import { Execution } from '../db/entities/execution.entity.js';
+import { viewFor } from './access.js';
+import { auditStatus, refusal, refuse } from './audit-trail.js';
+import { requireRole, type Caller } from './caller.js';
+import { complete } from './complete-execution.js';
+import type { GateDeps } from './deps.js';
+import { contextObject, jsonValue, name, optionalText, type ExecuteInput } from './inputs.js';
+import { executionView, type ExecuteResult } from './views.js';
+
+/** Redeems a decision token for the exact approved context, once; every refusal is audited. */
+export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInput): Promise<ExecuteResult> {
+  requireRole(caller, 'agent');
+  if (typeof input.token !== 'string' || input.token.length === 0 || input.token.length > 8192) {
+    throw new InvalidInputError('token', 'is required');
+  }
+  const action = name('action', input.action);
+  const resource = optionalText('resource', input.resource);
+  const context = contextObject('context', input.context);
+  const dryRun = input.dryRun === true;
+  if (input.outcome !== undefined && input.outcome !== null && input.outcome !== 'SUCCEEDED' && input.outcome !== 'FAILED') {
+    throw new InvalidInputError('outcome', 'must be SUCCEEDED or FAILED');
+  }
+  // Checked before anything is written: a result that cannot be audited must not consume the token.
+  const outcomeResult = jsonValue('result', input.result);
+  const now = deps.now();
+
+  let claims: VerifiedDecision;
+  try {
+    claims = await verifyDecisionToken(input.token, {
+      keys: deps.verificationKeys,
+      issuer: deps.issuer,
+      audience: deps.tokenAudience,
+      now,
+    });
+    if (claims.tenant !== caller.tenant) throw new TokenInvalidError('claims');
+  } catch (error) {
+    if (!(error instanceof CountersignError)) throw error;
+    return refuse(deps, caller, null, error, now, { stage: 'verification' });
+  }
+  const presentedHash = contextHash({ tenant: caller.tenant, action, resource, context });
+  if (presentedHash !== claims.contextHash || action !== claims.action) {
+    return refuse(deps, caller, claims.approvalId, new ContextMismatchError(claims.contextHash, presentedHash), now, {
+      jti: claims.jti,
+      presentedAction: action,
+    });
+  }
+
+  return deps.committer.run(async (unit) => {
+    const approval = await unit.em.findOne(Approval, { id: claims.approvalId, tenant: caller.tenant }, { populate: ['decisions'] });
+    if (!approval || approval.tokenJti !== claims.jti) {
+      return refusal(unit, caller, claims.approvalId, new TokenInvalidError('claims'), now, { jti: claims.jti });
+    }
+    const consumed =
+      approval.status === 'EXECUTED' || approval.status === 'FAILED' || (await unit.em.count(Execution, { tokenJti: claims.jti })) > 0;
+    if (consumed) {
+      return refusal(unit, caller, approval.id, new TokenReplayedError(claims.jti), now, { jti: claims.jti });
+    }
+    if (!canExecute(approval.status)) {
+      return refusal(unit, caller, approval.id, new TokenInvalidError('not_approved'), now, { status: approval.status });
+    }
+    if (dryRun) return { execution: null, approval: viewFor(approval, caller), dryRun: true };
+
+    const previousStatus = approval.status;
+    const execution = new Execution(caller.tenant, approval.id, claims.jti, caller.subject);
+    execution.createdAt = now;
+    unit.em.persist(execution);
+    approval.status = 'EXECUTED';
+    approval.updatedAt = now;
+    await auditStatus(unit, approval, 'executed', caller.subject, previousStatus, now, {
+      executionId: execution.id,
+      jti: claims.jti,
+    });
+    if (input.outcome) await complete(unit, approval, execution, input.outcome, outcomeResult, caller, now);
+    const view = viewFor(approval, caller);
+    unit.afterCommit(() => deps.publisher.publish({ approval: { ...view, decisionToken: null }, previousStatus, kind: 'executed' }));
+    return { execution: executionView(execution), approval: view, dryRun: false };
+  });
+}

@@ -1,0 +1,142 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { ChainVerification } from '../domain/audit-chain.js';
+import { AuditLog } from '../db/audit-log.js';
+import { Committer } from '../db/committer.js';
+import type { AuditEvent } from '../db/entities/audit-event.entity.js';
+import { TenantSettings } from '../db/entities/tenant-settings.entity.js';
+import { KeyRing } from '../db/keyring.js';
+import type { PolicyEvaluator } from '../policy/index.js';
+import { auditEvents, verifyAuditChain } from './audit-queries.js';
+import type { Caller } from './caller.js';
+import { completeExecution } from './complete-execution.js';
+import { decide } from './decide.js';
+import type { GateDeps } from './deps.js';
+import type { ChangePublisher } from './events.js';
+import { execute } from './execute.js';
+import { expireLapsed } from './expiry.js';
+import type {
+  ApprovalFilter,
+  AuditFilter,
+  CompleteExecutionInput,
+  DecideInput,
+  ExecuteInput,
+  RequestApprovalInput,
+  UpdateTenantSettingsInput,
+} from './inputs.js';
+import type { Page } from './pagination.js';
+import { approval, approvals } from './queries.js';
+import { requestApproval } from './request-approval.js';
+import { tenantSettings, toPolicySettings, updateTenantSettings } from './tenant-settings.js';
+import { verificationKeysOf } from './tokens.js';
+import type { ApprovalView, ExecuteResult, RequestApprovalResult, TenantSettingsView } from './views.js';
+
+export interface GateOptions {
+  orm: MikroORM;
+  evaluator: PolicyEvaluator;
+  publisher: ChangePublisher;
+  /** `iss` of decision tokens. */
+  issuer: string;
+  /** `aud` of decision tokens. */
+  tokenAudience: string;
+  now?: () => Date;
+}
+
+/**
+ * The approval gate: evaluates requests against the policy, records votes, issues and redeems
+ * decision tokens, and audits every state change in the transaction that makes it. A thin facade
+ * over the use cases (one file each in this folder); transports call it with a verified
+ * {@link Caller}, and it knows nothing of GraphQL.
+ */
+export class Gate {
+  readonly keys: KeyRing;
+  readonly issuer: string;
+  readonly tokenAudience: string;
+  private readonly deps: GateDeps;
+
+  private constructor(options: GateOptions, keys: KeyRing) {
+    const now = options.now ?? (() => new Date());
+    this.keys = keys;
+    this.issuer = options.issuer;
+    this.tokenAudience = options.tokenAudience;
+    this.deps = {
+      orm: options.orm,
+      evaluator: options.evaluator,
+      publisher: options.publisher,
+      committer: new Committer(options.orm, new AuditLog()),
+      keys,
+      issuer: options.issuer,
+      tokenAudience: options.tokenAudience,
+      now,
+      verificationKeys: verificationKeysOf(keys, now),
+    };
+  }
+
+  /** Opens the gate: loads signing keys and hands every tenant's stored settings to the policy. */
+  static async open(options: GateOptions): Promise<Gate> {
+    const gate = new Gate(options, await KeyRing.open(options.orm));
+    const stored = await options.orm.em.fork().find(TenantSettings, {});
+    options.evaluator.setTenantSettings(Object.fromEntries(stored.map((settings) => [settings.tenant, toPolicySettings(settings)])));
+    return gate;
+  }
+
+  /** Resolves when every queued write has committed. */
+  whenIdle(): Promise<void> {
+    return this.deps.committer.whenIdle();
+  }
+
+  /** Adds a signing key; the previous one stays published until its tokens expire. */
+  async rotateSigningKey(): Promise<string> {
+    const key = await this.keys.rotate(this.deps.now());
+    return key.kid;
+  }
+
+  /** Picks up signing keys rotated by another process; the server calls it periodically. */
+  async refreshSigningKeys(): Promise<void> {
+    await this.keys.refresh();
+  }
+
+  requestApproval(caller: Caller, input: RequestApprovalInput): Promise<RequestApprovalResult> {
+    return requestApproval(this.deps, caller, input);
+  }
+
+  decide(caller: Caller, input: DecideInput): Promise<ApprovalView> {
+    return decide(this.deps, caller, input);
+  }
+
+  execute(caller: Caller, input: ExecuteInput): Promise<ExecuteResult> {
+    return execute(this.deps, caller, input);
+  }
+
+  completeExecution(caller: Caller, input: CompleteExecutionInput): Promise<ExecuteResult> {
+    return completeExecution(this.deps, caller, input);
+  }
+
+  approval(caller: Caller, id: string): Promise<ApprovalView> {
+    return approval(this.deps, caller, id);
+  }
+
+  approvals(caller: Caller, filter: ApprovalFilter): Promise<Page<ApprovalView>> {
+    return approvals(this.deps, caller, filter);
+  }
+
+  auditEvents(caller: Caller, filter: AuditFilter): Promise<Page<AuditEvent>> {
+    return auditEvents(this.deps, caller, filter);
+  }
+
+  verifyAuditChain(caller: Caller): Promise<ChainVerification> {
+    return verifyAuditChain(this.deps, caller);
+  }
+
+  tenantSettings(caller: Caller): Promise<TenantSettingsView> {
+    return tenantSettings(this.deps, caller);
+  }
+
+  updateTenantSettings(caller: Caller, input: UpdateTenantSettingsInput): Promise<TenantSettingsView> {
+    return updateTenantSettings(this.deps, caller, input);
+  }
+
+  /** Marks every lapsed pending request EXPIRED (the periodic sweep); returns how many. */
+  expireDue(limit = 500): Promise<number> {
+    return expireLapsed(this.deps, {}, limit);
+  }
+}
