@@ -1,3 +1,4 @@
+import type { Clock } from './domain/clock.js';
 import type { MikroORM } from '@mikro-orm/core';
 import { Gate } from './app/gate.js';
 import type { Config } from './config.js';
@@ -25,7 +26,7 @@ export interface ServiceOptions {
   onPolicyEvent?: (event: PolicyEvent) => void;
   log?: (message: string) => void;
   /** The clock of every use case; tests advance it instead of sleeping. */
-  now?: () => Date;
+  now?: Clock;
   /** Replaces a part of the graph, e.g. another change feed. */
   changes?: ChangeFeed;
 }

@@ -250,17 +250,24 @@ async function main(): Promise<void> {
     growth?: GrowthResults;
     mcp?: McpGatewayResults;
     notifications?: NotificationResults;
+    /** Benchmarks that failed, with why; the others still report their figures. */
+    failed?: Record<string, string>;
   } = {};
   const profileDir = process.env['BENCH_PROFILE'] === '1' ? join(RESULTS_DIR, 'profiles') : null;
   for (const benchmark of benchmarks) {
     const benchStarted = performance.now();
-    if (benchmark === 'policy') results.policy = await runPolicyBenchmark(settings);
-    else if (benchmark === 'request') results.request = await runRequestBenchmark(settings, profileDir);
-    else if (benchmark === 'subscriptions') results.subscriptions = await runSubscriptionBenchmark(settings, profileDir);
-    else if (benchmark === 'mcp') results.mcp = await runMcpGatewayBenchmark(settings);
-    else if (benchmark === 'notifications') results.notifications = await runNotificationBenchmark(settings);
-    else results.growth = await runGrowthBenchmark(settings);
-    progress(`${benchmark} took ${round((performance.now() - benchStarted) / 1000)} s`);
+    try {
+      if (benchmark === 'policy') results.policy = await runPolicyBenchmark(settings);
+      else if (benchmark === 'request') results.request = await runRequestBenchmark(settings, profileDir);
+      else if (benchmark === 'subscriptions') results.subscriptions = await runSubscriptionBenchmark(settings, profileDir);
+      else if (benchmark === 'mcp') results.mcp = await runMcpGatewayBenchmark(settings);
+      else if (benchmark === 'notifications') results.notifications = await runNotificationBenchmark(settings);
+      else results.growth = await runGrowthBenchmark(settings);
+      progress(`${benchmark} took ${round((performance.now() - benchStarted) / 1000)} s`);
+    } catch (error) {
+      results.failed = { ...results.failed, [benchmark]: error instanceof Error ? error.message : String(error) };
+      progress(`${benchmark} FAILED after ${round((performance.now() - benchStarted) / 1000)} s: ${results.failed[benchmark]}`);
+    }
   }
 
   const rows = [
@@ -286,6 +293,9 @@ async function main(): Promise<void> {
   if (results.request) writeFileSync(join(RESULTS_DIR, 'latency.svg'), requestChart(results.request));
 
   process.stdout.write(`\n${table(rows)}\n\n`);
+  for (const [benchmark, reason] of Object.entries(results.failed ?? {})) process.stdout.write(`FAILED ${benchmark}: ${reason}\n`);
+  // A failed benchmark fails the run, once every other one has reported.
+  if (results.failed) process.exitCode = 1;
   const missed = rows.filter((row) => row.met === false).length;
   process.stdout.write(
     (settings.quick ? 'BENCH_QUICK: smoke-run figures, not to be compared with full runs. ' : '') +

@@ -15,7 +15,11 @@ import { GraphQLClient, progress, sleep, type BenchSettings } from './load.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { percentile } from './stats.js';
 
-const SUBSCRIPTION = 'subscription { pendingApprovals { kind approval { id status riskLevel requester requiredApprovals } } }';
+/**
+ * With current: true the server reads the pending requests only once the subscription listens, so
+ * the first CURRENT event proves the subscriber is live: no round starts before every one is.
+ */
+const SUBSCRIPTION = 'subscription { pendingApprovals(current: true) { kind approval { id status riskLevel requester requiredApprovals } } }';
 const REQUEST_MUTATION = `mutation Request($input: RequestApprovalInput!) {
   requestApproval(input: $input) { __typename ... on RequestApprovalPayload { approval { id status } } ... on Error { code message } }
 }`;
@@ -72,6 +76,8 @@ async function connect(url: string, authorization: string, onNext: (subscriber: 
       const text = data.toString('utf8');
       if (text.startsWith('{"type":"connection_ack"')) {
         socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION } }));
+      } else if (text.includes('"type":"next"') && text.includes('"kind":"CURRENT"')) {
+        // The snapshot (the warm-up requests, still pending): live from now on; not a round's delivery.
         resolve();
       } else if (text.includes('"type":"next"')) {
         subscriber.received.push({ at, text });

@@ -2,18 +2,58 @@ import type { Approval } from '../db/entities/approval.entity.js';
 import { hasRole, type Caller } from './caller.js';
 import { approvalView, voteViews, type ApprovalView, type VoteView } from './views.js';
 
-/** Whether this caller may read the decision token of an approval: only its requester may. */
+/*
+ * Every visibility rule of the gate, for queries and subscriptions alike: a caller sees by query
+ * exactly what it may follow by subscription.
+ */
+
+/** What the read rules look at; an approval entity, a stored row and a view all have it. */
+interface Readable {
+  requester: string;
+  escalated: boolean;
+}
+
+const readableOf = (approval: Approval): Readable => ({ requester: approval.requesterSubject, escalated: approval.escalated });
+
+/** Admins and auditors see every request of their tenant. */
+export const seesWholeTenant = (caller: Caller): boolean => hasRole(caller, 'admin', 'auditor');
+
+/**
+ * Approvers see the requests they could be asked to decide: all but escalated ones, which only
+ * admins may decide. Requesters see their own. Callers never see another tenant's.
+ */
+export function canRead(caller: Caller, approval: Readable): boolean {
+  if (approval.requester === caller.subject || seesWholeTenant(caller)) return true;
+  return hasRole(caller, 'approver') && !approval.escalated;
+}
+
+/** The same rule as a listing's filter: what to narrow a tenant's approvals to for `caller`. */
+export function listingScope(caller: Caller): { requester?: string; escalated?: false } {
+  if (seesWholeTenant(caller)) return {};
+  if (hasRole(caller, 'approver')) return { escalated: false };
+  return { requester: caller.subject };
+}
+
+/** Whether `caller` may decide this approval, and so hears of it on `pendingApprovals`. */
+export function canDecide(caller: Caller, approval: { requester: string; approverRoles: readonly string[] }): boolean {
+  return caller.subject !== approval.requester && approval.approverRoles.some((role) => caller.roles.includes(role));
+}
+
+/** Whether `caller` may read an approval entity. */
+export const canReadApproval = (caller: Caller, approval: Approval): boolean => canRead(caller, readableOf(approval));
+
+/** Only the requester may read the decision token of an approval, once approved. */
 export function tokenFor(approval: Approval, caller: Caller | null): string | null {
   return caller !== null && caller.subject === approval.requesterSubject && approval.status === 'APPROVED'
     ? (approval.decisionToken ?? null)
     : null;
 }
 
+/** Whether a committed change of this approval should carry the token to `caller`. */
+export const entitledToToken = (caller: Caller, approval: ApprovalView): boolean =>
+  caller.subject === approval.requester && approval.status === 'APPROVED';
+
 /** The approval as `caller` may see it (null: as anyone but its requester sees it). */
 export function viewFor(approval: Approval, caller: Caller | null, votes: VoteView[] = voteViews(approval)): ApprovalView {
   return approvalView(approval, votes, tokenFor(approval, caller));
-}
-
-export function canRead(caller: Caller, approval: Approval): boolean {
-  return hasRole(caller, 'approver', 'admin', 'auditor') || approval.requesterSubject === caller.subject;
 }

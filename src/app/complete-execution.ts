@@ -1,12 +1,12 @@
-import type { UnitOfWork } from '../db/committer.js';
-import { Approval } from '../db/entities/approval.entity.js';
-import { Execution } from '../db/entities/execution.entity.js';
+import type { Approval } from '../db/entities/approval.entity.js';
+import type { Execution } from '../db/entities/execution.entity.js';
 import { AlreadyDecidedError, ForbiddenError, InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { completed, type Completion } from '../domain/transitions.js';
 import { viewFor } from './access.js';
-import { auditStatus } from './audit-trail.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
-import { jsonValue, optionalText, type CompleteExecutionInput, type ExecutionOutcome } from './inputs.js';
+import { jsonValue, optionalText, type CompleteExecutionInput } from './inputs.js';
+import { record } from './record.js';
 import { executionView, type ExecuteResult } from './views.js';
 
 /** The executor reports how an execution ended; FAILED leaves the approval FAILED. */
@@ -16,44 +16,40 @@ export function completeExecution(deps: GateDeps, caller: Caller, input: Complet
   if (input.outcome !== 'SUCCEEDED' && input.outcome !== 'FAILED') {
     throw new InvalidInputError('outcome', 'must be SUCCEEDED or FAILED');
   }
+  const outcome = input.outcome;
   const outcomeResult = jsonValue('result', input.result);
   return deps.committer.run(async (unit) => {
-    const execution = await unit.em.findOne(Execution, { id: executionId, tenant: caller.tenant });
-    if (!execution) throw new NotFoundError('Execution', executionId);
+    const found = await deps.stores.executions.load(unit.em, caller.tenant, executionId);
+    if (!found) throw new NotFoundError('Execution', executionId);
+    const { execution, approval } = found;
     if (execution.executor !== caller.subject) throw new ForbiddenError(undefined, 'Only the executor may report the outcome.');
     if (execution.status !== 'STARTED') throw new AlreadyDecidedError({ reason: 'not_pending', status: execution.status });
-    const approval = await unit.em.findOneOrFail(Approval, { id: execution.approvalId }, { populate: ['decisions'] });
     const now = deps.now();
     const previousStatus = approval.status;
-    await complete(unit, approval, execution, input.outcome, outcomeResult, caller, now);
+    const completion = applyCompletion(approval, execution, { executionId: execution.id, outcome, result: outcomeResult }, now);
+    const transition = completed({
+      tenant: approval.tenant,
+      approvalId: approval.id,
+      occurredAt: now,
+      actor: caller.subject,
+      previousStatus,
+      completion,
+    });
     const view = viewFor(approval, caller);
-    unit.afterCommit(() => deps.publisher.publish({ approval: { ...view, decisionToken: null }, previousStatus, kind: 'completed' }));
+    await record(deps, unit, transition, view);
     return { execution: executionView(execution), approval: view, dryRun: false };
   });
 }
 
-/** Records an execution's outcome in `unit`, audited. */
-export async function complete(
-  unit: UnitOfWork,
-  approval: Approval,
-  execution: Execution,
-  outcome: ExecutionOutcome,
-  result: unknown,
-  caller: Caller,
-  now: Date,
-): Promise<void> {
-  execution.status = outcome;
-  execution.result = result;
+/** Applies an execution's outcome to it and its approval (FAILED fails the approval). */
+export function applyCompletion(approval: Approval, execution: Execution, completion: Completion, now: Date): Completion {
+  execution.status = completion.outcome;
+  execution.result = completion.result;
   execution.completedAt = now;
   execution.updatedAt = now;
-  const previousStatus = approval.status;
-  if (outcome === 'FAILED') {
+  if (completion.outcome === 'FAILED') {
     approval.status = 'FAILED';
     approval.updatedAt = now;
   }
-  await auditStatus(unit, approval, 'execution_completed', caller.subject, previousStatus, now, {
-    executionId: execution.id,
-    outcome,
-    result,
-  });
+  return completion;
 }

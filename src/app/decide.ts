@@ -1,14 +1,12 @@
-import { ref } from '@mikro-orm/core';
 import { decide as applyVote } from '../domain/approval-state.js';
 import { AlreadyDecidedError, ExpiredError, InvalidInputError, NotFoundError } from '../domain/errors.js';
-import { Approval } from '../db/entities/approval.entity.js';
-import { Vote } from '../db/entities/vote.entity.js';
+import { voted } from '../domain/transitions.js';
 import { viewFor } from './access.js';
-import { auditStatus, SYSTEM_ACTOR } from './audit-trail.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import { expireJob } from './expiry.js';
 import { optionalText, type DecideInput } from './inputs.js';
+import { record } from './record.js';
 import { issueToken } from './tokens.js';
 import type { ApprovalView } from './views.js';
 
@@ -21,12 +19,12 @@ export async function decide(deps: GateDeps, caller: Caller, input: DecideInput)
   }
   const comment = optionalText('comment', input.comment, 4096);
   return deps.committer.run(async (unit) => {
-    const approval = await unit.em.findOne(Approval, { id: approvalId, tenant: caller.tenant }, { populate: ['decisions'] });
+    const approval = await deps.stores.approvals.load(unit.em, caller.tenant, approvalId);
     if (!approval) throw new NotFoundError('Approval', approvalId);
     const now = deps.now();
     if (approval.status === 'PENDING' && approval.expiresAt <= now) {
       // The vote is refused, and the request's expiry, which the vote revealed, is recorded.
-      return unit.refuse(new ExpiredError(approval.expiresAt), (record) => expireJob(deps, record, approval.tenant, approval.id));
+      return unit.refuse(new ExpiredError(approval.expiresAt), (recorder) => expireJob(deps, recorder, approval.tenant, approval.id));
     }
     // Requests the policy decided outright (allowed or denied) need no votes (requiredApprovals 0):
     // they are closed, which is what a late voter must hear, not that the request is malformed.
@@ -47,43 +45,29 @@ export async function decide(deps: GateDeps, caller: Caller, input: DecideInput)
       now,
     );
     const previousStatus = approval.status;
-    const vote = new Vote(ref(approval), caller.subject, input.decision, comment);
-    vote.createdAt = now;
-    approval.decisions.add(vote);
-    unit.em.persist(vote);
+    deps.stores.votes.add(unit.em, approval, caller.subject, input.decision, comment, now);
     approval.updatedAt = now;
-    await unit.audit({
+    if (outcome.nextStatus === 'APPROVED' || outcome.nextStatus === 'REJECTED') {
+      approval.status = outcome.nextStatus;
+      approval.decidedAt = now;
+    }
+    if (outcome.nextStatus === 'APPROVED') await issueToken(deps, approval, now);
+    const transition = voted({
       tenant: approval.tenant,
-      type: 'decided',
       approvalId: approval.id,
+      occurredAt: now,
       actor: caller.subject,
       previousStatus,
-      newStatus: outcome.nextStatus,
-      details: { decision: input.decision, comment, approvals: outcome.approvalsCount, remaining: outcome.remainingApprovals },
-      occurredAt: now,
+      status: outcome.nextStatus,
+      decision: input.decision,
+      comment,
+      approvals: outcome.approvalsCount,
+      remaining: outcome.remainingApprovals,
+      approvers: approval.decisions.getItems().map((item) => item.approver),
+      token: outcome.nextStatus === 'APPROVED' ? { jti: approval.tokenJti, expiresAt: approval.tokenExpiresAt } : null,
     });
-    if (outcome.nextStatus === 'APPROVED') {
-      approval.status = 'APPROVED';
-      approval.decidedAt = now;
-      await issueToken(deps, approval, now);
-      await auditStatus(unit, approval, 'approved', caller.subject, previousStatus, now, {
-        approvers: approval.decisions.getItems().map((item) => item.approver),
-      });
-      await auditStatus(unit, approval, 'token_issued', SYSTEM_ACTOR, 'APPROVED', now, {
-        jti: approval.tokenJti,
-        expiresAt: approval.tokenExpiresAt?.toISOString(),
-      });
-    } else if (outcome.nextStatus === 'REJECTED') {
-      approval.status = 'REJECTED';
-      approval.decidedAt = now;
-      await auditStatus(unit, approval, 'rejected', caller.subject, previousStatus, now, { comment });
-    }
-    const kind = outcome.nextStatus === 'APPROVED' ? 'approved' : outcome.nextStatus === 'REJECTED' ? 'rejected' : 'voted';
     const view = viewFor(approval, null);
-    const tokenForRequester = approval.decisionToken;
-    unit.afterCommit(() =>
-      deps.publisher.publish({ approval: { ...view, decisionToken: kind === 'approved' ? tokenForRequester : null }, previousStatus, kind }),
-    );
+    await record(deps, unit, transition, view);
     return view;
   });
 }

@@ -1,22 +1,24 @@
-import type { MikroORM } from '@mikro-orm/core';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Committer } from '../db/committer.js';
 import type { KeyRing } from '../db/keyring.js';
+import type { Stores } from '../db/stores/index.js';
+import type { Clock } from '../domain/clock.js';
 import type { PolicyEvaluator } from '../policy/index.js';
 import type { ChangePublisher } from './events.js';
 
 /** What every use case works with: built once by the gate, passed to each use-case function. */
 export interface GateDeps {
-  readonly orm: MikroORM;
+  readonly stores: Stores;
   readonly evaluator: PolicyEvaluator;
   readonly publisher: ChangePublisher;
+  /** Runs every write, one unit of work per job, committed in groups. */
   readonly committer: Committer;
   readonly keys: KeyRing;
   /** `iss` of decision tokens. */
   readonly issuer: string;
   /** `aud` of decision tokens. */
   readonly tokenAudience: string;
-  readonly now: () => Date;
+  readonly now: Clock;
   /** Resolves the keys that verify decision tokens, from the ring as it is now. */
   readonly verificationKeys: JWTVerifyGetKey;
 }

@@ -2,14 +2,14 @@ import { canExecute } from '../domain/approval-state.js';
 import { contextHash } from '../domain/context-hash.js';
 import { verifyDecisionToken, type VerifiedDecision } from '../domain/decision-token.js';
 import { ContextMismatchError, CountersignError, InvalidInputError, TokenInvalidError, TokenReplayedError } from '../domain/errors.js';
-import { Approval } from '../db/entities/approval.entity.js';
+import { executed } from '../domain/transitions.js';
 import { Execution } from '../db/entities/execution.entity.js';
 import { viewFor } from './access.js';
-import { auditStatus, refusal, refuse } from './audit-trail.js';
 import { requireRole, type Caller } from './caller.js';
-import { complete } from './complete-execution.js';
+import { applyCompletion } from './complete-execution.js';
 import type { GateDeps } from './deps.js';
 import { contextObject, jsonValue, name, optionalText, type ExecuteInput } from './inputs.js';
+import { record, refuse, refuseIn } from './record.js';
 import { executionView, type ExecuteResult } from './views.js';
 
 /** Redeems a decision token for the exact approved context, once; every refusal is audited. */
@@ -51,33 +51,41 @@ export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInpu
   }
 
   return deps.committer.run(async (unit) => {
-    const approval = await unit.em.findOne(Approval, { id: claims.approvalId, tenant: caller.tenant }, { populate: ['decisions'] });
+    const approval = await deps.stores.approvals.load(unit.em, caller.tenant, claims.approvalId);
     if (!approval || approval.tokenJti !== claims.jti) {
-      return refusal(unit, caller, claims.approvalId, new TokenInvalidError('claims'), now, { jti: claims.jti });
+      return refuseIn(unit, caller, claims.approvalId, new TokenInvalidError('claims'), now, { jti: claims.jti });
     }
     const consumed =
-      approval.status === 'EXECUTED' || approval.status === 'FAILED' || (await unit.em.count(Execution, { tokenJti: claims.jti })) > 0;
+      approval.status === 'EXECUTED' || approval.status === 'FAILED' || (await deps.stores.executions.isConsumed(unit.em, claims.jti));
     if (consumed) {
-      return refusal(unit, caller, approval.id, new TokenReplayedError(claims.jti), now, { jti: claims.jti });
+      return refuseIn(unit, caller, approval.id, new TokenReplayedError(claims.jti), now, { jti: claims.jti });
     }
     if (!canExecute(approval.status)) {
-      return refusal(unit, caller, approval.id, new TokenInvalidError('not_approved'), now, { status: approval.status });
+      return refuseIn(unit, caller, approval.id, new TokenInvalidError('not_approved'), now, { status: approval.status });
     }
     if (dryRun) return { execution: null, approval: viewFor(approval, caller), dryRun: true };
 
     const previousStatus = approval.status;
     const execution = new Execution(caller.tenant, approval.id, claims.jti, caller.subject);
     execution.createdAt = now;
-    unit.em.persist(execution);
+    deps.stores.executions.add(unit.em, execution);
     approval.status = 'EXECUTED';
     approval.updatedAt = now;
-    await auditStatus(unit, approval, 'executed', caller.subject, previousStatus, now, {
+    const completion = input.outcome
+      ? applyCompletion(approval, execution, { executionId: execution.id, outcome: input.outcome, result: outcomeResult }, now)
+      : null;
+    const transition = executed({
+      tenant: approval.tenant,
+      approvalId: approval.id,
+      occurredAt: now,
+      actor: caller.subject,
+      previousStatus,
       executionId: execution.id,
       jti: claims.jti,
+      completion,
     });
-    if (input.outcome) await complete(unit, approval, execution, input.outcome, outcomeResult, caller, now);
     const view = viewFor(approval, caller);
-    unit.afterCommit(() => deps.publisher.publish({ approval: { ...view, decisionToken: null }, previousStatus, kind: 'executed' }));
+    await record(deps, unit, transition, view);
     return { execution: executionView(execution), approval: view, dryRun: false };
   });
 }

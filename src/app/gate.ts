@@ -1,10 +1,11 @@
+import { systemClock, type Clock } from '../domain/clock.js';
 import type { MikroORM } from '@mikro-orm/core';
 import type { ChainVerification } from '../domain/audit-chain.js';
 import { AuditLog } from '../db/audit-log.js';
 import { Committer } from '../db/committer.js';
 import type { AuditEvent } from '../db/entities/audit-event.entity.js';
-import { TenantSettings } from '../db/entities/tenant-settings.entity.js';
 import { KeyRing } from '../db/keyring.js';
+import { createStores } from '../db/stores/index.js';
 import type { PolicyEvaluator } from '../policy/index.js';
 import { auditEvents, verifyAuditChain } from './audit-queries.js';
 import type { Caller } from './caller.js';
@@ -24,7 +25,7 @@ import type {
   UpdateTenantSettingsInput,
 } from './inputs.js';
 import type { Page } from './pagination.js';
-import { approval, approvals } from './queries.js';
+import { approval, approvals, decisionToken } from './queries.js';
 import { requestApproval } from './request-approval.js';
 import { tenantSettings, toPolicySettings, updateTenantSettings } from './tenant-settings.js';
 import { verificationKeysOf } from './tokens.js';
@@ -38,7 +39,7 @@ export interface GateOptions {
   issuer: string;
   /** `aud` of decision tokens. */
   tokenAudience: string;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /**
@@ -54,12 +55,12 @@ export class Gate {
   private readonly deps: GateDeps;
 
   private constructor(options: GateOptions, keys: KeyRing) {
-    const now = options.now ?? (() => new Date());
+    const now = options.now ?? systemClock;
     this.keys = keys;
     this.issuer = options.issuer;
     this.tokenAudience = options.tokenAudience;
     this.deps = {
-      orm: options.orm,
+      stores: createStores(options.orm),
       evaluator: options.evaluator,
       publisher: options.publisher,
       committer: new Committer(options.orm, new AuditLog()),
@@ -74,7 +75,7 @@ export class Gate {
   /** Opens the gate: loads signing keys and hands every tenant's stored settings to the policy. */
   static async open(options: GateOptions): Promise<Gate> {
     const gate = new Gate(options, await KeyRing.open(options.orm));
-    const stored = await options.orm.em.fork().find(TenantSettings, {});
+    const stored = await gate.deps.stores.settings.all();
     options.evaluator.setTenantSettings(Object.fromEntries(stored.map((settings) => [settings.tenant, toPolicySettings(settings)])));
     return gate;
   }
@@ -115,6 +116,11 @@ export class Gate {
     return approval(this.deps, caller, id);
   }
 
+  /** The decision token of an approved request, for its requester only (null for anyone else). */
+  decisionToken(caller: Caller, approvalId: string): Promise<string | null> {
+    return decisionToken(this.deps, caller, approvalId);
+  }
+
   approvals(caller: Caller, filter: ApprovalFilter): Promise<Page<ApprovalView>> {
     return approvals(this.deps, caller, filter);
   }
@@ -137,6 +143,6 @@ export class Gate {
 
   /** Marks every lapsed pending request EXPIRED (the periodic sweep); returns how many. */
   expireDue(limit = 500): Promise<number> {
-    return expireLapsed(this.deps, {}, limit);
+    return expireLapsed(this.deps, undefined, limit);
   }
 }

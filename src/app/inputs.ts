@@ -2,6 +2,7 @@ import { canonicalize } from '../domain/canonical-json.js';
 import { InvalidInputError } from '../domain/errors.js';
 import type { ApprovalStatus, Vote } from '../domain/approval-state.js';
 import type { ToolHints } from '../policy/decision.js';
+import { PRIORITIES, type ExecutionOutcome } from '../domain/transitions.js';
 
 /** What an agent asks to do. */
 export interface RequestApprovalInput {
@@ -26,7 +27,6 @@ export interface DecideInput {
   comment?: string | null;
 }
 
-export type ExecutionOutcome = 'SUCCEEDED' | 'FAILED';
 
 export interface ExecuteInput {
   token: string;
@@ -71,7 +71,6 @@ export interface AuditFilter {
   after?: string | null;
 }
 
-export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_CONTEXT_BYTES = 64 * 1024;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;

@@ -1,10 +1,9 @@
 import type { ApprovalStatus } from '../domain/approval-state.js';
 import { contextHash } from '../domain/context-hash.js';
-import { insertNew } from '../db/orm.js';
+import { requested } from '../domain/transitions.js';
 import { Approval } from '../db/entities/approval.entity.js';
 import { policyToolHints, type PolicyDecision } from '../policy/index.js';
 import { tokenFor, viewFor } from './access.js';
-import { auditStatus, SYSTEM_ACTOR } from './audit-trail.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import {
@@ -17,6 +16,7 @@ import {
   priority,
   type RequestApprovalInput,
 } from './inputs.js';
+import { record } from './record.js';
 import { issueToken } from './tokens.js';
 import type { RequestApprovalResult } from './views.js';
 
@@ -39,6 +39,12 @@ export async function requestApproval(deps: GateDeps, caller: Caller, input: Req
   const ttlSeconds = optionalInteger('ttlSeconds', input.ttlSeconds, 1, MAX_TTL_SECONDS);
   const hints = policyToolHints(input.toolHints);
   const hash = contextHash({ tenant: caller.tenant, action, resource, context });
+
+  // A repeated request returns the original before anything is evaluated or signed.
+  if (idempotencyKey !== null) {
+    const existing = await deps.stores.approvals.findByIdempotencyKey(caller.tenant, caller.subject, idempotencyKey);
+    if (existing) return replayOf(existing, caller);
+  }
 
   const decision = deps.evaluator.evaluate({
     tenant: caller.tenant,
@@ -97,48 +103,33 @@ export async function requestApproval(deps: GateDeps, caller: Caller, input: Req
   }
 
   return deps.committer.run(async (unit) => {
+    // Checked again in the transaction: a concurrent request with the same key may have won.
     if (idempotencyKey !== null) {
-      const existing = await unit.em.findOne(
-        Approval,
-        { tenant: caller.tenant, requesterSubject: caller.subject, idempotencyKey },
-        { populate: ['decisions', 'decisionToken'] },
-      );
-      if (existing) {
-        return { approval: viewFor(existing, caller), token: tokenFor(existing, caller), replayed: true };
-      }
+      const existing = await deps.stores.approvals.findByIdempotencyKey(caller.tenant, caller.subject, idempotencyKey, unit.em);
+      if (existing) return replayOf(existing, caller);
     }
-    // A new request is only inserted here: written at once, past the unit of work (see insertNew).
-    await insertNew(unit.em, approval);
-    await unit.audit({
+    await deps.stores.approvals.insert(unit.em, approval);
+    const transition = requested({
       tenant: caller.tenant,
-      type: 'requested',
       approvalId: approval.id,
-      actor: caller.subject,
-      previousStatus: null,
-      newStatus: status,
-      details: requestDetails(decision, hash),
       occurredAt: now,
+      actor: caller.subject,
+      status,
+      decision: requestDetails(decision, hash),
+      reasons: decision.reasons,
+      token: status === 'APPROVED' ? { jti: approval.tokenJti, expiresAt: approval.tokenExpiresAt } : null,
     });
-    if (status === 'DENIED') {
-      await auditStatus(unit, approval, 'denied', SYSTEM_ACTOR, null, now, { reasons: decision.reasons });
-    }
-    if (status === 'APPROVED') {
-      await auditStatus(unit, approval, 'token_issued', SYSTEM_ACTOR, status, now, {
-        jti: approval.tokenJti,
-        expiresAt: approval.tokenExpiresAt?.toISOString(),
-      });
-    }
     const view = viewFor(approval, caller, []);
-    unit.afterCommit(() =>
-      deps.publisher.publish({
-        approval: view,
-        previousStatus: null,
-        kind: status === 'PENDING' ? 'requested' : status === 'DENIED' ? 'denied' : 'approved',
-      }),
-    );
+    await record(deps, unit, transition, view);
     return { approval: view, token: status === 'APPROVED' ? approval.decisionToken : null, replayed: false };
   });
 }
+
+const replayOf = (existing: Approval, caller: Caller): RequestApprovalResult => ({
+  approval: viewFor(existing, caller),
+  token: tokenFor(existing, caller),
+  replayed: true,
+});
 
 function requestDetails(decision: PolicyDecision, hash: string): Record<string, unknown> {
   return {

@@ -1,7 +1,8 @@
-import { TenantSettings } from '../db/entities/tenant-settings.entity.js';
+import type { TenantSettings } from '../db/entities/tenant-settings.entity.js';
 import type { TenantPolicySettings } from '../policy/index.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
+import { audit } from './record.js';
 import { MAX_TTL_SECONDS, nameList, optionalInteger, optionalNumber, type UpdateTenantSettingsInput } from './inputs.js';
 import { tenantSettingsView, type TenantSettingsView } from './views.js';
 
@@ -16,7 +17,7 @@ export function toPolicySettings(settings: TenantSettings): TenantPolicySettings
 
 export async function tenantSettings(deps: GateDeps, caller: Caller): Promise<TenantSettingsView> {
   requireRole(caller, 'admin', 'approver', 'auditor');
-  return tenantSettingsView(caller.tenant, await deps.orm.em.fork().findOne(TenantSettings, { tenant: caller.tenant }));
+  return tenantSettingsView(caller.tenant, await deps.stores.settings.find(caller.tenant));
 }
 
 /** Changes a tenant's policy settings (admins only, audited); the next decision uses them. */
@@ -30,7 +31,7 @@ export function updateTenantSettings(deps: GateDeps, caller: Caller, input: Upda
   const tokenTtlSeconds = optionalInteger('tokenTtlSeconds', input.tokenTtlSeconds, 1, MAX_TTL_SECONDS);
   return deps.committer.run(async (unit) => {
     const now = deps.now();
-    const settings = (await unit.em.findOne(TenantSettings, { tenant: caller.tenant })) ?? new TenantSettings(caller.tenant);
+    const settings = await deps.stores.settings.load(unit.em, caller.tenant);
     const before = tenantSettingsView(caller.tenant, settings);
     if (input.threshold !== undefined) settings.threshold = threshold;
     if (allowlist !== undefined) settings.allowlist = allowlist;
@@ -39,17 +40,13 @@ export function updateTenantSettings(deps: GateDeps, caller: Caller, input: Upda
     if (input.tokenTtlSeconds !== undefined) settings.tokenTtlSeconds = tokenTtlSeconds;
     settings.updatedAt = now;
     settings.updatedBy = caller.subject;
-    unit.em.persist(settings);
     const after = tenantSettingsView(caller.tenant, settings);
-    await unit.audit({
-      tenant: caller.tenant,
+    await audit(unit, caller.tenant, null, now, {
       type: 'settings_changed',
-      approvalId: null,
       actor: caller.subject,
       previousStatus: null,
       newStatus: null,
       details: { before: { ...before, updatedAt: undefined }, after: { ...after, updatedAt: undefined } },
-      occurredAt: now,
     });
     unit.afterCommit(() => deps.evaluator.setTenant(caller.tenant, toPolicySettings(settings)));
     return after;

@@ -1,4 +1,5 @@
-import type { ApprovalStatus } from '../domain/approval-state.js';
+import type { ApprovalStatus, Vote } from '../domain/approval-state.js';
+import type { ExecutionStatus } from '../domain/transitions.js';
 import type { Approval, StoredReason } from '../db/entities/approval.entity.js';
 import type { Execution } from '../db/entities/execution.entity.js';
 import type { TenantSettings } from '../db/entities/tenant-settings.entity.js';
@@ -6,7 +7,7 @@ import type { TenantSettings } from '../db/entities/tenant-settings.entity.js';
 /** One approver's recorded decision. */
 export interface VoteView {
   approver: string;
-  decision: 'APPROVE' | 'REJECT';
+  decision: Vote;
   comment: string | null;
   decidedAt: Date;
 }
@@ -99,7 +100,7 @@ export interface RequestApprovalResult {
 export interface ExecutionView {
   id: string;
   approvalId: string;
-  status: 'STARTED' | 'SUCCEEDED' | 'FAILED';
+  status: ExecutionStatus;
   executor: string;
   result: unknown;
   createdAt: Date;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { auditEventHash, GENESIS_HASH } from '../domain/audit-chain.js';
 import { AuditEvent, type AuditEventFields } from './entities/audit-event.entity.js';
-import { insertNew, selectInTransaction } from './orm.js';
+import { insertNew, selectInTransaction } from './fast-paths.js';
 
 const HEAD_SQL = 'select seq, hash from audit_event where tenant = ? order by seq desc limit 1';
 

@@ -2,7 +2,8 @@ import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { CountersignError } from '../domain/errors.js';
 import type { AuditEventFields } from './entities/audit-event.entity.js';
 import type { AuditLog } from './audit-log.js';
-import { lockWriters, runStatement } from './orm.js';
+import { runStatement } from './fast-paths.js';
+import { lockWriters } from './orm.js';
 
 /** What one job sees: its own EntityManager (in the batch's transaction), the audit log and a post-commit hook. */
 export interface UnitOfWork {

@@ -16,8 +16,11 @@ export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'DENIED', '
  */
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
+/** The votes an approver may cast. */
+export const VOTES = ['APPROVE', 'REJECT'] as const;
+
 /** One approver's vote. */
-export type Vote = 'APPROVE' | 'REJECT';
+export type Vote = (typeof VOTES)[number];
 
 /** What {@link decide} needs to know about an approval. */
 export interface ApprovalDecisionState {

@@ -1,28 +1,56 @@
 import type { ApprovalChange, ChangePublisher } from '../app/events.js';
+import type { ApprovalView } from '../app/views.js';
 
-/**
- * What a subscription stream carries: a committed change, or (kind `current`) the state of an
- * approval read after the stream started listening, so that a late subscriber misses nothing.
- */
-export interface StreamedChange extends Omit<ApprovalChange, 'kind'> {
-  kind: ApprovalChange['kind'] | 'current';
+/** A committed change as the feed delivers it: numbered per tenant, in commit order. */
+export interface FeedChange extends ApprovalChange {
+  /** Position in the tenant's feed, from 1; a consumer resumes after the last one it handled. */
+  seq: number;
 }
+
+/** The state of an approval read after a stream started listening (a `current: true` snapshot). */
+export interface CurrentState {
+  kind: 'current';
+  approval: ApprovalView;
+  previousStatus: null;
+  seq?: undefined;
+}
+
+/** What a stream carries: committed changes, and any snapshot put ahead of them. */
+export type StreamedChange = FeedChange | CurrentState;
 
 /** An async iterator that is already listening when it is returned. */
 export interface ChangeStream extends AsyncIterableIterator<StreamedChange> {
-  /** Puts changes ahead of everything buffered so far (the snapshot of a `current` subscription). */
-  prepend(changes: readonly StreamedChange[]): void;
+  /** Puts states ahead of everything buffered so far (the snapshot of a `current` subscription). */
+  prepend(states: readonly CurrentState[]): void;
   return(): Promise<IteratorResult<StreamedChange>>;
+}
+
+/** Resuming after `afterSeq` is no longer possible: the feed kept changes from `oldestSeq` only. */
+export class FeedGapError extends Error {
+  readonly code = 'FEED_GAP';
+  constructor(
+    readonly afterSeq: number,
+    readonly oldestSeq: number,
+  ) {
+    super(`changes after ${afterSeq} are no longer kept (oldest: ${oldestSeq}); read the current state instead`);
+    this.name = 'FeedGapError';
+  }
 }
 
 /**
  * The change feed: the gate publishes committed changes to it, and consumers (GraphQL
- * subscriptions today) subscribe per tenant. It depends on nothing but the change's shape, so
- * another adapter (a broker shared by several instances) can stand in for the in-process one.
+ * subscriptions today) subscribe per tenant, never the reverse. It depends on nothing but the
+ * change's shape, so another adapter (a broker shared by several instances) can stand in for the
+ * in-process one.
  */
 export interface ChangeFeed extends ChangePublisher {
-  /** Changes of `tenant` from this call on, buffered until read; `return()` stops listening. */
-  subscribe(tenant: string): ChangeStream;
+  /**
+   * Changes of `tenant` from this call on, buffered until read; `return()` stops listening. With
+   * `afterSeq`, the kept changes after that position come first (FeedGapError if some are lost).
+   */
+  subscribe(tenant: string, options?: { afterSeq?: number }): ChangeStream;
+  /** The position of the tenant's latest change (0 before the first). */
+  lastSeq(tenant: string): number;
   /** How many streams are listening to `tenant`. */
   subscriberCount(tenant: string): number;
 }

@@ -1,28 +1,51 @@
 import type { ApprovalChange } from '../app/events.js';
-import type { ChangeFeed, ChangeStream, StreamedChange } from './feed.js';
+import { FeedGapError, type ChangeFeed, type ChangeStream, type FeedChange, type StreamedChange } from './feed.js';
 
 /** Changes buffered for one subscriber that is not reading before its stream is ended. */
 const MAX_BUFFERED_CHANGES = 10_000;
+/** Changes kept per tenant for consumers that resume after a position. */
+const RETAINED_CHANGES = 500;
+
+interface Topic {
+  seq: number;
+  retained: FeedChange[];
+  listeners: Set<(change: FeedChange) => void>;
+}
 
 /**
- * The in-process change feed, one topic per tenant so that no event can cross tenants.
+ * The in-process change feed, one topic per tenant so that no event can cross tenants. The gate
+ * publishes after each commit, in commit order, and each change is numbered per tenant.
  *
  * Unlike a lazily started iterator, `subscribe` registers its listener before it returns: a
  * subscription that reads the current state after subscribing cannot miss a change made between
  * the two, because that change is buffered.
  */
 export class InProcessChangeFeed implements ChangeFeed {
-  private readonly listeners = new Map<string, Set<(change: StreamedChange) => void>>();
+  private readonly topics = new Map<string, Topic>();
 
   publish(change: ApprovalChange): void {
-    for (const listener of this.listeners.get(change.approval.tenant) ?? []) listener(change);
+    const topic = this.topic(change.approval.tenant);
+    const numbered: FeedChange = { ...change, seq: ++topic.seq };
+    topic.retained.push(numbered);
+    if (topic.retained.length > RETAINED_CHANGES) topic.retained.shift();
+    for (const listener of topic.listeners) listener(numbered);
   }
 
-  subscribe(tenant: string): ChangeStream {
+  lastSeq(tenant: string): number {
+    return this.topics.get(tenant)?.seq ?? 0;
+  }
+
+  subscribe(tenant: string, options: { afterSeq?: number } = {}): ChangeStream {
+    const topic = this.topic(tenant);
     const buffer: StreamedChange[] = [];
+    if (options.afterSeq !== undefined && options.afterSeq < topic.seq) {
+      const oldest = topic.retained[0]?.seq ?? topic.seq + 1;
+      if (options.afterSeq + 1 < oldest) throw new FeedGapError(options.afterSeq, oldest);
+      buffer.push(...topic.retained.filter((change) => change.seq > (options.afterSeq as number)));
+    }
     const waiting: ((result: IteratorResult<StreamedChange>) => void)[] = [];
     let closed = false;
-    const listener = (change: StreamedChange): void => {
+    const listener = (change: FeedChange): void => {
       const reader = waiting.shift();
       if (reader) reader({ done: false, value: change });
       // A subscriber that stopped reading must not grow the server's memory without bound: its
@@ -30,9 +53,7 @@ export class InProcessChangeFeed implements ChangeFeed {
       else if (buffer.length >= MAX_BUFFERED_CHANGES) void stream.return();
       else buffer.push(change);
     };
-    const topic = this.listeners.get(tenant) ?? new Set();
-    topic.add(listener);
-    this.listeners.set(tenant, topic);
+    topic.listeners.add(listener);
 
     const stream: ChangeStream = {
       next() {
@@ -44,18 +65,17 @@ export class InProcessChangeFeed implements ChangeFeed {
       return: () => {
         if (!closed) {
           closed = true;
-          topic.delete(listener);
-          if (topic.size === 0 && this.listeners.get(tenant) === topic) this.listeners.delete(tenant);
+          topic.listeners.delete(listener);
           buffer.length = 0;
           for (const reader of waiting.splice(0)) reader({ done: true, value: undefined });
         }
         return Promise.resolve({ done: true, value: undefined });
       },
-      prepend(changes) {
-        for (const change of [...changes].reverse()) {
+      prepend(states) {
+        for (const state of [...states].reverse()) {
           const reader = waiting.shift();
-          if (reader) reader({ done: false, value: change });
-          else buffer.unshift(change);
+          if (reader) reader({ done: false, value: state });
+          else buffer.unshift(state);
         }
       },
       [Symbol.asyncIterator]() {
@@ -66,6 +86,12 @@ export class InProcessChangeFeed implements ChangeFeed {
   }
 
   subscriberCount(tenant: string): number {
-    return this.listeners.get(tenant)?.size ?? 0;
+    return this.topics.get(tenant)?.listeners.size ?? 0;
+  }
+
+  private topic(tenant: string): Topic {
+    let topic = this.topics.get(tenant);
+    if (!topic) this.topics.set(tenant, (topic = { seq: 0, retained: [], listeners: new Set() }));
+    return topic;
   }
 }

@@ -17,7 +17,6 @@ import {
   QUICK_EMAIL,
   REQUEST_APPROVAL,
   request,
-  sleep,
   type ApprovalData,
   type RequestApprovalInput,
   type Tenant,
@@ -250,7 +249,7 @@ describe('EXPIRED and TOKEN_EXPIRED', () => {
     tenant = await freshTenant(server);
     pending = (await request(tenant.agent, { ...PAYMENT_ONE_APPROVER, ttlSeconds: 1 }, 'PENDING')).approval;
     allowed = await allowedToken(tenant.agent, { ...QUICK_EMAIL, ttlSeconds: 1 });
-    await sleep(1100);
+    server.clock.advance(1100);
   });
 
   it('EXPIRED is returned for a decision on a request past its lifetime', async () => {

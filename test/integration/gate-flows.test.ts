@@ -12,7 +12,6 @@ import {
   PAYMENT_TWO_APPROVERS,
   QUICK_EMAIL,
   request,
-  sleep,
 } from '../support/gate.js';
 
 let server: TestServer;
@@ -146,7 +145,7 @@ describe('an expired request', () => {
     const { agent, approver, auditor } = await freshTenant(server);
     const { approval } = await request(agent, { ...PAYMENT_ONE_APPROVER, ttlSeconds: 1 }, 'PENDING');
     expect(Date.parse(approval.expiresAt) - Date.parse(approval.createdAt)).toBe(1000);
-    await sleep(1100);
+    server.clock.advance(1100);
 
     const late = expectError(await approver.decide(approval.id, 'APPROVE'), 'EXPIRED');
     expect(late.expiresAt).toBe(approval.expiresAt);
@@ -161,7 +160,7 @@ describe('an expired request', () => {
     const { agent, approver } = await freshTenant(server);
     const { approval } = await request(agent, { ...PAYMENT_ONE_APPROVER, ttlSeconds: 1 }, 'PENDING');
     const stillPending = await request(agent, PAYMENT_ONE_APPROVER, 'PENDING');
-    await sleep(1100);
+    server.clock.advance(1100);
 
     const pending = expectType(await approver.approvals({ status: 'PENDING' }), 'ApprovalConnection');
     expect(pending.edges.map((edge) => [edge.node.id, edge.node.status])).toEqual([[stillPending.approval.id, 'PENDING']]);
@@ -172,7 +171,7 @@ describe('an expired request', () => {
   it('is marked EXPIRED by the sweep without anyone reading it', async () => {
     const { agent, auditor } = await freshTenant(server);
     const { approval } = await request(agent, { ...PAYMENT_ONE_APPROVER, ttlSeconds: 1 }, 'PENDING');
-    await sleep(1100);
+    server.clock.advance(1100);
     expect(await auditor.allAuditEvents({ approvalId: approval.id, type: 'expired' })).toEqual([]);
 
     expect(await server.app.gate.expireDue()).toBeGreaterThanOrEqual(1);

@@ -25,7 +25,6 @@ import {
   PAYMENT_ONE_APPROVER,
   QUICK_EMAIL,
   request,
-  sleep,
   type ErrorCode,
   type Tenant,
 } from '../support/gate.js';
@@ -130,7 +129,7 @@ describe('a decision token', () => {
     const { token, approval } = await allowedToken(tenant.agent, { ...QUICK_EMAIL, ttlSeconds: 1 });
     expect(Date.parse(approval.tokenExpiresAt as string)).toBeLessThanOrEqual(Date.parse(approval.expiresAt));
     const { exp } = decodeJwt(token);
-    await sleep(Math.max(0, (exp as number) * 1000 - Date.now()) + 100);
+    server.clock.advance(Math.max(0, (exp as number) * 1000 - server.clock.now().getTime()) + 100);
 
     const refused = expectError(await tenant.agent.execute(executionOf(token, QUICK_EMAIL)), 'TOKEN_EXPIRED');
     expect(Date.parse(refused.expiredAt as string)).toBe((exp as number) * 1000);

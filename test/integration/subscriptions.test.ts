@@ -98,6 +98,7 @@ describe('pendingApprovals over graphql-ws', () => {
 
     const expiring = await request(server, agent, { action: 'payment', context: { amount: 1500 }, ttlSeconds: 1 });
     expect((await events.nextData()).pendingApprovals).toMatchObject({ kind: 'ADDED', approval: { id: expiring.id } });
+    server.clock.advance(1100);
     expect((await events.nextData(5_000)).pendingApprovals).toMatchObject({ kind: 'REMOVED', approval: { id: expiring.id, status: 'EXPIRED' } });
   });
 

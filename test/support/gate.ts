@@ -509,7 +509,6 @@ export function executionOf(token: string, requested: RequestApprovalInput, extr
   return { token, action: requested.action, resource: requested.resource ?? null, context: requested.context, ...extra };
 }
 
-export const sleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
 
 // ------------------------------------------------------------------ direct database access
 

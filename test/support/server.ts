@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/transports/http/app.js';
 import { mintCallerToken } from '../../src/transports/http/auth.js';
+import { TestClock } from './clock.js';
 
 export const TEST_AUTH_SECRET = 'countersign-test-secret-0123456789abcdef';
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -15,6 +16,8 @@ export interface TestServer {
   wsUrl: string;
   dir: string;
   config: Config;
+  /** The server's clock: `advance` it to make requests and tokens lapse. */
+  clock: TestClock;
   /** A caller token for this server. */
   token(subject: string, tenant: string, roles: string[]): Promise<string>;
   /** POSTs one GraphQL operation as `token`; returns the parsed body. */
@@ -35,6 +38,7 @@ export async function startTestServer(
   dir = mkdtempSync(join(tmpdir(), 'countersign-')),
   /** Receives the server's log lines (notification outcomes among them); dropped by default. */
   log: (line: string) => void = () => {},
+  clock = new TestClock(),
 ): Promise<TestServer> {
   const config = loadConfig(
     {},
@@ -50,7 +54,7 @@ export async function startTestServer(
       ...overrides,
     },
   );
-  const app = await buildApp(config, { log });
+  const app = await buildApp(config, { log, now: clock.now });
   const url = await app.start();
   const server: TestServer = {
     app,
@@ -59,6 +63,7 @@ export async function startTestServer(
     wsUrl: `${url.replace('http', 'ws')}/graphql`,
     dir,
     config,
+    clock,
     token: (subject, tenant, roles) => mintCallerToken(TEST_AUTH_SECRET, { subject, tenant, roles }),
     async gql(token, query, variables = {}) {
       const response = await fetch(`${url}/graphql`, {
@@ -69,7 +74,7 @@ export async function startTestServer(
       return response.json() as Promise<any>;
     },
     stop: () => app.stop(),
-    restart: () => startTestServer(overrides, dir, log),
+    restart: () => startTestServer(overrides, dir, log, clock),
     async close() {
       await app.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });

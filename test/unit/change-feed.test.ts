@@ -6,7 +6,7 @@ import { InProcessChangeFeed } from '../../src/feed/in-process.js';
 const change = (tenant: string, id: string): ApprovalChange => ({
   kind: 'requested',
   previousStatus: null,
-  approval: { id, tenant, status: 'PENDING' } as ApprovalView,
+  approval: { id, tenant, status: 'PENDING', decisionToken: null } as ApprovalView & { decisionToken: null },
 });
 
 describe('the in-process change pub/sub', () => {

@@ -1,7 +1,6 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
+import type { ExecutionStatus } from '../../domain/transitions.js';
 import { BaseRecord, BaseRecordSchema } from './base.entity.js';
-
-export type ExecutionStatus = 'STARTED' | 'SUCCEEDED' | 'FAILED';
 
 /** The single use of a decision token; `tokenJti` is unique, so a token is consumed once. */
 export class Execution extends BaseRecord {

@@ -1,5 +1,6 @@
 import type { ObjectRef } from '@pothos/core';
-import { APPROVAL_STATUSES } from '../../domain/approval-state.js';
+import { APPROVAL_STATUSES, VOTES } from '../../domain/approval-state.js';
+import { PRIORITIES } from '../../domain/transitions.js';
 import type { Page } from '../../app/pagination.js';
 import { remainingApprovals, type ApprovalView, type VoteView } from '../../app/views.js';
 import { builder } from './builder.js';
@@ -8,8 +9,8 @@ import { AlreadyDecidedError, ExpiredError, NotFoundError, SelfApprovalError } f
 import { CALLER_ERRORS } from './errors.js';
 
 export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', { values: APPROVAL_STATUSES });
-export const DecisionEnum = builder.enumType('Decision', { values: ['APPROVE', 'REJECT'] as const });
-export const PriorityEnum = builder.enumType('Priority', { values: ['low', 'normal', 'high', 'critical'] as const });
+export const DecisionEnum = builder.enumType('Decision', { values: VOTES });
+export const PriorityEnum = builder.enumType('Priority', { values: PRIORITIES });
 
 export const ReasonRef = builder.objectRef<{ ruleId: string; message: string }>('Reason').implement({
   description: 'Why the policy decided as it did, with the stable id of the rule.',

@@ -1,12 +1,13 @@
 import type { ExecuteResult, ExecutionView } from '../../app/views.js';
+import { EXECUTION_OUTCOMES, EXECUTION_STATUSES } from '../../domain/transitions.js';
 import { ApprovalRef } from './approval.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
 import { AlreadyDecidedError, ContextMismatchError, NotFoundError, TokenExpiredError, TokenInvalidError, TokenReplayedError } from '../../domain/errors.js';
 import { CALLER_ERRORS } from './errors.js';
 
-const ExecutionOutcomeEnum = builder.enumType('ExecutionOutcome', { values: ['SUCCEEDED', 'FAILED'] as const });
-const ExecutionStatusEnum = builder.enumType('ExecutionStatus', { values: ['STARTED', 'SUCCEEDED', 'FAILED'] as const });
+const ExecutionOutcomeEnum = builder.enumType('ExecutionOutcome', { values: EXECUTION_OUTCOMES });
+const ExecutionStatusEnum = builder.enumType('ExecutionStatus', { values: EXECUTION_STATUSES });
 
 const ExecutionRef = builder.objectRef<ExecutionView>('Execution').implement({
   description: 'The one use of a decision token, and the outcome the executor reported.',

@@ -1,8 +1,10 @@
 import { GraphQLError } from 'graphql';
 import { CountersignError } from '../../domain/errors.js';
+import { CHANGE_KINDS, type ChangeKind } from '../../domain/transitions.js';
+import { canDecide, canRead } from '../../app/access.js';
 import { hasRole, type Caller } from '../../app/caller.js';
 import type { ApprovalView } from '../../app/views.js';
-import type { ChangeStream, StreamedChange } from '../../feed/feed.js';
+import type { ChangeStream, CurrentState, StreamedChange } from '../../feed/feed.js';
 import { ApprovalRef } from './approval.js';
 import { builder } from './builder.js';
 import { callerOrGraphQLError, type Context } from './context.js';
@@ -12,13 +14,13 @@ import { callerOrGraphQLError, type Context } from './context.js';
  * reaches the source at once, even while a `next()` is waiting, so an unsubscribed client stops
  * listening immediately instead of at the tenant's next change.
  */
-function select<T>(source: ChangeStream, project: (change: StreamedChange) => T | null): AsyncIterableIterator<T> {
+function select<T>(source: ChangeStream, project: (change: StreamedChange) => T | null | Promise<T | null>): AsyncIterableIterator<T> {
   const iterator: AsyncIterableIterator<T> = {
     async next() {
       for (;;) {
         const result = await source.next();
         if (result.done) return { done: true, value: undefined };
-        const value = project(result.value);
+        const value = await project(result.value);
         if (value !== null) return { done: false, value };
       }
     },
@@ -32,14 +34,6 @@ function select<T>(source: ChangeStream, project: (change: StreamedChange) => T 
   };
   return iterator;
 }
-
-/** Whether `caller` may decide this approval, and so should hear of it. */
-const canDecide = (caller: Caller, approval: ApprovalView): boolean =>
-  caller.subject !== approval.requester && approval.approverRoles.some((role) => caller.roles.includes(role));
-
-/** The requester alone sees the decision token. */
-const forCaller = (caller: Caller, approval: ApprovalView): ApprovalView =>
-  caller.subject === approval.requester ? approval : { ...approval, decisionToken: null };
 
 const PendingEventKind = builder.enumType('PendingApprovalEventKind', {
   values: {
@@ -65,18 +59,18 @@ const PendingEventRef = builder.objectRef<PendingEvent>('PendingApprovalEvent').
 const ApprovalChangeKind = builder.enumType('ApprovalChangeKind', {
   values: {
     current: { description: 'The approval as it stood when the subscription started (only with current: true).' },
-    requested: {},
-    voted: {},
-    approved: {},
-    rejected: {},
-    denied: {},
-    expired: {},
-    executed: {},
-    completed: {},
+    ...(Object.fromEntries(CHANGE_KINDS.map((kind) => [kind, {}])) as Record<ChangeKind, object>),
   } as const,
 });
 
-const ApprovalUpdateRef = builder.objectRef<StreamedChange>('ApprovalUpdate').implement({
+/** A change as one subscriber receives it: the requester's may carry the decision token. */
+interface DeliveredChange {
+  kind: StreamedChange['kind'];
+  previousStatus: StreamedChange['previousStatus'];
+  approval: ApprovalView;
+}
+
+const ApprovalUpdateRef = builder.objectRef<DeliveredChange>('ApprovalUpdate').implement({
   fields: (t) => ({
     kind: t.expose('kind', { type: ApprovalChangeKind }),
     previousStatus: t.exposeString('previousStatus', { nullable: true }),
@@ -102,8 +96,8 @@ function pendingKind(change: StreamedChange): PendingEvent['kind'] | null {
 }
 
 /** Every request of the caller's tenant that is pending now, as `current` changes. */
-async function pendingNow(context: Context, caller: Caller): Promise<StreamedChange[]> {
-  const pending: StreamedChange[] = [];
+async function pendingNow(context: Context, caller: Caller): Promise<CurrentState[]> {
+  const pending: CurrentState[] = [];
   let after: string | null = null;
   do {
     const page = await context.gate.approvals(caller, { status: 'PENDING', first: 200, after });
@@ -144,7 +138,7 @@ builder.subscriptionFields((t) => ({
       });
       return select(stream, (change): PendingEvent | null => {
         const kind = pendingKind(change);
-        return kind !== null && canDecide(caller, change.approval) ? { kind, approval: forCaller(caller, change.approval) } : null;
+        return kind !== null && canDecide(caller, change.approval) ? { kind, approval: change.approval } : null;
       });
     },
     resolve: (event) => event,
@@ -162,17 +156,19 @@ builder.subscriptionFields((t) => ({
       const stream = context.changes.subscribe(caller.tenant);
       await startStream(stream, async () => {
         const approval = await context.gate.approval(caller, approvalId).catch((error: unknown) => Promise.reject(asGraphQLError(error)));
-        const visible = approval.requester === caller.subject || hasRole(caller, 'admin', 'auditor') || canDecide(caller, approval);
-        if (!visible) {
+        if (!canRead(caller, approval)) {
           throw new GraphQLError(`Only the requester, its approvers, admins and auditors may follow approval ${JSON.stringify(approvalId)}.`, {
             extensions: { code: 'FORBIDDEN' },
           });
         }
         if (current) stream.prepend([{ approval, previousStatus: null, kind: 'current' }]);
       });
-      return select(stream, (change) =>
-        change.approval.id === approvalId ? { ...change, approval: forCaller(caller, change.approval) } : null,
-      );
+      return select(stream, async (change): Promise<DeliveredChange | null> => {
+        if (change.approval.id !== approvalId) return null;
+        // The feed carries no token: the requester's is read from the store, for the requester alone.
+        if (change.kind !== 'approved' || change.approval.requester !== caller.subject) return change;
+        return { ...change, approval: { ...change.approval, decisionToken: await context.gate.decisionToken(caller, approvalId) } };
+      });
     },
     resolve: (change) => change,
   }),

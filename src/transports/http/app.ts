@@ -64,6 +64,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clockToleranceSeconds: config.authClockToleranceSeconds,
     tokenType: config.authTokenType,
     jwksCooldownMs: config.authJwksCooldownMs,
+    ...(options.now && { now: () => options.now!().getTime() }),
   });
 
   const yoga: YogaServerInstance<Record<string, unknown>, Context> = createYoga<Record<string, unknown>, Context>({

@@ -1,0 +1,177 @@
+import { ReferenceKind, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { BetterSqliteDriver, type SqlEntityManager } from '@mikro-orm/better-sqlite';
+
+/*
+ * The SQLite fast paths, all in this file: prepared statements on better-sqlite3's synchronous
+ * connection for the append-only inserts of the request path and for reads that walk many rows.
+ * Each one falls back to plain MikroORM with any other driver, so another SQL dialect needs no
+ * change here, only an adapter of its own where it wants one.
+ */
+
+/** The part of a better-sqlite3 prepared statement used here. */
+export interface PreparedStatement {
+  run(...values: unknown[]): unknown;
+  all(...values: unknown[]): unknown[];
+  /** Rows as arrays of column values, in select order, rather than as objects. */
+  raw(toggle: boolean): PreparedStatement;
+}
+
+interface SqliteConnection {
+  prepare(sql: string): PreparedStatement;
+}
+
+interface KnexClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown> | unknown;
+}
+
+/** Statements by connection and SQL text; a connection's go when it closes. */
+const preparedStatements = new WeakMap<object, Map<string, PreparedStatement>>();
+
+/** A statement prepared once per connection: parsing the SQL costs more than running it. */
+function prepared(connection: SqliteConnection, sql: string): PreparedStatement {
+  let statements = preparedStatements.get(connection);
+  if (!statements) preparedStatements.set(connection, (statements = new Map()));
+  let statement = statements.get(sql);
+  if (!statement) statements.set(sql, (statement = connection.prepare(sql)));
+  return statement;
+}
+
+/** An INSERT of every column of one entity, with the properties that fill it in order. */
+interface InsertPlan {
+  sql: string;
+  props: EntityProperty[];
+}
+
+const insertPlans = new WeakMap<EntityMetadata, InsertPlan | null>();
+
+/**
+ * The INSERT for an entity whose columns are all plain scalars, or null when it has anything else
+ * (an owning relation, an embeddable, a formula), which only the unit of work knows how to write.
+ * The version column is left to its database default, as MikroORM leaves it.
+ */
+function insertPlan(meta: EntityMetadata): InsertPlan | null {
+  let plan = insertPlans.get(meta);
+  if (plan !== undefined) return plan;
+  const columns = meta.props.filter((prop) => prop.persist !== false && !prop.version);
+  const mappable = columns.every(
+    (prop) =>
+      prop.kind === ReferenceKind.ONE_TO_MANY ||
+      prop.kind === ReferenceKind.MANY_TO_MANY ||
+      (prop.kind === ReferenceKind.SCALAR && !prop.formula && prop.fieldNames?.length === 1),
+  );
+  const props = columns.filter((prop) => prop.kind === ReferenceKind.SCALAR);
+  plan = mappable && !meta.discriminatorColumn
+    ? {
+        sql:
+          `insert into \`${meta.tableName}\` (${props.map((prop) => `\`${prop.fieldNames[0]}\``).join(', ')}) ` +
+          `values (${props.map(() => '?').join(', ')})`,
+        props,
+      }
+    : null;
+  insertPlans.set(meta, plan);
+  return plan;
+}
+
+/**
+ * Writes a new entity in `em`'s open transaction with a statement prepared once per connection,
+ * without the unit of work: for the append-only rows of the request path (audit events, new
+ * approval requests), where change-set computation and query building cost far more than the
+ * insert itself. Values are converted as MikroORM converts them (JSON text, dates as epoch
+ * milliseconds, booleans as 0 or 1). The entity is not managed by `em` afterwards.
+ *
+ * Only for better-sqlite3, whose synchronous statements can be prepared once and reused; with
+ * another driver, outside a transaction or for an entity it cannot map, the entity is persisted
+ * through the unit of work instead, and written when `em` flushes.
+ */
+export async function insertNew(em: EntityManager, entity: object): Promise<void> {
+  const transaction = em.getTransactionContext<{ client: { acquireConnection(): Promise<unknown> } }>();
+  const meta = em.getMetadata().find(entity.constructor.name);
+  const plan = transaction && meta && em.getDriver() instanceof BetterSqliteDriver ? insertPlan(meta) : null;
+  const values = plan && rowValues(em, plan, entity as Record<string, unknown>);
+  if (!plan || !values) {
+    em.persist(entity);
+    return;
+  }
+  // A transaction's knex client hands out the transaction's own connection: the statement runs inside it.
+  const connection = (await transaction!.client.acquireConnection()) as SqliteConnection;
+  try {
+    prepared(connection, plan.sql).run(...values);
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+}
+
+/** The connection of `em`'s open transaction on better-sqlite3, or null (another driver, or no transaction). */
+async function transactionConnection(em: EntityManager): Promise<SqliteConnection | null> {
+  const transaction = em.getTransactionContext<{ client: { acquireConnection(): Promise<unknown> } }>();
+  if (!transaction || !(em.getDriver() instanceof BetterSqliteDriver)) return null;
+  // A transaction's knex client hands out the transaction's own connection.
+  return (await transaction.client.acquireConnection()) as SqliteConnection;
+}
+
+/**
+ * Runs one statement without results (a savepoint, say) in `em`'s open transaction: through a
+ * statement prepared once per connection on better-sqlite3, through MikroORM otherwise.
+ */
+export async function runStatement(em: EntityManager, sql: string): Promise<void> {
+  const connection = await transactionConnection(em);
+  try {
+    if (connection) prepared(connection, sql).run();
+    else await em.getConnection().execute(sql, [], 'run', em.getTransactionContext());
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+}
+
+/**
+ * Rows of `sql` with positional `values`, as arrays of column values, read in `em`'s open
+ * transaction (so they see its own writes): through a prepared statement on better-sqlite3,
+ * through MikroORM otherwise.
+ */
+export async function selectInTransaction(em: EntityManager, sql: string, values: unknown[]): Promise<unknown[][]> {
+  const connection = await transactionConnection(em);
+  try {
+    if (connection) return prepared(connection, sql).raw(true).all(...values) as unknown[][];
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+  const rows = await em.getConnection().execute<Record<string, unknown>[]>(sql, values, 'all', em.getTransactionContext());
+  return rows.map((row: Record<string, unknown>) => Object.values(row));
+}
+
+/**
+ * Runs `sql` with positional `values` and returns its rows as arrays of column values, through a
+ * statement prepared once per connection, or returns null with a driver other than better-sqlite3
+ * (the caller then queries through MikroORM). For reads that walk many rows, where building a
+ * query and an object per row costs more than SQLite does. The connection is held for this call
+ * only, so that writers can commit between two calls.
+ */
+export async function selectRawRows(em: EntityManager, sql: string, values: unknown[]): Promise<unknown[][] | null> {
+  if (!(em.getDriver() instanceof BetterSqliteDriver)) return null;
+  const client = (em as SqlEntityManager).getKnex().client as KnexClient;
+  const connection = (await client.acquireConnection()) as SqliteConnection;
+  try {
+    return prepared(connection, sql).raw(true).all(...values) as unknown[][];
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/** The row's values in the plan's column order, or null when one is undefined (left to the ORM). */
+function rowValues(em: EntityManager, plan: InsertPlan, entity: Record<string, unknown>): unknown[] | null {
+  const platform = em.getPlatform();
+  const values: unknown[] = [];
+  for (const prop of plan.props) {
+    let value = entity[prop.name];
+    if (value == null && prop.onCreate) value = entity[prop.name] = prop.onCreate(entity, em);
+    if (value === undefined) return null;
+    if (value !== null && prop.customType) value = prop.customType.convertToDatabaseValue(value, platform, { mode: 'query-data' });
+    if (value instanceof Date) value = platform.processDateProperty(value);
+    else if (typeof value === 'boolean') value = value ? 1 : 0;
+    values.push(value);
+  }
+  return values;
+}

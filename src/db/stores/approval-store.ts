@@ -1,0 +1,86 @@
+import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
+import type { ApprovalStatus } from '../../domain/approval-state.js';
+import { Approval } from '../entities/approval.entity.js';
+import { insertNew } from '../fast-paths.js';
+import { findData } from '../orm.js';
+
+/** An approval read as plain data (see findData): every scalar field, no collections, no token. */
+export type ApprovalRow = Omit<Approval, 'decisions' | 'decisionToken'>;
+
+/** What a listing selects: all given fields must match; `requester` narrows to one requester's own. */
+export interface ApprovalQuery {
+  tenant: string;
+  status?: ApprovalStatus | null | undefined;
+  action?: string | null | undefined;
+  agent?: string | null | undefined;
+  sessionId?: string | null | undefined;
+  requester?: string | undefined;
+  escalated?: boolean | undefined;
+  /** Keyset position: rows strictly older than this (createdAt, id). */
+  before?: { createdAt: Date; id: string } | undefined;
+}
+
+/** Approvals: the requests, their policy decision and their status. */
+export class ApprovalStore {
+  constructor(private readonly orm: MikroORM) {}
+
+  /** One approval with its votes, read outside any unit of work; `withToken` loads the lazy token. */
+  find(tenant: string, id: string, options: { withToken?: boolean } = {}): Promise<Approval | null> {
+    return this.orm.em
+      .fork()
+      .findOne(Approval, { id, tenant }, { populate: options.withToken ? ['decisions', 'decisionToken'] : ['decisions'] });
+  }
+
+  /** The request `requester` made earlier with this idempotency key, with its votes and token. */
+  findByIdempotencyKey(tenant: string, requester: string, idempotencyKey: string, em?: EntityManager): Promise<Approval | null> {
+    return (em ?? this.orm.em.fork()).findOne(
+      Approval,
+      { tenant, requesterSubject: requester, idempotencyKey },
+      { populate: ['decisions', 'decisionToken'] },
+    );
+  }
+
+  /** The decision token of an approval, or null. */
+  async decisionToken(tenant: string, id: string): Promise<string | null> {
+    const found = await this.orm.em.fork().findOne(Approval, { id, tenant }, { fields: ['id', 'decisionToken'] });
+    return found?.decisionToken ?? null;
+  }
+
+  /** Pending requests whose lifetime has passed at `now`, optionally of one tenant. */
+  lapsed(now: Date, limit: number, tenant?: string): Promise<{ id: string; tenant: string }[]> {
+    const where: FilterQuery<Approval> = { status: 'PENDING', expiresAt: { $lte: now }, ...(tenant !== undefined && { tenant }) };
+    return this.orm.em.fork().find(Approval, where, { fields: ['id', 'tenant'], limit });
+  }
+
+  /**
+   * Up to `limit` approvals, newest first, as plain rows rather than entities: a listing only
+   * turns rows into views, and hydrating entities took most of its time.
+   */
+  async list(query: ApprovalQuery, limit: number): Promise<ApprovalRow[]> {
+    const where: FilterQuery<Approval> = { tenant: query.tenant };
+    if (query.status) where.status = query.status;
+    if (query.action) where.action = query.action;
+    if (query.agent) where.agent = query.agent;
+    if (query.sessionId) where.sessionId = query.sessionId;
+    if (query.requester !== undefined) where.requesterSubject = query.requester;
+    if (query.escalated !== undefined) where.escalated = query.escalated;
+    if (query.before) {
+      const { createdAt, id } = query.before;
+      where.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: id } }];
+    }
+    return (await findData(this.orm.em.fork(), Approval, where, {
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      limit,
+    })) as ApprovalRow[];
+  }
+
+  /** One approval with its votes, in a unit of work, to change it. */
+  load(em: EntityManager, tenant: string, id: string): Promise<Approval | null> {
+    return em.findOne(Approval, { id, tenant }, { populate: ['decisions'] });
+  }
+
+  /** Writes a new request in the unit of work's transaction (see insertNew). */
+  insert(em: EntityManager, approval: Approval): Promise<void> {
+    return insertNew(em, approval);
+  }
+}

@@ -1,0 +1,35 @@
+import { ref, type EntityManager, type MikroORM } from '@mikro-orm/core';
+import type { Vote as VoteValue } from '../../domain/approval-state.js';
+import type { Approval } from '../entities/approval.entity.js';
+import { Vote } from '../entities/vote.entity.js';
+import { findData } from '../orm.js';
+
+/** A vote read as plain data: its approval is the approval's id. */
+export type VoteRow = Omit<Vote, 'approval'> & { approval: string };
+
+/** Approvers' votes; an approver counts once per approval (a unique key). */
+export class VoteStore {
+  constructor(private readonly orm: MikroORM) {}
+
+  /** Records a vote on a loaded approval in the unit of work. */
+  add(em: EntityManager, approval: Approval, approver: string, decision: VoteValue, comment: string | null, at: Date): Vote {
+    const vote = new Vote(ref(approval), approver, decision, comment);
+    vote.createdAt = at;
+    approval.decisions.add(vote);
+    em.persist(vote);
+    return vote;
+  }
+
+  /** The votes on these approvals, in the order they were cast, by a query on their index. */
+  async of(approvalIds: string[]): Promise<Map<string, VoteRow[]>> {
+    const byApproval = new Map<string, VoteRow[]>();
+    if (approvalIds.length === 0) return byApproval;
+    const rows = await findData(this.orm.em.fork(), Vote, { approval: { $in: approvalIds } }, { orderBy: [{ createdAt: 'asc' }] });
+    for (const vote of rows as VoteRow[]) {
+      const votes = byApproval.get(vote.approval) ?? [];
+      votes.push(vote);
+      byApproval.set(vote.approval, votes);
+    }
+    return byApproval;
+  }
+}
