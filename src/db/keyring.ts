@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import { generateSigningKey, publicJwks, type SigningKey } from '../domain/decision-token.js';
 import { Approval } from './entities/approval.entity.js';
 import { SigningKeyRecord } from './entities/signing-key.entity.js';
-import { oneAtATime } from './orm.js';
+import { lockWriters, oneAtATime } from './orm.js';
 
 const toSigningKey = (record: SigningKeyRecord): SigningKey => ({
   kid: record.kid,
@@ -90,6 +90,9 @@ export class KeyRing {
       { orderBy: { tokenExpiresAt: 'desc' }, fields: ['tokenExpiresAt'] },
     );
     await em.transactional(async (tx) => {
+      // The write lock first: a deferred transaction that reads and then writes fails at once with
+      // SQLITE_BUSY when the running server committed in between, whatever the busy timeout.
+      await lockWriters(tx);
       const retiring = await tx.find(SigningKeyRecord, { retiredAt: null, kid: { $ne: key.kid } });
       for (const record of retiring) {
         record.retiredAt = now;
