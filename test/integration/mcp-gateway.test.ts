@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ async function startGateway(
   server: TestServer,
   token: string,
   gatewayArgs: string[],
-  upstream: string[],
+  upstream: string[] | null,
   options: { env?: Record<string, string>; elicitations?: ElicitRequest['params'][] } = {},
 ): Promise<Client> {
   const client = new Client(
@@ -34,7 +36,7 @@ async function startGateway(
   }
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', 'tsx', CLI, 'mcp-gateway', ...gatewayArgs, '--', process.execPath, ...upstream],
+    args: ['--import', 'tsx', CLI, 'mcp-gateway', ...gatewayArgs, ...(upstream === null ? [] : ['--', process.execPath, ...upstream])],
     env: { PATH: process.env['PATH'] ?? '', COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token, ...options.env },
     cwd: REPO_ROOT,
     stderr: 'pipe',
@@ -73,7 +75,7 @@ describe('countersign mcp-gateway in front of server-everything', () => {
     approver = await server.token('approver-1', tenant, ['approver']);
     const admin = new CountersignClient({ url: server.url, token: await server.token('admin-1', tenant, ['admin']) });
     const settings = await server.gql(await server.token('admin-1', tenant, ['admin']), `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`, {
-      input: { allowlist: ['mcp.everything.echo'] },
+      input: { allowlist: ['mcp.everything.echo'], denylist: ['mcp.everything.get-env'] },
     });
     expect(settings.data?.updateTenantSettings.__typename).toBe('TenantSettings');
     await admin.close();
@@ -106,6 +108,17 @@ describe('countersign mcp-gateway in front of server-everything', () => {
     expect(result).toEqual(await direct.callTool({ name: 'echo', arguments: { message: 'hello through the gate' } }));
     const { nodes } = await auditor.approvals({ action: 'mcp.everything.echo' });
     expect(nodes[0]).toMatchObject({ status: 'EXECUTED', resource: 'mcp:everything', context: { arguments: { message: 'hello through the gate' } } });
+  });
+
+  it('answers a call the policy denies with the reasons and rule ids, and never forwards it', async () => {
+    const result = await gateway.callTool({ name: 'get-env', arguments: {} });
+    expect(result.isError).toBe(true);
+    const denied = structured(result);
+    expect(denied).toMatchObject({ code: 'DENIED', status: 'DENIED' });
+    expect(denied.reasons.map((reason: { ruleId: string }) => reason.ruleId)).toContain('CS-110');
+    expect(text(result)).not.toContain('PATH');
+    const { nodes } = await auditor.approvals({ action: 'mcp.everything.get-env' });
+    expect(nodes.map((approval) => approval.status)).toEqual(['DENIED']);
   });
 
   it('holds a call that needs approval until a second identity approves it over GraphQL, then completes it', async () => {
@@ -241,6 +254,56 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
     });
   });
 });
+
+describe('countersign mcp-gateway --upstream-url (Streamable HTTP upstream)', () => {
+  let server: TestServer;
+  let upstream: ChildProcess;
+  let gateway: Client;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const tenant = uniqueTenant('gateway-http');
+    await server.gql(await server.token('admin-1', tenant, ['admin']), `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`, {
+      input: { allowlist: ['mcp.remote.get-sum'] },
+    });
+    const port = await freePort();
+    upstream = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PATH: process.env['PATH'] ?? '', PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      upstream.stderr?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('listening on port')) resolve();
+      });
+      upstream.once('exit', (code) => reject(new Error(`server-everything exited with ${code}: ${output}`)));
+    });
+    gateway = await startGateway(server, await server.token('agent-1', tenant, ['agent']), ['--name', 'remote', '--upstream-url', `http://127.0.0.1:${port}/mcp`], null);
+  }, 120_000);
+  afterAll(async () => {
+    await gateway?.close();
+    upstream?.kill();
+    await server?.close();
+  });
+
+  it('gates the tools of an upstream reached over HTTP', async () => {
+    const { tools } = await gateway.listTools();
+    expect(tools.map((tool) => tool.name)).toContain('get-sum');
+    const result = await gateway.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
+    expect(result.isError).toBeFalsy();
+    expect(text(result)).toMatch(/3/);
+  });
+});
+
+/** A port free at the moment of asking, for a peer that cannot report the one it picked. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
