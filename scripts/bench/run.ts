@@ -4,7 +4,7 @@
  * scripts/bench/results/latency.svg.
  *
  *   BENCH_QUICK=1               a smoke run: short runs, one repeat, small populations
- *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, growth, mcp, notifications
+ *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, growth, mcp, notifications, inbox
  *   BENCH_RUN_MS, BENCH_REPEATS longer or more runs than the defaults (2,000 ms, 3)
  *   BENCH_PROFILE=1             the server under the request loads (first repeat at 16 clients) and
  *                               under the subscription fan-out writes V8 CPU profiles to results/profiles/
@@ -20,6 +20,7 @@ import { latencyChart, type ChartSeries } from './chart.js';
 import { runGrowthBenchmark, type GrowthResults } from './growth.js';
 import { runNotificationBenchmark, type NotificationResults } from './notifications.js';
 import { benchSettings, progress } from './load.js';
+import { runInboxBenchmark, type InboxResults } from './inbox.js';
 import { runMcpGatewayBenchmark, type McpGatewayResults } from './mcp-gateway.js';
 import { runPolicyBenchmark, type PolicyResults } from './policy.js';
 import { CONCURRENCY, runRequestBenchmark, type RequestResults } from './request.js';
@@ -27,7 +28,7 @@ import { REPO_ROOT } from './server.js';
 import { round, roundDeep } from './stats.js';
 import { runSubscriptionBenchmark, type SubscriptionResults } from './subscriptions.js';
 
-const BENCHMARKS = ['policy', 'request', 'subscriptions', 'growth', 'mcp', 'notifications'] as const;
+const BENCHMARKS = ['policy', 'request', 'subscriptions', 'growth', 'mcp', 'notifications', 'inbox'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
@@ -191,6 +192,11 @@ function notificationRows(results: NotificationResults): Row[] {
   return rows;
 }
 
+function inboxRows(results: InboxResults): Row[] {
+  const label = `inbox (pending → row visible in Chromium, ${results.requests} requests)`;
+  return [{ benchmark: label, figure: 'p50 / p99', value: `${ms(results.p50Ms)} / ${ms(results.p99Ms)}`, target: '', met: null }];
+}
+
 function table(rows: Row[]): string {
   const cells = rows.map((row) => [row.benchmark, row.figure, row.value, row.target, row.met === null ? '' : row.met ? 'met' : 'MISSED']);
   const header = ['benchmark', 'figure', 'value (median)', 'target', ''];
@@ -252,6 +258,7 @@ async function main(): Promise<void> {
     notifications?: NotificationResults;
     /** Benchmarks that failed, with why; the others still report their figures. */
     failed?: Record<string, string>;
+    inbox?: InboxResults;
   } = {};
   const profileDir = process.env['BENCH_PROFILE'] === '1' ? join(RESULTS_DIR, 'profiles') : null;
   for (const benchmark of benchmarks) {
@@ -261,6 +268,7 @@ async function main(): Promise<void> {
       else if (benchmark === 'request') results.request = await runRequestBenchmark(settings, profileDir);
       else if (benchmark === 'subscriptions') results.subscriptions = await runSubscriptionBenchmark(settings, profileDir);
       else if (benchmark === 'mcp') results.mcp = await runMcpGatewayBenchmark(settings);
+      else if (benchmark === 'inbox') results.inbox = await runInboxBenchmark(settings);
       else if (benchmark === 'notifications') results.notifications = await runNotificationBenchmark(settings);
       else results.growth = await runGrowthBenchmark(settings);
       progress(`${benchmark} took ${round((performance.now() - benchStarted) / 1000)} s`);
@@ -277,6 +285,7 @@ async function main(): Promise<void> {
     ...(results.growth ? growthRows(results.growth) : []),
     ...(results.mcp ? mcpRows(results.mcp) : []),
     ...(results.notifications ? notificationRows(results.notifications) : []),
+    ...(results.inbox ? inboxRows(results.inbox) : []),
   ];
   mkdirSync(RESULTS_DIR, { recursive: true });
   const report = {
