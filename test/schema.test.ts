@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
+import { buildSchema, isUnionType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, ormOptions } from '../src/db/orm.js';
 import { postgresMigrationsList } from '../src/db/migrations/index.js';
@@ -11,6 +12,25 @@ import { createTestDatabase } from './support/services.js';
 describe('the committed artefacts', () => {
   it('schema.graphql is the schema the code builds (run npm run schema:print when this fails)', () => {
     expect(readFileSync(join(REPO_ROOT, 'schema.graphql'), 'utf8')).toBe(printedSchema());
+  });
+
+  it('a field name means one type across the members of every result union, so clients select it without aliases', () => {
+    const schema = buildSchema(readFileSync(join(REPO_ROOT, 'schema.graphql'), 'utf8'));
+    const clashes: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isUnionType(type)) continue;
+      const typeOf = new Map<string, { member: string; type: string }>();
+      for (const member of type.getTypes()) {
+        for (const field of Object.values(member.getFields())) {
+          const seen = typeOf.get(field.name);
+          if (!seen) typeOf.set(field.name, { member: member.name, type: String(field.type) });
+          else if (seen.type !== String(field.type)) {
+            clashes.push(`${type.name}.${field.name}: ${seen.member} ${seen.type} vs ${member.name} ${String(field.type)}`);
+          }
+        }
+      }
+    }
+    expect(clashes).toEqual([]);
   });
 
   it('the committed migrations build exactly the schema the entities describe', async () => {

@@ -23,7 +23,7 @@ export function completeExecution(deps: GateDeps, caller: Caller, input: Complet
     if (!found) throw new NotFoundError('Execution', executionId);
     const { execution, approval } = found;
     if (execution.executor !== caller.subject) throw new ForbiddenError(undefined, 'Only the executor may report the outcome.');
-    if (execution.status !== 'STARTED') throw new AlreadyDecidedError({ reason: 'not_pending', status: execution.status });
+    if (execution.status !== 'STARTED') throw AlreadyDecidedError.executionCompleted(execution.id, execution.status, approval.status);
     const now = deps.now();
     const previousStatus = approval.status;
     const completion = applyCompletion(approval, execution, { executionId: execution.id, outcome, result: outcomeResult }, now);

@@ -504,10 +504,6 @@ function unwrap<U extends Typed, N extends U['__typename']>(result: U, expected:
   }
   const { __typename: typename, code, message, ...details } = result as Typed & { code?: unknown; message?: unknown } & Record<string, unknown>;
   if (isServerCode(code)) {
-    if ('currentStatus' in details) {
-      details['status'] = details['currentStatus'];
-      delete details['currentStatus'];
-    }
     return throwing(new RefusedError(code, typeof message === 'string' ? message : code, details));
   }
   return throwing(new TransportError(`Unexpected result type ${typename} (expected ${expected}).`));

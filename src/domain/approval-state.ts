@@ -7,20 +7,8 @@ import {
   UnauthenticatedError,
 } from './errors.js';
 
-/** Every status an approval can be in. */
-export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'DENIED', 'EXPIRED', 'EXECUTED', 'FAILED'] as const;
-
-/**
- * Where an approval stands. `PENDING` waits for votes; `APPROVED` may be executed once; `DENIED`
- * means policy refused it outright; `EXECUTED` and `FAILED` record the outcome of execution.
- */
-export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
-
-/** The votes an approver may cast. */
-export const VOTES = ['APPROVE', 'REJECT'] as const;
-
-/** One approver's vote. */
-export type Vote = (typeof VOTES)[number];
+export { APPROVAL_STATUSES, VOTES, type ApprovalStatus, type Vote } from './vocabulary.js';
+import type { ApprovalStatus, Vote } from './vocabulary.js';
 
 /** What {@link decide} needs to know about an approval. */
 export interface ApprovalDecisionState {

@@ -5,6 +5,8 @@
  * fields. Clients match on `code` (and read the fields); `message` is for humans and may change.
  */
 
+import type { ApprovalStatus, ExecutionStatus } from './vocabulary.js';
+
 /** Every stable error code, in one place so transports can enumerate them. */
 export const ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -100,39 +102,61 @@ export class InvalidInputError extends CountersignError {
 /** Why a decision was refused as already made: the approval is closed, or this approver voted. */
 export type AlreadyDecidedReason = 'not_pending' | 'already_voted';
 
-/** The approval is no longer pending, or this approver has already voted on it. */
+/**
+ * The approval is no longer pending, this approver has already voted on it, or the execution
+ * being completed has already ended.
+ */
 export class AlreadyDecidedError extends CountersignError {
   declare readonly code: 'ALREADY_DECIDED';
   /** `'not_pending'`: the approval is closed; `'already_voted'`: this approver has voted. */
   readonly reason: AlreadyDecidedReason;
-  /** The approval's current status (set when `reason` is `'not_pending'`). */
-  readonly status?: string;
+  /** The approval's current status (`PENDING` when this approver has already voted). */
+  readonly status: ApprovalStatus;
   /** The approver who already voted (set when `reason` is `'already_voted'`). */
   readonly approver?: string;
+  /** The execution that has already ended (set when a second outcome is reported for it). */
+  readonly executionId?: string;
+  /** How that execution ended. */
+  readonly executionStatus?: ExecutionStatus;
 
   constructor(
-    details: { reason: 'not_pending'; status: string } | { reason: 'already_voted'; approver: string },
+    reason: AlreadyDecidedReason,
+    message: string,
+    details: { status: ApprovalStatus; approver?: string; executionId?: string; executionStatus?: ExecutionStatus },
   ) {
-    super(
-      'ALREADY_DECIDED',
-      details.reason === 'not_pending'
-        ? `The approval is no longer pending; its status is ${details.status}.`
-        : `${details.approver} has already voted on this approval.`,
-    );
+    super('ALREADY_DECIDED', message);
     this.name = 'AlreadyDecidedError';
-    this.reason = details.reason;
-    if (details.reason === 'not_pending') this.status = details.status;
-    else this.approver = details.approver;
+    this.reason = reason;
+    this.status = details.status;
+    if (details.approver !== undefined) this.approver = details.approver;
+    if (details.executionId !== undefined) this.executionId = details.executionId;
+    if (details.executionStatus !== undefined) this.executionStatus = details.executionStatus;
   }
 
   /** The approval is closed with `status`. */
-  static notPending(status: string): AlreadyDecidedError {
-    return new AlreadyDecidedError({ reason: 'not_pending', status });
+  static notPending(status: ApprovalStatus): AlreadyDecidedError {
+    return new AlreadyDecidedError('not_pending', `The approval is no longer pending; its status is ${status}.`, { status });
   }
 
-  /** `approver` has already cast a vote on this approval. */
+  /** `approver` has already cast a vote on this approval, which is still pending. */
   static alreadyVoted(approver: string): AlreadyDecidedError {
-    return new AlreadyDecidedError({ reason: 'already_voted', approver });
+    return new AlreadyDecidedError('already_voted', `${approver} has already voted on this approval.`, {
+      status: 'PENDING',
+      approver,
+    });
+  }
+
+  /** The outcome of `executionId` was already reported as `executionStatus`. */
+  static executionCompleted(
+    executionId: string,
+    executionStatus: ExecutionStatus,
+    approvalStatus: ApprovalStatus,
+  ): AlreadyDecidedError {
+    return new AlreadyDecidedError(
+      'not_pending',
+      `Execution ${executionId} has already been completed as ${executionStatus}; its outcome cannot be reported twice.`,
+      { status: approvalStatus, executionId, executionStatus },
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ApprovalStatus, Vote } from './approval-state.js';
+import type { ApprovalStatus, ExecutionOutcome, Vote } from './vocabulary.js';
 
 /** The actor of what the gate does on its own: policy outcomes, expiry, token issue. */
 export const SYSTEM_ACTOR = 'system:countersign';
@@ -25,17 +25,14 @@ export const AUDIT_EVENT_TYPES = [
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-/** How an execution ended, as its executor reports it. */
-export const EXECUTION_OUTCOMES = ['SUCCEEDED', 'FAILED'] as const;
-export type ExecutionOutcome = (typeof EXECUTION_OUTCOMES)[number];
-
-/** An execution's status: started, then one of the outcomes. */
-export const EXECUTION_STATUSES = ['STARTED', ...EXECUTION_OUTCOMES] as const;
-export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
-
-/** The priorities an agent may give a request. */
-export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+export {
+  EXECUTION_OUTCOMES,
+  EXECUTION_STATUSES,
+  PRIORITIES,
+  type ExecutionOutcome,
+  type ExecutionStatus,
+  type Priority,
+} from './vocabulary.js';
 
 /** One audit row, before the audit log chains it. */
 export interface AuditEntry {

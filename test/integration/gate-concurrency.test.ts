@@ -53,7 +53,7 @@ describe(`${PARALLEL} concurrent decisions`, () => {
     expect(winners).toHaveLength(1);
     expect(winners[0]?.status).toBe('APPROVED');
     for (const loser of results.filter((result) => !isApproval(result))) {
-      expect(expectError(loser, 'ALREADY_DECIDED')).toMatchObject({ reason: 'not_pending', currentStatus: 'APPROVED' });
+      expect(expectError(loser, 'ALREADY_DECIDED')).toMatchObject({ reason: 'not_pending', status: 'APPROVED' });
     }
     const stored = expectType(await tenant.agent.approval(approval.id), 'Approval');
     expect(stored.decisions).toEqual([expect.objectContaining({ approver: winners[0]?.decisions[0]?.approver })]);

@@ -115,7 +115,7 @@ describe('NOT_FOUND', () => {
   it('is returned for an approval id that does not exist', async () => {
     const { approver } = await freshTenant(server);
     const missing = randomUUID();
-    expect(expectError(await approver.approval(missing), 'NOT_FOUND')).toMatchObject({ entity: 'Approval', missingId: missing });
+    expect(expectError(await approver.approval(missing), 'NOT_FOUND')).toMatchObject({ entity: 'Approval', id: missing });
     expectError(await approver.decide(missing), 'NOT_FOUND');
   });
 
@@ -206,7 +206,7 @@ describe('ALREADY_DECIDED', () => {
     expectType(await approver.decide(approval.id), 'Approval');
     expect(expectError(await secondApprover.decide(approval.id, 'REJECT'), 'ALREADY_DECIDED')).toMatchObject({
       reason: 'not_pending',
-      currentStatus: 'APPROVED',
+      status: 'APPROVED',
     });
   });
 
@@ -215,7 +215,7 @@ describe('ALREADY_DECIDED', () => {
     const { approval } = await allowedToken(agent);
     expect(expectError(await approver.decide(approval.id, 'REJECT'), 'ALREADY_DECIDED')).toMatchObject({
       reason: 'not_pending',
-      currentStatus: 'APPROVED',
+      status: 'APPROVED',
     });
   });
 
@@ -223,8 +223,11 @@ describe('ALREADY_DECIDED', () => {
     const { agent } = await freshTenant(server);
     const { token } = await allowedToken(agent);
     const started = expectType(await agent.execute(executionOf(token, QUICK_EMAIL)), 'ExecutePayload');
-    expectType(await agent.completeExecution(started.execution?.id as string, 'SUCCEEDED'), 'ExecutePayload');
-    expectError(await agent.completeExecution(started.execution?.id as string, 'FAILED'), 'ALREADY_DECIDED');
+    const executionId = started.execution?.id as string;
+    expectType(await agent.completeExecution(executionId, 'SUCCEEDED'), 'ExecutePayload');
+    const twice = expectError(await agent.completeExecution(executionId, 'FAILED'), 'ALREADY_DECIDED');
+    expect(twice).toMatchObject({ status: 'EXECUTED', executionStatus: 'SUCCEEDED' });
+    expect(twice.message).toContain(`Execution ${executionId}`);
   });
 });
 

@@ -121,7 +121,7 @@ describe('a rejected request', () => {
     expect(seenByRequester).toMatchObject({ status: 'REJECTED', decisionToken: null, tokenExpiresAt: null });
 
     const late = expectError(await admin.decide(approval.id, 'APPROVE'), 'ALREADY_DECIDED');
-    expect(late).toMatchObject({ reason: 'not_pending', currentStatus: 'REJECTED' });
+    expect(late).toMatchObject({ reason: 'not_pending', status: 'REJECTED' });
     expect(await auditTypes(auditor, approval.id)).toEqual(['requested', 'decided', 'decided', 'rejected']);
   });
 });
@@ -135,7 +135,7 @@ describe('a denied request', () => {
     expect(token).toBeNull();
     expect(approval.reasons.map((reason) => reason.ruleId)).toEqual(['CS-110']);
     expect(approval).toMatchObject({ requiredApprovals: 0, approverRoles: [] });
-    expect(expectError(await approver.decide(approval.id, 'APPROVE'), 'ALREADY_DECIDED')).toMatchObject({ reason: 'not_pending', currentStatus: 'DENIED' });
+    expect(expectError(await approver.decide(approval.id, 'APPROVE'), 'ALREADY_DECIDED')).toMatchObject({ reason: 'not_pending', status: 'DENIED' });
     expect(await auditTypes(auditor, approval.id)).toEqual(['requested', 'denied']);
   });
 });
@@ -235,7 +235,7 @@ describe('execution', () => {
     expect(failed.approval.status).toBe('FAILED');
     expect(expectType(await agent.approval(approval.id), 'Approval').status).toBe('FAILED');
 
-    expect(expectError(await agent.completeExecution(executionId, 'SUCCEEDED'), 'ALREADY_DECIDED').currentStatus).toBe('FAILED');
+    expect(expectError(await agent.completeExecution(executionId, 'SUCCEEDED'), 'ALREADY_DECIDED').status).toBe('FAILED');
     expectError(await agent.execute(executionOf(token, QUICK_EMAIL)), 'TOKEN_REPLAYED');
     const completed = await auditor.allAuditEvents({ approvalId: approval.id, type: 'execution_completed' });
     expect(completed).toHaveLength(1);

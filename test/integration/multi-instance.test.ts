@@ -104,7 +104,7 @@ describe('two instances on one PostgreSQL database', () => {
     expect(winners).toHaveLength(1);
     const winner = winners[0] as ApprovalData;
     for (const loser of results.filter((result) => !isApproval(result))) {
-      expect(expectError(loser, 'ALREADY_DECIDED')).toMatchObject({ currentStatus: winner.status });
+      expect(expectError(loser, 'ALREADY_DECIDED')).toMatchObject({ status: winner.status });
     }
     for (const server of [a, b]) {
       const stored = expectType(await onServer(tenant, server).agent.approval(approval.id), 'Approval');

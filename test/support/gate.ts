@@ -44,13 +44,15 @@ export interface GateError {
   message: string;
   requiredRoles?: string[] | null;
   entity?: string;
-  /** NotFoundError's `id`, aliased: it would clash with the `id: ID!` of the success members. */
-  missingId?: string;
+  /** NotFoundError's `id`: the id that was not found (typed `ID!` like the success members' `id`). */
+  id?: string;
   field?: string;
   problem?: string;
   reason?: string;
-  /** AlreadyDecidedError's `status`, aliased: it would clash with Approval's `status` enum. */
-  currentStatus?: string | null;
+  /** AlreadyDecidedError's `status`: the approval's status, the same enum as Approval's. */
+  status?: ApprovalStatus;
+  /** AlreadyDecidedError's `executionStatus`, when an outcome was reported twice. */
+  executionStatus?: 'STARTED' | 'SUCCEEDED' | 'FAILED' | null;
   expiresAt?: string;
   expiredAt?: string;
   expectedHash?: string;
@@ -150,9 +152,9 @@ export type Result<T> = T | GateError;
 const ERROR_EXTRAS: Record<string, string> = {
   UnauthenticatedError: '',
   ForbiddenError: 'requiredRoles',
-  NotFoundError: 'entity missingId: id',
+  NotFoundError: 'entity id',
   InvalidInputError: 'field problem',
-  AlreadyDecidedError: 'reason currentStatus: status',
+  AlreadyDecidedError: 'reason status executionStatus',
   SelfApprovalError: '',
   ExpiredError: 'expiresAt',
   TokenInvalidError: 'reason',

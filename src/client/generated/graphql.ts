@@ -219,7 +219,7 @@ export type DecideMutationVariables = Exact<{
 
 
 export type DecideMutation = { decide:
-    | { __typename: 'AlreadyDecidedError', reason: string, code: ErrorCode, message: string, currentStatus: string | null }
+    | { __typename: 'AlreadyDecidedError', reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null, code: ErrorCode, message: string }
     | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
     | { __typename: 'ExpiredError', expiresAt: string, code: ErrorCode, message: string }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
@@ -251,7 +251,7 @@ export type CompleteExecutionMutationVariables = Exact<{
 
 
 export type CompleteExecutionMutation = { completeExecution:
-    | { __typename: 'AlreadyDecidedError', reason: string, code: ErrorCode, message: string, currentStatus: string | null }
+    | { __typename: 'AlreadyDecidedError', reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null, code: ErrorCode, message: string }
     | { __typename: 'ExecutePayload', dryRun: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }, execution: { id: string, approvalId: string, status: ExecutionStatus, executor: string, result: unknown, createdAt: string, completedAt: string | null } | null }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
@@ -309,7 +309,7 @@ export type DecideManyMutationVariables = Exact<{
 
 export type DecideManyMutation = { decideMany:
     | { __typename: 'DecideManyPayload', results: Array<{ approvalId: string, result:
-          | { __typename: 'AlreadyDecidedError', reason: string, code: ErrorCode, message: string, currentStatus: string | null }
+          | { __typename: 'AlreadyDecidedError', reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null, code: ErrorCode, message: string }
           | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
           | { __typename: 'ExpiredError', expiresAt: string, code: ErrorCode, message: string }
           | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
@@ -626,7 +626,8 @@ export const DecideDocument = new TypedDocumentString(`
     }
     ... on AlreadyDecidedError {
       reason
-      currentStatus: status
+      status
+      executionStatus
     }
     ... on ExpiredError {
       expiresAt
@@ -785,7 +786,8 @@ export const CompleteExecutionDocument = new TypedDocumentString(`
     }
     ... on AlreadyDecidedError {
       reason
-      currentStatus: status
+      status
+      executionStatus
     }
   }
 }
@@ -1034,7 +1036,8 @@ export const DecideManyDocument = new TypedDocumentString(`
           }
           ... on AlreadyDecidedError {
             reason
-            currentStatus: status
+            status
+            executionStatus
           }
           ... on ExpiredError {
             expiresAt

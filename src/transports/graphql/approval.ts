@@ -1,16 +1,11 @@
 import type { ObjectRef } from '@pothos/core';
-import { APPROVAL_STATUSES, VOTES } from '../../domain/approval-state.js';
-import { PRIORITIES } from '../../domain/transitions.js';
 import type { Page } from '../../app/pagination.js';
 import { remainingApprovals, type ApprovalView, type VoteView } from '../../app/views.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
 import { AlreadyDecidedError, ExpiredError, NotFoundError, SelfApprovalError } from '../../domain/errors.js';
-import { CALLER_ERRORS } from './errors.js';
+import { ApprovalStatusEnum, DecisionEnum, PriorityEnum } from './enums.js';
 
-export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', { values: APPROVAL_STATUSES });
-export const DecisionEnum = builder.enumType('Decision', { values: VOTES });
-export const PriorityEnum = builder.enumType('Priority', { values: PRIORITIES });
 
 export const ReasonRef = builder.objectRef<{ ruleId: string; message: string }>('Reason').implement({
   description: 'Why the policy decided as it did, with the stable id of the rule.',
@@ -137,13 +132,13 @@ const DecideInput = builder.inputType('DecideInput', {
 builder.queryFields((t) => ({
   approval: t.field({
     type: ApprovalRef,
-    errors: { types: [...CALLER_ERRORS, NotFoundError], union: { name: 'ApprovalResult' } },
+    errors: { types: [NotFoundError], union: { name: 'ApprovalResult' } },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => context.gate.approval(callerOf(context), String(id)),
   }),
   approvals: t.field({
     type: ApprovalConnection,
-    errors: { types: CALLER_ERRORS, union: { name: 'ApprovalsResult' } },
+    errors: { union: { name: 'ApprovalsResult' } },
     args: {
       status: t.arg({ type: ApprovalStatusEnum }),
       action: t.arg.string(),
@@ -160,7 +155,7 @@ builder.mutationFields((t) => ({
   requestApproval: t.field({
     type: RequestApprovalPayload,
     description: 'Asks the policy whether an action may run; stores the request and, if allowed outright, returns a token.',
-    errors: { types: CALLER_ERRORS, union: { name: 'RequestApprovalResult' } },
+    errors: { union: { name: 'RequestApprovalResult' } },
     args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
     resolve: (_root, { input }, context) => context.gate.requestApproval(callerOf(context), input),
   }),
@@ -168,7 +163,7 @@ builder.mutationFields((t) => ({
     type: ApprovalRef,
     description: 'Records an approver\'s decision; N approvals approve, the first rejection rejects.',
     errors: {
-      types: [...CALLER_ERRORS, NotFoundError, AlreadyDecidedError, SelfApprovalError, ExpiredError],
+      types: [NotFoundError, AlreadyDecidedError, SelfApprovalError, ExpiredError],
       union: { name: 'DecideResult' },
     },
     args: { input: t.arg({ type: DecideInput, required: true }) },

@@ -3,7 +3,6 @@ import type { AuditEvent } from '../../db/entities/audit-event.entity.js';
 import { connection } from './approval.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
-import { CALLER_ERRORS } from './errors.js';
 
 const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').implement({
   description: 'One link of the tenant\'s tamper-evident audit chain.',
@@ -41,7 +40,7 @@ const ChainVerificationRef = builder.objectRef<ChainVerification>('AuditChainVer
 builder.queryFields((t) => ({
   auditEvents: t.field({
     type: AuditEventConnection,
-    errors: { types: CALLER_ERRORS, union: { name: 'AuditEventsResult' } },
+    errors: { union: { name: 'AuditEventsResult' } },
     args: {
       approvalId: t.arg.id(),
       type: t.arg.string(),
@@ -56,7 +55,7 @@ builder.queryFields((t) => ({
   }),
   verifyAuditChain: t.field({
     type: ChainVerificationRef,
-    errors: { types: CALLER_ERRORS, union: { name: 'VerifyAuditChainResult' } },
+    errors: { union: { name: 'VerifyAuditChainResult' } },
     resolve: (_root, _args, context) => context.gate.verifyAuditChain(callerOf(context)),
   }),
 }));

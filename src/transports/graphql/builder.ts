@@ -1,5 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import { ForbiddenError, InvalidInputError, UnauthenticatedError } from '../../domain/errors.js';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { Context } from './context.js';
 
@@ -34,7 +35,8 @@ export const builder = new SchemaBuilder<{
 }>({
   plugins: [ErrorsPlugin],
   defaultFieldNullability: false,
-  errors: { directResult: true },
+  // Every field with errors can fail authentication, authorisation or validation.
+  errors: { directResult: true, defaultTypes: [UnauthenticatedError, ForbiddenError, InvalidInputError] },
 });
 
 builder.scalarType('DateTime', {

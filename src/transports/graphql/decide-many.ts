@@ -1,9 +1,9 @@
 import { AlreadyDecidedError, CountersignError, ExpiredError, InvalidInputError, NotFoundError, SelfApprovalError } from '../../domain/errors.js';
 import type { ApprovalView } from '../../app/views.js';
-import { ApprovalRef, DecisionEnum } from './approval.js';
+import { ApprovalRef } from './approval.js';
+import { DecisionEnum } from './enums.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
-import { CALLER_ERRORS } from './errors.js';
 
 /** How many requests one batch may decide: enough for a morning's queue, bounded per call. */
 export const MAX_BATCH_DECISIONS = 100;
@@ -29,7 +29,7 @@ const DecideManyItem = builder.objectRef<BatchOutcome>('DecideManyItem').impleme
     result: t.field({
       type: ApprovalRef,
       errors: {
-        types: [...CALLER_ERRORS, NotFoundError, AlreadyDecidedError, SelfApprovalError, ExpiredError],
+        types: [NotFoundError, AlreadyDecidedError, SelfApprovalError, ExpiredError],
         union: { name: 'DecideManyItemResult' },
       },
       resolve: (item) => {
@@ -51,7 +51,7 @@ builder.mutationField('decideMany', (t) =>
     type: DecideManyPayload,
     description:
       'Records the same decision on several requests. Each id is decided as decide would, in its own transaction with its own audit event, and is accepted or refused on its own.',
-    errors: { types: CALLER_ERRORS, union: { name: 'DecideManyResult' } },
+    errors: { union: { name: 'DecideManyResult' } },
     args: { input: t.arg({ type: DecideManyInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const caller = callerOf(context);

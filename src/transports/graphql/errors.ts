@@ -14,6 +14,7 @@ import {
   UnauthenticatedError,
 } from '../../domain/errors.js';
 import { builder } from './builder.js';
+import { ApprovalStatusEnum, ExecutionStatusEnum } from './enums.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description: 'Stable codes of expected failures; match on these, not on messages.',
@@ -43,7 +44,7 @@ builder.objectType(NotFoundError, {
   name: 'NotFoundError',
   description: 'Nothing with this id exists in the caller\'s tenant.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ entity: t.exposeString('entity'), id: t.exposeString('id') }),
+  fields: (t) => ({ entity: t.exposeString('entity'), id: t.exposeID('id') }),
 });
 builder.objectType(InvalidInputError, {
   name: 'InvalidInputError',
@@ -57,7 +58,13 @@ builder.objectType(AlreadyDecidedError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     reason: t.exposeString('reason'),
-    status: t.string({ nullable: true, resolve: (error) => error.status ?? null }),
+    status: t.field({ type: ApprovalStatusEnum, description: "The approval's current status.", resolve: (error) => error.status }),
+    executionStatus: t.field({
+      type: ExecutionStatusEnum,
+      nullable: true,
+      description: 'How the execution ended, when its outcome was reported twice.',
+      resolve: (error) => error.executionStatus ?? null,
+    }),
   }),
 });
 builder.objectType(SelfApprovalError, {
@@ -94,6 +101,3 @@ builder.objectType(ContextMismatchError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({ expectedHash: t.exposeString('expectedHash'), presentedHash: t.exposeString('presentedHash') }),
 });
-
-/** Errors any authenticated operation can return. */
-export const CALLER_ERRORS = [UnauthenticatedError, ForbiddenError, InvalidInputError];

@@ -1,13 +1,10 @@
 import type { ExecuteResult, ExecutionView } from '../../app/views.js';
-import { EXECUTION_OUTCOMES, EXECUTION_STATUSES } from '../../domain/transitions.js';
 import { ApprovalRef } from './approval.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
 import { AlreadyDecidedError, ContextMismatchError, NotFoundError, TokenExpiredError, TokenInvalidError, TokenReplayedError } from '../../domain/errors.js';
-import { CALLER_ERRORS } from './errors.js';
+import { ExecutionOutcomeEnum, ExecutionStatusEnum } from './enums.js';
 
-const ExecutionOutcomeEnum = builder.enumType('ExecutionOutcome', { values: EXECUTION_OUTCOMES });
-const ExecutionStatusEnum = builder.enumType('ExecutionStatus', { values: EXECUTION_STATUSES });
 
 const ExecutionRef = builder.objectRef<ExecutionView>('Execution').implement({
   description: 'The one use of a decision token, and the outcome the executor reported.',
@@ -55,7 +52,7 @@ builder.mutationFields((t) => ({
     type: ExecutePayload,
     description: 'Redeems a decision token for the exact approved context, once.',
     errors: {
-      types: [...CALLER_ERRORS, TokenInvalidError, TokenExpiredError, TokenReplayedError, ContextMismatchError],
+      types: [TokenInvalidError, TokenExpiredError, TokenReplayedError, ContextMismatchError],
       union: { name: 'ExecuteResult' },
     },
     args: { input: t.arg({ type: ExecuteInput, required: true }) },
@@ -64,7 +61,7 @@ builder.mutationFields((t) => ({
   completeExecution: t.field({
     type: ExecutePayload,
     description: 'Reports how an execution ended; FAILED leaves the approval FAILED.',
-    errors: { types: [...CALLER_ERRORS, NotFoundError, AlreadyDecidedError], union: { name: 'CompleteExecutionResult' } },
+    errors: { types: [NotFoundError, AlreadyDecidedError], union: { name: 'CompleteExecutionResult' } },
     args: { input: t.arg({ type: CompleteExecutionInput, required: true }) },
     resolve: (_root, { input }, context) =>
       context.gate.completeExecution(callerOf(context), { ...input, executionId: String(input.executionId) }),

@@ -4,7 +4,6 @@ import { NOTIFICATION_EVENT_TYPES } from '../../notify/events.js';
 import { connection } from './approval.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
-import { CALLER_ERRORS } from './errors.js';
 
 const ChannelKindEnum = builder.enumType('NotificationChannelKind', {
   description: 'WEBHOOK: signed JSON (Standard Webhooks); SLACK: a Block Kit message to an incoming webhook; EMAIL: over SMTP.',
@@ -131,19 +130,19 @@ const UpdateInput = builder.inputType('UpdateNotificationChannelInput', {
   }),
 });
 
-const ADMIN_ERRORS = [...CALLER_ERRORS, NotFoundError];
+const ADMIN_ERRORS = [NotFoundError];
 
 builder.queryFields((t) => ({
   notificationChannels: t.field({
     type: ChannelListRef,
     description: 'The tenant\'s notification channels. Admins only.',
-    errors: { types: CALLER_ERRORS, union: { name: 'NotificationChannelsResult' } },
+    errors: { union: { name: 'NotificationChannelsResult' } },
     resolve: async (_root, _args, context) => ({ channels: await context.notifications.list(callerOf(context)) }),
   }),
   notificationDeliveries: t.field({
     type: DeliveryConnection,
     description: 'Deliveries newest first, each with every attempt. Admins only.',
-    errors: { types: CALLER_ERRORS, union: { name: 'NotificationDeliveriesResult' } },
+    errors: { union: { name: 'NotificationDeliveriesResult' } },
     args: {
       channelId: t.arg.id(),
       status: t.arg({ type: DeliveryStatusEnum }),
@@ -159,7 +158,7 @@ builder.mutationFields((t) => ({
   createNotificationChannel: t.field({
     type: ChannelPayload,
     description: 'Adds a channel; only events after this moment reach it. Admins only.',
-    errors: { types: CALLER_ERRORS, union: { name: 'CreateNotificationChannelResult' } },
+    errors: { union: { name: 'CreateNotificationChannelResult' } },
     args: { input: t.arg({ type: CreateInput, required: true }) },
     resolve: (_root, { input }, context) => context.notifications.create(callerOf(context), input),
   }),

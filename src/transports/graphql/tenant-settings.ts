@@ -1,7 +1,6 @@
 import type { TenantSettingsView } from '../../app/views.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
-import { CALLER_ERRORS } from './errors.js';
 
 const TenantSettingsRef = builder.objectRef<TenantSettingsView>('TenantSettings').implement({
   description: 'A tenant\'s policy settings; null fields take the policy\'s defaults.',
@@ -31,7 +30,7 @@ const UpdateTenantSettingsInput = builder.inputType('UpdateTenantSettingsInput',
 builder.queryFields((t) => ({
   tenantSettings: t.field({
     type: TenantSettingsRef,
-    errors: { types: CALLER_ERRORS, union: { name: 'TenantSettingsResult' } },
+    errors: { union: { name: 'TenantSettingsResult' } },
     resolve: (_root, _args, context) => context.gate.tenantSettings(callerOf(context)),
   }),
 }));
@@ -40,7 +39,7 @@ builder.mutationFields((t) => ({
   updateTenantSettings: t.field({
     type: TenantSettingsRef,
     description: 'Changes the tenant\'s policy settings; the next decision uses them. Admins only; audited.',
-    errors: { types: CALLER_ERRORS, union: { name: 'UpdateTenantSettingsResult' } },
+    errors: { union: { name: 'UpdateTenantSettingsResult' } },
     args: { input: t.arg({ type: UpdateTenantSettingsInput, required: true }) },
     resolve: (_root, { input }, context) => context.gate.updateTenantSettings(callerOf(context), input),
   }),
