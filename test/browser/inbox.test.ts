@@ -236,6 +236,23 @@ describe('the approvals inbox', () => {
     await page.getByText('amount', { exact: true }).waitFor();
   });
 
+  it('opens the request a notification links to (/?approval=<id>), through sign-in', async () => {
+    const name = tenant();
+    const agent = await agentFor(name);
+    const { approval } = await agent.requestApproval({ ...PAYMENT_ONE_APPROVER, resource: 'invoice/LINKED-1' });
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?approval=${encodeURIComponent(approval.id)}`);
+    await page.getByRole('textbox', { name: 'Caller token' }).fill(await server.token('alice', name, ['approver']));
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'payment on invoice/LINKED-1' }).waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Approved: payment on invoice/LINKED-1.').waitFor();
+    expect((await agent.approval(approval.id)).status).toBe('APPROVED');
+  });
+
   it('gives auditors the audit log and chain verification', async () => {
     const name = tenant();
     const agent = await agentFor(name);

@@ -173,4 +173,15 @@ function App() {
   );
 }
 
+/**
+ * Notifications link to `/?approval=<id>` (a query survives mail and chat clients that drop
+ * fragments); the inbox routes by fragment, so the link becomes that item's detail view, kept
+ * through sign-in because the fragment never reaches the sign-in form.
+ */
+function openLinkedApproval(): void {
+  const linked = new URLSearchParams(location.search).get('approval');
+  if (linked) history.replaceState(null, '', `${location.pathname}#/approval/${encodeURIComponent(linked)}`);
+}
+
+openLinkedApproval();
 render(<App />, document.getElementById('app') as HTMLElement);
