@@ -14,6 +14,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Redis's `redis://…` URL: instances then share the change feed. */
   redisUrl: string | null;
+  /** Prefix of Countersign's Redis keys and channels (deployments sharing one Redis give each its own). */
+  redisPrefix: string;
   /** HS256 secret for callers' bearer tokens (development). */
   authSecret: string | null;
   /** JWKS of the identity provider that signs callers' bearer tokens. */
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseDriver: driver,
     databaseUrl,
     redisUrl,
+    redisPrefix: env['COUNTERSIGN_REDIS_PREFIX'] || 'countersign:',
     authSecret,
     authJwksUrl,
     authIssuer: env['COUNTERSIGN_AUTH_ISSUER'] || null,

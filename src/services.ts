@@ -5,6 +5,8 @@ import type { Config } from './config.js';
 import { databaseOptions, openDatabase } from './db/orm.js';
 import type { ChangeFeed } from './feed/feed.js';
 import { InProcessChangeFeed } from './feed/in-process.js';
+import { RedisChangeFeed } from './feed/redis.js';
+import type { NotificationDeliveryStatus } from './db/entities/notification-delivery.entity.js';
 import { createNotifications, type Notifications } from './notify/index.js';
 import { PolicyEvaluator, type PolicyEvent } from './policy/index.js';
 
@@ -14,6 +16,8 @@ export interface Services {
   readonly evaluator: PolicyEvaluator;
   /** The change feed the gate publishes committed changes to and consumers subscribe to. */
   readonly changes: ChangeFeed;
+  /** The Redis feed shared with other instances, when COUNTERSIGN_REDIS_URL is set (readiness pings it). */
+  readonly sharedFeed: RedisChangeFeed | null;
   readonly gate: Gate;
   /** Notification channels and the dispatcher that delivers to them (started by the server). */
   readonly notifications: Notifications;
@@ -29,6 +33,10 @@ export interface ServiceOptions {
   now?: Clock;
   /** Replaces a part of the graph, e.g. another change feed. */
   changes?: ChangeFeed;
+  /** Hears of Redis errors of the shared change feed (the metrics count them); defaults to `log`. */
+  onRedisError?: (error: unknown) => void;
+  /** Hears of every notification attempt recorded (the metrics count them). */
+  onNotificationAttempt?: (channelKind: string, status: NotificationDeliveryStatus) => void;
 }
 
 /** Builds the service graph from the configuration: the one place it is put together. */
@@ -48,21 +56,29 @@ export async function createServices(config: Config, options: ServiceOptions = {
     onEvent: onPolicyEvent,
   });
   let orm: MikroORM | undefined;
+  let shared: RedisChangeFeed | null = null;
   try {
     orm = await openDatabase(databaseOptions(config));
-    const changes = options.changes ?? new InProcessChangeFeed();
-    const notifications = createNotifications({ orm, config: config.notify, keyEncryptionKey: config.keyEncryptionKey, log });
-    // Committed changes reach the feed and wake the notification dispatcher, which reads the audit trail.
-    const publisher = {
-      publish(change: Parameters<ChangeFeed['publish']>[0]) {
-        changes.publish(change);
-        notifications.changed();
-      },
-    };
+    if (!options.changes && config.redisUrl) {
+      shared = await RedisChangeFeed.connect({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        onError: options.onRedisError ?? ((error) => log(`redis: ${(error as Error).message}`)),
+      });
+    }
+    const changes = options.changes ?? shared ?? new InProcessChangeFeed();
+    const notifications = createNotifications({
+      orm,
+      config: config.notify,
+      keyEncryptionKey: config.keyEncryptionKey,
+      log,
+      changes,
+      ...(options.onNotificationAttempt && { onAttempt: options.onNotificationAttempt }),
+    });
     const gate = await Gate.open({
       orm,
       evaluator,
-      publisher,
+      publisher: changes,
       issuer: config.issuer,
       tokenAudience: config.tokenAudience,
       ...(options.now && { now: options.now }),
@@ -72,17 +88,20 @@ export async function createServices(config: Config, options: ServiceOptions = {
       orm: opened,
       evaluator,
       changes,
+      sharedFeed: shared,
       gate,
       notifications,
       async close() {
         evaluator.close();
         await gate.whenIdle();
         await notifications.dispatcher?.stop();
+        await shared?.close();
         await opened.close(true);
       },
     };
   } catch (error) {
     evaluator.close();
+    await shared?.close();
     await orm?.close(true);
     throw error;
   }

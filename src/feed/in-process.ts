@@ -24,8 +24,16 @@ export class InProcessChangeFeed implements ChangeFeed {
   private readonly topics = new Map<string, Topic>();
 
   publish(change: ApprovalChange): void {
-    const topic = this.topic(change.approval.tenant);
-    const numbered: FeedChange = { ...change, seq: ++topic.seq };
+    this.deliver({ ...change, seq: this.lastSeq(change.approval.tenant) + 1 });
+  }
+
+  /**
+   * Hands a change numbered elsewhere (by a feed shared between instances) to this process's
+   * subscribers; `numbered.seq` must follow the tenant's previous one.
+   */
+  deliver(numbered: FeedChange): void {
+    const topic = this.topic(numbered.approval.tenant);
+    topic.seq = numbered.seq;
     topic.retained.push(numbered);
     if (topic.retained.length > RETAINED_CHANGES) topic.retained.shift();
     for (const listener of topic.listeners) listener(numbered);

@@ -5,6 +5,7 @@ import { NotificationAttempt } from '../db/entities/notification-attempt.entity.
 import { NotificationChannel } from '../db/entities/notification-channel.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
 import { findData } from '../db/orm.js';
+import type { ChangeFeed, ChangeStream } from '../feed/feed.js';
 import { retryDelayMs } from './backoff.js';
 import type { NotifyConfig } from './config.js';
 import { CursorMovedError, Outbox, type ChannelRow } from './outbox.js';
@@ -17,6 +18,13 @@ export interface DispatcherOptions {
   secrets: SecretBox;
   /** Receives one line per attempt and per dispatcher failure. */
   log: (line: string) => void;
+  /**
+   * The change feed: a committed change of a tenant with channels wakes a pass at once (with a
+   * shared feed, a change made on any instance). Without it, passes run at the poll interval.
+   */
+  changes?: ChangeFeed;
+  /** Hears of every recorded attempt (the deliveries-by-status metric). */
+  onAttempt?: (channelKind: string, status: NotificationDeliveryStatus) => void;
   now?: () => Date;
   random?: () => number;
 }
@@ -42,8 +50,10 @@ const DUE_STATUSES: NotificationDeliveryStatus[] = ['PENDING', 'RETRYING'];
  * the cursor's compare-and-set and the lease make each event become one delivery and each
  * attempt be made by one of them (at least once, never twice at the same moment).
  *
- * Passes are woken by committed changes (low latency) and by a poll (the fallback), and never
- * run inside a request: a request only schedules a pass.
+ * Passes are woken by the change feed (each tenant with an enabled channel is followed, so a
+ * change committed on any instance sharing the feed wakes every dispatcher: low latency) and by a
+ * poll (the fallback: the feed is a wake-up, never the source of what is sent), and never run
+ * inside a request.
  */
 export class NotificationDispatcher {
   private readonly orm: MikroORM;
@@ -54,6 +64,10 @@ export class NotificationDispatcher {
   private readonly random: () => number;
   private readonly senders: Senders;
   private readonly outbox: Outbox;
+  private readonly changes: ChangeFeed | undefined;
+  private readonly onAttempt: DispatcherOptions['onAttempt'];
+  /** The feed streams followed, one per tenant with an enabled channel. */
+  private readonly followed = new Map<string, ChangeStream>();
   private stopped = true;
   private passing = false;
   private passAgain = false;
@@ -86,6 +100,8 @@ export class NotificationDispatcher {
     this.random = options.random ?? Math.random;
     this.senders = new Senders(options.config);
     this.outbox = new Outbox(options.config.publicUrl);
+    this.changes = options.changes;
+    this.onAttempt = options.onAttempt;
   }
 
   /**
@@ -110,6 +126,7 @@ export class NotificationDispatcher {
     clearTimeout(this.wakeTimer);
     clearTimeout(this.retryTimer);
     this.wakeTimer = undefined;
+    this.follow(new Set());
     await Promise.allSettled([...this.attempts]);
     await this.flushing;
     this.senders.close();
@@ -153,11 +170,15 @@ export class NotificationDispatcher {
     const now = this.now();
     // Without a channel there is nothing to do: no transaction, so a server without channels pays nothing.
     const anyChannel = await this.orm.em.fork().count(NotificationChannel, { enabled: true });
-    if (anyChannel === 0) return [];
+    if (anyChannel === 0) {
+      this.follow(new Set());
+      return [];
+    }
     return this.orm.em.fork().transactional(async (tx) => {
       const channels = ((await findData(tx, NotificationChannel, { enabled: true }, { orderBy: [{ createdAt: 'asc' }] })) as ChannelRow[]).map(
         normaliseChannel,
       );
+      this.follow(new Set(channels.map((channel) => channel.tenant)));
       const byTenant = new Map<string, ChannelRow[]>();
       for (const channel of channels) byTenant.set(channel.tenant, [...(byTenant.get(channel.tenant) ?? []), channel]);
       for (const [tenant, tenantChannels] of byTenant) {
@@ -168,6 +189,38 @@ export class NotificationDispatcher {
       await this.scheduleNextRetry(tx, now);
       return claimed;
     });
+  }
+
+  /**
+   * Follows the feed of each tenant in `tenants` and stops following the others. A stream that
+   * ends (the shared feed lost its connection) is dropped and a pass is asked for, which follows
+   * the tenant again and reads whatever was committed meanwhile from the audit trail.
+   */
+  private follow(tenants: Set<string>): void {
+    for (const [tenant, stream] of this.followed) {
+      if (tenants.has(tenant) && !this.stopped) continue;
+      this.followed.delete(tenant);
+      void stream.return();
+    }
+    if (!this.changes || this.stopped) return;
+    for (const tenant of tenants) {
+      if (this.followed.has(tenant)) continue;
+      let stream: ChangeStream;
+      try {
+        stream = this.changes.subscribe(tenant);
+      } catch (error) {
+        this.log(`notify: following the change feed of ${tenant} failed: ${(error as Error).message}`);
+        continue;
+      }
+      this.followed.set(tenant, stream);
+      void (async () => {
+        for await (const _change of stream) this.wake();
+        if (this.followed.get(tenant) === stream) {
+          this.followed.delete(tenant);
+          this.wake();
+        }
+      })().catch((error: unknown) => this.log(`notify: the change feed of ${tenant} failed: ${(error as Error).message}`));
+    }
   }
 
   /** Leases due deliveries of enabled channels, no more per channel than its free attempt slots. */
@@ -287,6 +340,7 @@ export class NotificationDispatcher {
       leaseToken: null,
       leaseUntil: null,
     };
+    this.onAttempt?.(channel.kind.toLowerCase(), status);
     const what = `notify: ${delivery.eventType} ${delivery.id} to ${channel.kind.toLowerCase()} "${channel.name}" (${channel.id}) attempt ${number}`;
     const line =
       status === 'DELIVERED'

@@ -1,4 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
+import type { NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
+import type { ChangeFeed } from '../feed/feed.js';
 import { NotificationChannels } from './channel-admin.js';
 import type { NotifyConfig } from './config.js';
 import { NotificationDispatcher } from './dispatcher.js';
@@ -12,7 +14,7 @@ export type { NotifyConfig } from './config.js';
 export interface Notifications {
   channels: NotificationChannels;
   dispatcher: NotificationDispatcher | null;
-  /** Tells the dispatcher that a change committed; cheap, never waits. */
+  /** Asks the dispatcher for a pass soon (a channel was created or changed); cheap, never waits. */
   changed(): void;
 }
 
@@ -22,10 +24,20 @@ export function createNotifications(options: {
   config: NotifyConfig;
   keyEncryptionKey: Uint8Array;
   log: (line: string) => void;
+  /** The change feed whose changes wake the dispatcher. */
+  changes?: ChangeFeed;
+  onAttempt?: (channelKind: string, status: NotificationDeliveryStatus) => void;
 }): Notifications {
   const secrets = sealedSecretBox(options.keyEncryptionKey);
   const dispatcher = options.config.dispatch
-    ? new NotificationDispatcher({ orm: options.orm, config: options.config, secrets, log: options.log })
+    ? new NotificationDispatcher({
+        orm: options.orm,
+        config: options.config,
+        secrets,
+        log: options.log,
+        ...(options.changes && { changes: options.changes }),
+        ...(options.onAttempt && { onAttempt: options.onAttempt }),
+      })
     : null;
   const changed = () => dispatcher?.wake();
   return { channels: new NotificationChannels(options.orm, options.config, secrets, changed), dispatcher, changed };

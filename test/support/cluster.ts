@@ -2,6 +2,7 @@
  * Several identical instances on one PostgreSQL database (and, when asked, one Redis), the way
  * a deployment behind a load balancer runs them: each a real server on its own port.
  */
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../../src/config.js';
 import { startTestServer, type TestServer } from './server.js';
 import { createTestDatabase, redisUrl, type TestDatabase } from './services.js';
@@ -27,6 +28,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     databaseDriver: 'postgresql',
     databaseUrl: database.url,
     redisUrl: options.redis ? redisUrl() : null,
+    // Suites share the test Redis: each cluster keeps to keys and channels of its own.
+    redisPrefix: `countersign-test-${randomBytes(4).toString('hex')}:`,
     ...options.overrides,
   };
   const instances = await Promise.all(Array.from({ length: options.instances ?? 2 }, () => startTestServer(shared)));
