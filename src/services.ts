@@ -2,6 +2,8 @@ import type { Clock } from './domain/clock.js';
 import type { MikroORM } from '@mikro-orm/core';
 import { Gate } from './app/gate.js';
 import type { Config } from './config.js';
+import { AuditLog } from './db/audit-log.js';
+import { Committer } from './db/committer.js';
 import { databaseOptions, openDatabase } from './db/orm.js';
 import type { ChangeFeed } from './feed/feed.js';
 import { InProcessChangeFeed } from './feed/in-process.js';
@@ -67,8 +69,11 @@ export async function createServices(config: Config, options: ServiceOptions = {
       });
     }
     const changes = options.changes ?? shared ?? new InProcessChangeFeed();
+    // One writer for the gate and channel administration, whose changes are audited alike.
+    const committer = new Committer(orm, new AuditLog());
     const notifications = createNotifications({
       orm,
+      committer,
       config: config.notify,
       keyEncryptionKey: config.keyEncryptionKey,
       log,
@@ -81,6 +86,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       publisher: changes,
       issuer: config.issuer,
       tokenAudience: config.tokenAudience,
+      committer,
       ...(options.now && { now: options.now }),
     });
     const opened = orm;

@@ -40,6 +40,8 @@ export interface GateOptions {
   /** `aud` of decision tokens. */
   tokenAudience: string;
   now?: Clock;
+  /** The one writer of the database, when others (channel administration) share it. */
+  committer?: Committer;
 }
 
 /**
@@ -63,7 +65,7 @@ export class Gate {
       stores: createStores(options.orm),
       evaluator: options.evaluator,
       publisher: options.publisher,
-      committer: new Committer(options.orm, new AuditLog()),
+      committer: options.committer ?? new Committer(options.orm, new AuditLog()),
       keys,
       issuer: options.issuer,
       tokenAudience: options.tokenAudience,

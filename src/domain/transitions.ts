@@ -22,6 +22,11 @@ export const AUDIT_EVENT_TYPES = [
   'replay_refused',
   'context_mismatch',
   'settings_changed',
+  'notification_channel_created',
+  'notification_channel_updated',
+  'notification_channel_deleted',
+  'notification_secret_rotated',
+  'notification_delivery_replayed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,4 +1,5 @@
-import type { FilterQuery, MikroORM } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
+import type { Committer, UnitOfWork } from '../db/committer.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { AuditEvent } from '../db/entities/audit-event.entity.js';
 import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
@@ -90,6 +91,7 @@ export interface DeliveryView {
 export class NotificationChannels {
   constructor(
     private readonly orm: MikroORM,
+    private readonly committer: Committer,
     private readonly config: NotifyConfig,
     private readonly secrets: SecretBox,
     /** Asks the dispatcher for a pass (after a replay). */
@@ -129,64 +131,71 @@ export class NotificationChannels {
         secret = target;
       }
     }
-    const em = this.orm.em.fork();
-    const head = await em.findOne(AuditEvent, { tenant: caller.tenant }, { orderBy: { seq: 'desc' }, fields: ['seq'] });
-    const channel = new NotificationChannel({
-      tenant: caller.tenant,
-      kind: input.kind,
-      name,
-      url,
-      emailTo,
-      events,
-      includeContext,
-      expiringBeforeSeconds,
-      sealedSecret: null,
-      startSeq: head?.seq ?? 0,
+    return this.committer.run(async (unit) => {
+      const head = await unit.em.findOne(AuditEvent, { tenant: caller.tenant }, { orderBy: { seq: 'desc' }, fields: ['seq'] });
+      const channel = new NotificationChannel({
+        tenant: caller.tenant,
+        kind: input.kind,
+        name,
+        url,
+        emailTo,
+        events,
+        includeContext,
+        expiringBeforeSeconds,
+        sealedSecret: null,
+        startSeq: head?.seq ?? 0,
+      });
+      if (secret !== null) channel.sealedSecret = this.secrets.seal(secret, channelSecretAad(channel.id));
+      unit.em.persist(channel);
+      await audited(unit, caller, 'notification_channel_created', { channel: auditedView(channel) });
+      return { channel: channelView(channel), signingSecret };
     });
-    if (secret !== null) channel.sealedSecret = this.secrets.seal(secret, channelSecretAad(channel.id));
-    await em.persist(channel).flush();
-    return { channel: channelView(channel), signingSecret };
   }
 
   async update(caller: Caller, input: UpdateChannelInput): Promise<NotificationChannelView> {
     requireRole(caller, 'admin');
-    const em = this.orm.em.fork();
-    const channel = await this.find(em, caller, input.id);
-    if (input.name !== undefined && input.name !== null) channel.name = channelName(input.name);
-    if (input.events !== undefined && input.events !== null) channel.events = eventList(input.events);
-    if (input.includeContext !== undefined && input.includeContext !== null) channel.includeContext = input.includeContext;
-    if (input.expiringBeforeSeconds !== undefined && input.expiringBeforeSeconds !== null) {
-      channel.expiringBeforeSeconds = leadTime(input.expiringBeforeSeconds, this.config.expiringBeforeSeconds);
-    }
-    if (input.emailTo !== undefined && input.emailTo !== null) {
-      if (channel.kind !== 'EMAIL') throw new InvalidInputError('emailTo', `a ${channel.kind.toLowerCase()} channel sends no email`);
-      channel.emailTo = recipients(input.emailTo);
-    }
-    if (input.url !== undefined && input.url !== null) {
-      if (channel.kind === 'EMAIL') throw new InvalidInputError('url', 'an email channel has no URL');
-      const target = this.destination(input.url);
-      if (channel.kind === 'WEBHOOK') channel.url = target;
-      else {
-        channel.url = `${new URL(target).origin}/…`;
-        channel.sealedSecret = this.secrets.seal(target, channelSecretAad(channel.id));
+    return this.committer.run(async (unit) => {
+      const em = unit.em;
+      const channel = await this.find(em, caller, input.id);
+      const before = auditedView(channel);
+      if (input.name !== undefined && input.name !== null) channel.name = channelName(input.name);
+      if (input.events !== undefined && input.events !== null) channel.events = eventList(input.events);
+      if (input.includeContext !== undefined && input.includeContext !== null) channel.includeContext = input.includeContext;
+      if (input.expiringBeforeSeconds !== undefined && input.expiringBeforeSeconds !== null) {
+        channel.expiringBeforeSeconds = leadTime(input.expiringBeforeSeconds, this.config.expiringBeforeSeconds);
       }
-    }
-    if (input.enabled !== undefined && input.enabled !== null && input.enabled !== channel.enabled) {
-      channel.enabled = input.enabled;
-      // Re-enabled: events from the time it was off are not sent after the fact.
-      if (channel.enabled) {
-        const head = await em.findOne(AuditEvent, { tenant: caller.tenant }, { orderBy: { seq: 'desc' }, fields: ['seq'] });
-        channel.startSeq = head?.seq ?? 0;
+      if (input.emailTo !== undefined && input.emailTo !== null) {
+        if (channel.kind !== 'EMAIL') throw new InvalidInputError('emailTo', `a ${channel.kind.toLowerCase()} channel sends no email`);
+        channel.emailTo = recipients(input.emailTo);
       }
-    }
-    await em.flush();
-    return channelView(channel);
+      if (input.url !== undefined && input.url !== null) {
+        if (channel.kind === 'EMAIL') throw new InvalidInputError('url', 'an email channel has no URL');
+        const target = this.destination(input.url);
+        if (channel.kind === 'WEBHOOK') channel.url = target;
+        else {
+          channel.url = `${new URL(target).origin}/…`;
+          channel.sealedSecret = this.secrets.seal(target, channelSecretAad(channel.id));
+        }
+      }
+      if (input.enabled !== undefined && input.enabled !== null && input.enabled !== channel.enabled) {
+        channel.enabled = input.enabled;
+        // Re-enabled: events from the time it was off are not sent after the fact.
+        if (channel.enabled) {
+          const head = await em.findOne(AuditEvent, { tenant: caller.tenant }, { orderBy: { seq: 'desc' }, fields: ['seq'] });
+          channel.startSeq = head?.seq ?? 0;
+        }
+      }
+      channel.updatedAt = new Date();
+      await audited(unit, caller, 'notification_channel_updated', { before, after: auditedView(channel) });
+      return channelView(channel);
+    });
   }
 
   /** Deletes a channel with its deliveries and their attempts. */
   async delete(caller: Caller, id: string): Promise<string> {
     requireRole(caller, 'admin');
-    await this.orm.em.fork().transactional(async (tx) => {
+    return this.committer.run(async (unit) => {
+      const tx = unit.em;
       const channel = await this.find(tx, caller, id);
       const deliveries = await findData(tx, NotificationDelivery, { channelId: channel.id }, { orderBy: [{ id: 'asc' }] });
       const ids = deliveries.map((delivery) => delivery.id as string);
@@ -195,20 +204,24 @@ export class NotificationChannels {
       }
       await tx.nativeDelete(NotificationDelivery, { channelId: channel.id });
       tx.remove(channel);
+      await audited(unit, caller, 'notification_channel_deleted', { channel: auditedView(channel), deliveriesDeleted: ids.length });
+      return id;
     });
-    return id;
   }
 
   /** Replaces a webhook's signing secret; the new one is returned here and never again. */
   async rotateSecret(caller: Caller, id: string): Promise<{ channel: NotificationChannelView; signingSecret: string }> {
     requireRole(caller, 'admin');
-    const em = this.orm.em.fork();
-    const channel = await this.find(em, caller, id);
-    if (channel.kind !== 'WEBHOOK') throw new InvalidInputError('id', 'only webhook channels have a signing secret');
-    const signingSecret = newSigningSecret();
-    channel.sealedSecret = this.secrets.seal(signingSecret, channelSecretAad(channel.id));
-    await em.flush();
-    return { channel: channelView(channel), signingSecret };
+    return this.committer.run(async (unit) => {
+      const channel = await this.find(unit.em, caller, id);
+      if (channel.kind !== 'WEBHOOK') throw new InvalidInputError('id', 'only webhook channels have a signing secret');
+      const signingSecret = newSigningSecret();
+      channel.sealedSecret = this.secrets.seal(signingSecret, channelSecretAad(channel.id));
+      channel.updatedAt = new Date();
+      // The event says that the secret changed, never what it is.
+      await audited(unit, caller, 'notification_secret_rotated', { channel: auditedView(channel) });
+      return { channel: channelView(channel), signingSecret };
+    });
   }
 
   /** Deliveries newest first, each with its attempts. */
@@ -250,16 +263,25 @@ export class NotificationChannels {
   /** Sends a delivery again from the start of the retry schedule: a dead letter once the endpoint is back. */
   async replay(caller: Caller, id: string): Promise<DeliveryView> {
     requireRole(caller, 'admin');
-    const em = this.orm.em.fork();
-    const delivery = await em.findOne(NotificationDelivery, { id, tenant: caller.tenant });
-    if (!delivery) throw new NotFoundError('NotificationDelivery', id);
-    delivery.status = 'PENDING';
-    delivery.scheduleAttempts = 0;
-    delivery.nextAttemptAt = new Date();
-    delivery.leaseToken = null;
-    delivery.leaseUntil = null;
-    await em.flush();
+    const delivery = await this.committer.run(async (unit) => {
+      const found = typeof id === 'string' && id.length <= 64 ? await unit.em.findOne(NotificationDelivery, { id, tenant: caller.tenant }) : null;
+      if (!found) throw new NotFoundError('NotificationDelivery', String(id));
+      const previousStatus = found.status;
+      found.status = 'PENDING';
+      found.scheduleAttempts = 0;
+      found.nextAttemptAt = new Date();
+      found.leaseToken = null;
+      found.leaseUntil = null;
+      await audited(unit, caller, 'notification_delivery_replayed', {
+        deliveryId: found.id,
+        channelId: found.channelId,
+        eventType: found.eventType,
+        previousStatus,
+      }, found.approvalId);
+      return found;
+    });
     this.wake();
+    const em = this.orm.em.fork();
     const attempts = await em.find(NotificationAttempt, { deliveryId: id }, { orderBy: { number: 'asc' } });
     return deliveryView(
       delivery,
@@ -275,7 +297,7 @@ export class NotificationChannels {
     );
   }
 
-  private async find(em: ReturnType<MikroORM['em']['fork']>, caller: Caller, id: string): Promise<NotificationChannel> {
+  private async find(em: EntityManager, caller: Caller, id: string): Promise<NotificationChannel> {
     const channel = typeof id === 'string' && id.length <= 64 ? await em.findOne(NotificationChannel, { id, tenant: caller.tenant }) : null;
     if (!channel) throw new NotFoundError('NotificationChannel', String(id));
     return channel;
@@ -288,6 +310,23 @@ export class NotificationChannels {
     if (problem) throw new InvalidInputError('url', problem);
     return new URL(raw).toString();
   }
+}
+
+/** A channel administration change in the tenant's audit chain, in the transaction that makes it. */
+function audited(
+  unit: UnitOfWork,
+  caller: Caller,
+  type: 'notification_channel_created' | 'notification_channel_updated' | 'notification_channel_deleted' | 'notification_secret_rotated' | 'notification_delivery_replayed',
+  details: Record<string, unknown>,
+  approvalId: string | null = null,
+): Promise<void> {
+  return unit.audit({ tenant: caller.tenant, approvalId, occurredAt: new Date(), type, actor: caller.subject, previousStatus: null, newStatus: null, details });
+}
+
+/** What the audit trail keeps of a channel: where it sends and what, never its secret. */
+function auditedView(channel: NotificationChannel): Record<string, unknown> {
+  const { createdAt: _createdAt, updatedAt: _updatedAt, ...view } = channelView(channel);
+  return view;
 }
 
 function channelView(channel: NotificationChannel): NotificationChannelView {

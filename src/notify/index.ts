@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
+import type { Committer } from '../db/committer.js';
 import type { NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import { NotificationChannels } from './channel-admin.js';
@@ -21,6 +22,8 @@ export interface Notifications {
 /** Builds the notification services over the database. */
 export function createNotifications(options: {
   orm: MikroORM;
+  /** The database's one writer: channel changes are audited in the transaction that makes them. */
+  committer: Committer;
   config: NotifyConfig;
   keyEncryptionKey: Uint8Array;
   log: (line: string) => void;
@@ -40,5 +43,5 @@ export function createNotifications(options: {
       })
     : null;
   const changed = () => dispatcher?.wake();
-  return { channels: new NotificationChannels(options.orm, options.config, secrets, changed), dispatcher, changed };
+  return { channels: new NotificationChannels(options.orm, options.committer, options.config, secrets, changed), dispatcher, changed };
 }

@@ -202,6 +202,28 @@ describe('channel administration', () => {
     expect((await notifications.delete(server, tenant.admin, created.id)).code).toBe('NOT_FOUND');
   });
 
+  it('audits every channel change in the tenant chain, naming the admin and never a secret', async () => {
+    const audited = await freshTenant(server, 'audited');
+    const created = await createChannel(server, audited.admin, { kind: 'WEBHOOK', name: 'sink', url: 'https://hooks.example.com/one', events: ['approval.required'] });
+    await notifications.update(server, audited.admin, { id: created.id, url: 'https://hooks.example.com/two' });
+    const rotated = await notifications.rotate(server, audited.admin, created.id);
+    expect((await notifications.update(server, audited.admin, { id: created.id, url: 'ftp://nowhere' })).code).toBe('INVALID_INPUT');
+    await notifications.delete(server, audited.admin, created.id);
+
+    const events = (await audited.auditor.allAuditEvents()).filter((event) => event.type.startsWith('notification_'));
+    expect(events.map((event) => [event.type, event.actor])).toEqual([
+      ['notification_channel_created', audited.admin.subject],
+      ['notification_channel_updated', audited.admin.subject],
+      ['notification_secret_rotated', audited.admin.subject],
+      ['notification_channel_deleted', audited.admin.subject],
+    ]);
+    expect(events[1]?.details).toMatchObject({ before: { url: 'https://hooks.example.com/one' }, after: { url: 'https://hooks.example.com/two' } });
+    const trail = JSON.stringify(events);
+    expect(trail).not.toContain((created.signingSecret as string).slice('whsec_'.length));
+    expect(trail).not.toContain((rotated.signingSecret as string).slice('whsec_'.length));
+    expect(expectType(await audited.auditor.verifyAuditChain(), 'AuditChainVerification').ok).toBe(true);
+  });
+
   it('keeps webhook secrets and Slack URLs sealed at rest', async () => {
     const webhook = await createChannel(server, tenant.admin, { kind: 'WEBHOOK', name: 'sealed', url: 'https://hooks.example.com/sealed', events: ['approval.required'] });
     const slackUrl = 'https://hooks.slack.com/services/T0SEALED/B0SEALED/sealedsealedsealed';

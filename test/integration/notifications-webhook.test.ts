@@ -123,6 +123,10 @@ describe('webhook channels', () => {
       expect(received.body.data.approval.id).toBe(approval.id);
       const delivered = await deliveryWhere(server, tenant.admin, channel.id, (node) => node.status === 'DELIVERED');
       expect(delivered.attemptLog.map((attempt: any) => attempt.outcome)).toEqual(['FAILED', 'FAILED', 'FAILED', 'DELIVERED']);
+      const replays = await tenant.auditor.allAuditEvents({ approvalId: approval.id, type: 'notification_delivery_replayed' });
+      expect(replays).toEqual([
+        expect.objectContaining({ actor: tenant.admin.subject, details: expect.objectContaining({ deliveryId: dead.id, previousStatus: 'DEAD' }) }),
+      ]);
     } finally {
       await back.close();
     }
