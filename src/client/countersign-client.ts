@@ -1,15 +1,12 @@
-import { createClient, type Client as WsClient, type Sink } from 'graphql-ws';
+import type { Sink } from 'graphql-ws';
 import {
   ApprovalAbortedError,
   ApprovalDeniedError,
   ApprovalExpiredError,
   ApprovalRejectedError,
   ApprovalTimeoutError,
-  CountersignClientError,
   RefusedError,
   TransportError,
-  fromGraphQLErrors,
-  isServerCode,
 } from './errors.js';
 import {
   ApprovalDocument,
@@ -43,6 +40,8 @@ import type {
   PendingApprovalEvent,
   RequestApprovalPayload,
 } from './types.js';
+import { later, outcome, unwrap } from './results.js';
+import { GraphQLTransport } from './transport.js';
 
 /** Options of {@link CountersignClient}. */
 export interface CountersignClientOptions {
@@ -79,14 +78,6 @@ export interface StreamOptions {
   signal?: AbortSignal;
 }
 
-/** A member of a result union, told apart by its `__typename`. */
-interface Typed {
-  __typename: string;
-}
-
-/** setTimeout's delay is a signed 32-bit number of milliseconds; longer waits are chained. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /** Grace after a request's expiry before asking the server for its state (clock skew, sweep). */
 const EXPIRY_GRACE_MS = 500;
 
@@ -102,11 +93,7 @@ export class CountersignClient {
   readonly wsUrl: string;
   /** Where the server publishes the public keys of decision tokens. */
   readonly jwksUrl: string;
-  private readonly token: () => Promise<string>;
-  private readonly fetchImpl: typeof fetch;
-  private readonly webSocketImpl: unknown;
-  private readonly requestTimeoutMs: number;
-  private wsClient: WsClient | null = null;
+  private readonly transport: GraphQLTransport;
 
   constructor(options: CountersignClientOptions) {
     const endpoint = new URL(options.url);
@@ -121,10 +108,14 @@ export class CountersignClient {
     this.wsUrl = this.graphqlUrl.replace(/^http/, 'ws');
     this.jwksUrl = new URL('/.well-known/jwks.json', endpoint).toString();
     const token = options.token;
-    this.token = async () => (typeof token === 'function' ? token() : token);
-    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.webSocketImpl = options.webSocketImpl ?? globalThis.WebSocket;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.transport = new GraphQLTransport({
+      graphqlUrl: this.graphqlUrl,
+      wsUrl: this.wsUrl,
+      token: async () => (typeof token === 'function' ? token() : token),
+      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+      webSocketImpl: options.webSocketImpl ?? globalThis.WebSocket,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    });
   }
 
   // ---------------------------------------------------------------- agents
@@ -276,10 +267,8 @@ export class CountersignClient {
   }
 
   /** Closes the subscription connection; in-flight streams end. */
-  async close(): Promise<void> {
-    const client = this.wsClient;
-    this.wsClient = null;
-    await client?.dispose();
+  close(): Promise<void> {
+    return this.transport.close();
   }
 
   // ---------------------------------------------------------------- internals
@@ -332,215 +321,15 @@ export class CountersignClient {
     });
   }
 
-  private async request<T, V>(document: TypedDocumentString<T, V>, variables: V, signal?: AbortSignal): Promise<T> {
-    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-    let response: Response;
-    try {
-      response = await this.fetchImpl(this.graphqlUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json, application/json',
-          authorization: `Bearer ${await this.token()}`,
-          // What yoga's CSRF prevention asks of requests a browser could send cross-site.
-          'x-graphql-yoga-csrf': 'countersign',
-        },
-        body: JSON.stringify({ query: document.toString(), variables }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      const reason = timeout.aborted ? `no answer within ${this.requestTimeoutMs} ms` : describe(error);
-      throw new TransportError(`Could not reach Countersign at ${this.graphqlUrl}: ${reason}`, { cause: error });
-    }
-    let body: { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-    try {
-      body = (await response.json()) as typeof body;
-    } catch (error) {
-      throw new TransportError(`Countersign answered HTTP ${response.status} without a GraphQL result.`, {
-        status: response.status,
-        cause: error,
-      });
-    }
-    if (body.errors?.length) throw fromGraphQLErrors(body.errors, response.status);
-    if (!body.data) throw new TransportError(`Countersign answered HTTP ${response.status} without data.`, { status: response.status });
-    return body.data;
+  private request<T, V>(document: TypedDocumentString<T, V>, variables: V, signal?: AbortSignal): Promise<T> {
+    return this.transport.request(document, variables, signal);
   }
 
-  private ws(): WsClient {
-    this.wsClient ??= createClient({
-      url: this.wsUrl,
-      webSocketImpl: this.webSocketImpl,
-      connectionParams: async () => ({ authorization: `Bearer ${await this.token()}` }),
-      lazy: true,
-      retryAttempts: 5,
-    });
-    return this.wsClient;
-  }
-
-  /** Starts one subscription; returns the function that ends it. Errors reach `sink.error` as SDK errors. */
   private subscribe<T, V>(document: TypedDocumentString<T, V>, variables: V, sink: Sink<T>): () => void {
-    let ended = false;
-    const unsubscribe = this.ws().subscribe<T>(
-      { query: document.toString(), variables: variables as Record<string, unknown> },
-      {
-        next: (result) => {
-          if (ended) return;
-          if (result.errors?.length) {
-            ended = true;
-            sink.error(fromGraphQLErrors(result.errors));
-          } else if (result.data) {
-            sink.next(result.data as T);
-          }
-        },
-        error: (error) => {
-          if (ended) return;
-          ended = true;
-          sink.error(subscriptionError(error, this.wsUrl));
-        },
-        complete: () => {
-          if (ended) return;
-          ended = true;
-          sink.complete();
-        },
-      },
-    );
-    return () => {
-      ended = true;
-      unsubscribe();
-    };
+    return this.transport.subscribe(document, variables, sink);
   }
 
-  /** A subscription as an async iterator whose `return()` unsubscribes at once. */
   private stream<R, V, F extends keyof R>(document: TypedDocumentString<R, V>, variables: V, field: F, signal?: AbortSignal): AsyncIterableIterator<R[F]> {
-    type T = R[F];
-    const buffered: T[] = [];
-    const waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void }[] = [];
-    let failure: unknown = null;
-    let done = false;
-    let unsubscribe = () => {};
-    const end = (error: unknown = null) => {
-      if (done) return;
-      done = true;
-      failure = error;
-      unsubscribe();
-      signal?.removeEventListener('abort', onAbort);
-      for (const reader of waiting.splice(0)) {
-        if (error !== null) reader.reject(error);
-        else reader.resolve({ done: true, value: undefined });
-      }
-    };
-    const onAbort = () => end();
-    unsubscribe = this.subscribe(document, variables, {
-      next: (data) => {
-        const value = data[field];
-        const reader = waiting.shift();
-        if (reader) reader.resolve({ done: false, value });
-        else buffered.push(value);
-      },
-      error: (error) => end(error),
-      complete: () => end(),
-    });
-    if (signal?.aborted) end();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-
-    const iterator: AsyncIterableIterator<T> = {
-      next() {
-        const value = buffered.shift();
-        if (value !== undefined) return Promise.resolve({ done: false, value });
-        if (done) {
-          if (failure === null) return Promise.resolve({ done: true, value: undefined });
-          const error = failure;
-          failure = null;
-          return Promise.reject(error);
-        }
-        return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-      },
-      return() {
-        end();
-        buffered.length = 0;
-        return Promise.resolve({ done: true, value: undefined });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return this.transport.stream(document, variables, field, signal);
   }
-}
-
-/** The token when `approval` may run; null while it waits; throws when it never will. */
-function outcome(approval: Approval, token: string | null): string | null {
-  switch (approval.status) {
-    case 'PENDING':
-      return null;
-    case 'APPROVED': {
-      const decisionToken = token ?? approval.decisionToken;
-      if (decisionToken) return decisionToken;
-      throw new TransportError(`Approval ${approval.id} is approved but its token was not returned to its requester.`);
-    }
-    case 'DENIED':
-      throw new ApprovalDeniedError(approval);
-    case 'REJECTED':
-      throw new ApprovalRejectedError(approval);
-    case 'EXPIRED':
-      throw new ApprovalExpiredError(approval);
-    case 'EXECUTED':
-    case 'FAILED':
-      throw new RefusedError('TOKEN_REPLAYED', `Approval ${approval.id} has already been executed (${approval.status}).`, {
-        status: approval.status,
-      });
-  }
-}
-
-/** The member of union `U` named `N`, without its `__typename`. */
-type Member<U extends Typed, N extends U['__typename']> = Omit<Extract<U, { __typename: N }>, '__typename'>;
-
-/** The success member of a result union, or its typed error thrown as a {@link RefusedError}. */
-function unwrap<U extends Typed, N extends U['__typename']>(result: U, expected: N): Member<U, N> {
-  if (result.__typename === expected) {
-    const { __typename: _typename, ...value } = result;
-    return value as unknown as Member<U, N>;
-  }
-  const { __typename: typename, code, message, ...details } = result as Typed & { code?: unknown; message?: unknown } & Record<string, unknown>;
-  if (isServerCode(code)) {
-    return throwing(new RefusedError(code, typeof message === 'string' ? message : code, details));
-  }
-  return throwing(new TransportError(`Unexpected result type ${typename} (expected ${expected}).`));
-}
-
-function throwing(error: CountersignClientError): never {
-  throw error;
-}
-
-/** Runs `callback` after `ms` milliseconds (however long); returns the function that cancels it. */
-function later(ms: number, callback: () => void): () => void {
-  let handle: ReturnType<typeof setTimeout>;
-  const arm = (remaining: number) => {
-    handle = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : callback()), Math.min(remaining, MAX_TIMER_MS));
-  };
-  arm(Math.max(0, ms));
-  return () => clearTimeout(handle);
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
-}
-
-/** What graphql-ws reports (GraphQL errors, a close event, a socket error) as one SDK error. */
-function subscriptionError(error: unknown, url: string): CountersignClientError {
-  if (error instanceof CountersignClientError) return error;
-  if (Array.isArray(error)) return fromGraphQLErrors(error as { message: string; extensions?: Record<string, unknown> }[]);
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof (error as { code: unknown }).code === 'number') {
-    const { code, reason } = error as { code: number; reason?: unknown };
-    return new TransportError(`The subscription connection to ${url} closed (${code}${reason ? `: ${String(reason)}` : ''}).`, {
-      cause: error,
-    });
-  }
-  const message = typeof error === 'object' && error !== null && 'message' in error ? String((error as { message: unknown }).message) : describe(error);
-  return new TransportError(`Could not subscribe at ${url}: ${message}`, { cause: error });
 }

@@ -1,17 +1,20 @@
-import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Committer, UnitOfWork } from '../db/committer.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { AuditEvent } from '../db/entities/audit-event.entity.js';
-import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
 import { NotificationChannel, type NotificationChannelKind } from '../db/entities/notification-channel.entity.js';
-import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
+import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
+import { NotificationDelivery } from '../db/entities/notification-delivery.entity.js';
 import { findData } from '../db/orm.js';
 import { requireRole, type Caller } from '../app/caller.js';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../app/pagination.js';
+import type { Page } from '../app/pagination.js';
 import type { NotifyConfig } from './config.js';
+import { deliveryWithAttempts, listDeliveries, rescheduleFromStart, type DeliveryFilter, type DeliveryView } from './delivery-admin.js';
 import { urlProblem } from './destination.js';
 import { channelName, eventList, KINDS, leadTime, newSigningSecret, recipients } from './channel-input.js';
 import { channelSecretAad, type SecretBox } from './secret-box.js';
+
+export type { AttemptView, DeliveryFilter, DeliveryView } from './delivery-admin.js';
 
 /** A channel as admins see it: never its secret. */
 export interface NotificationChannelView {
@@ -48,40 +51,6 @@ export interface UpdateChannelInput {
   includeContext?: boolean | null;
   enabled?: boolean | null;
   expiringBeforeSeconds?: number | null;
-}
-
-export interface DeliveryFilter {
-  channelId?: string | null;
-  status?: NotificationDeliveryStatus | null;
-  first?: number | null;
-  after?: string | null;
-}
-
-export interface AttemptView {
-  number: number;
-  at: Date;
-  durationMs: number;
-  outcome: 'DELIVERED' | 'FAILED';
-  statusCode: number | null;
-  result: string;
-  nextAttemptAt: Date | null;
-}
-
-export interface DeliveryView {
-  id: string;
-  channelId: string;
-  eventType: string;
-  approvalId: string | null;
-  status: NotificationDeliveryStatus;
-  attempts: number;
-  occurredAt: Date;
-  createdAt: Date;
-  nextAttemptAt: Date | null;
-  lastAttemptAt: Date | null;
-  lastStatusCode: number | null;
-  lastResult: string | null;
-  deliveredAt: Date | null;
-  attemptLog: AttemptView[];
 }
 
 /**
@@ -225,39 +194,9 @@ export class NotificationChannels {
   }
 
   /** Deliveries newest first, each with its attempts. */
-  async deliveries(caller: Caller, filter: DeliveryFilter): Promise<Page<DeliveryView>> {
+  deliveries(caller: Caller, filter: DeliveryFilter): Promise<Page<DeliveryView>> {
     requireRole(caller, 'admin');
-    const limit = pageSize(filter.first);
-    const after = decodeCursor(filter.after, 2);
-    const where: FilterQuery<NotificationDelivery> = { tenant: caller.tenant };
-    if (filter.channelId) where.channelId = filter.channelId;
-    if (filter.status) where.status = filter.status;
-    if (after) {
-      const [createdAt, id] = after as [number, string];
-      where.$or = [{ createdAt: { $lt: new Date(createdAt) } }, { createdAt: new Date(createdAt), id: { $lt: id } }];
-    }
-    const em = this.orm.em.fork();
-    const rows = (await findData(em, NotificationDelivery, where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1 })) as NotificationDelivery[];
-    const page = toPage(rows, limit, (row) => encodeCursor([row.createdAt.getTime(), row.id]));
-    const attempts = page.items.length
-      ? ((await findData(em, NotificationAttempt, { deliveryId: { $in: page.items.map(({ node }) => node.id) } }, { orderBy: [{ number: 'asc' }] })) as NotificationAttempt[])
-      : [];
-    const byDelivery = new Map<string, AttemptView[]>();
-    for (const attempt of attempts) {
-      byDelivery.set(attempt.deliveryId, [
-        ...(byDelivery.get(attempt.deliveryId) ?? []),
-        {
-          number: attempt.number,
-          at: attempt.startedAt,
-          durationMs: attempt.durationMs,
-          outcome: attempt.outcome,
-          statusCode: attempt.statusCode,
-          result: attempt.result,
-          nextAttemptAt: attempt.nextAttemptAt,
-        },
-      ]);
-    }
-    return { ...page, items: page.items.map(({ node, cursor }) => ({ node: deliveryView(node, byDelivery.get(node.id) ?? []), cursor })) };
+    return listDeliveries(this.orm.em.fork(), caller.tenant, filter);
   }
 
   /** Sends a delivery again from the start of the retry schedule: a dead letter once the endpoint is back. */
@@ -267,11 +206,7 @@ export class NotificationChannels {
       const found = typeof id === 'string' && id.length <= 64 ? await unit.em.findOne(NotificationDelivery, { id, tenant: caller.tenant }) : null;
       if (!found) throw new NotFoundError('NotificationDelivery', String(id));
       const previousStatus = found.status;
-      found.status = 'PENDING';
-      found.scheduleAttempts = 0;
-      found.nextAttemptAt = new Date();
-      found.leaseToken = null;
-      found.leaseUntil = null;
+      rescheduleFromStart(found);
       await audited(unit, caller, 'notification_delivery_replayed', {
         deliveryId: found.id,
         channelId: found.channelId,
@@ -281,20 +216,7 @@ export class NotificationChannels {
       return found;
     });
     this.wake();
-    const em = this.orm.em.fork();
-    const attempts = await em.find(NotificationAttempt, { deliveryId: id }, { orderBy: { number: 'asc' } });
-    return deliveryView(
-      delivery,
-      attempts.map((attempt) => ({
-        number: attempt.number,
-        at: attempt.startedAt,
-        durationMs: attempt.durationMs,
-        outcome: attempt.outcome,
-        statusCode: attempt.statusCode,
-        result: attempt.result,
-        nextAttemptAt: attempt.nextAttemptAt,
-      })),
-    );
+    return deliveryWithAttempts(this.orm.em.fork(), delivery);
   }
 
   private async find(em: EntityManager, caller: Caller, id: string): Promise<NotificationChannel> {
@@ -342,25 +264,5 @@ function channelView(channel: NotificationChannel): NotificationChannelView {
     expiringBeforeSeconds: channel.expiringBeforeSeconds,
     createdAt: channel.createdAt,
     updatedAt: channel.updatedAt,
-  };
-}
-
-function deliveryView(delivery: NotificationDelivery, attemptLog: AttemptView[]): DeliveryView {
-  const waiting = delivery.status === 'PENDING' || delivery.status === 'RETRYING';
-  return {
-    id: delivery.id,
-    channelId: delivery.channelId,
-    eventType: delivery.eventType,
-    approvalId: delivery.approvalId,
-    status: delivery.status,
-    attempts: delivery.attempts,
-    occurredAt: delivery.occurredAt,
-    createdAt: delivery.createdAt,
-    nextAttemptAt: waiting ? delivery.nextAttemptAt : null,
-    lastAttemptAt: delivery.lastAttemptAt,
-    lastStatusCode: delivery.lastStatusCode,
-    lastResult: delivery.lastResult,
-    deliveredAt: delivery.deliveredAt,
-    attemptLog,
   };
 }
