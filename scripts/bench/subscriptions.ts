@@ -1,6 +1,7 @@
 /**
- * Benchmark 3: fan-out of one pending request to 1,000 connected graphql-ws subscribers of
- * `pendingApprovals`, and the server's memory while they are connected.
+ * Benchmark 3: fan-out of one pending request to 1,000 (then 5,000 and 10,000) connected
+ * graphql-ws subscribers of `pendingApprovals`, the server's memory while they are connected, and
+ * the CPU the server and the load generator each spent per round.
  *
  * The subscribers speak the graphql-transport-ws protocol over plain `ws` sockets rather than
  * through the graphql-ws client: with a thousand of them in the load generator's one event loop,
@@ -37,6 +38,8 @@ export interface SubscriptionResults {
   lastDeliveryMedianMs: number;
   /** The mutation's own round trip (commit included), median: a floor under the delivery time. */
   mutationMedianMs: number;
+  /** CPU time per round (user + system), of the server and of this load generator, side by side. */
+  cpuPerRoundMs: { server: number; loadGenerator: number };
   memory: {
     beforeRssBytes: number;
     beforeHeapUsedBytes: number;
@@ -90,9 +93,20 @@ async function connect(url: string, authorization: string, onNext: (subscriber: 
   return subscriber;
 }
 
-export async function runSubscriptionBenchmark(settings: BenchSettings, profileDir: string | null = null): Promise<SubscriptionResults> {
-  const subscriberCount = settings.quick ? 100 : 1_000;
-  const rounds = settings.quick ? 5 : 30;
+/** Subscriber populations measured: the first is the headline figure, the others show how it scales. */
+export function subscriberPopulations(settings: BenchSettings, env: NodeJS.ProcessEnv = process.env): number[] {
+  const listed = (env['BENCH_SUBSCRIBERS'] ?? '').split(',').map(Number).filter((count) => Number.isInteger(count) && count > 0);
+  if (listed.length > 0) return listed;
+  return settings.quick ? [100] : [1_000, 5_000, 10_000];
+}
+
+export async function runSubscriptionBenchmark(
+  settings: BenchSettings,
+  profileDir: string | null = null,
+  subscriberCount = settings.quick ? 100 : 1_000,
+): Promise<SubscriptionResults> {
+  // Larger populations take longer per round; fewer rounds still give thousands of deliveries.
+  const rounds = settings.quick ? 5 : subscriberCount > 2_000 ? 10 : 30;
   const workDir = mkdtempSync(join(tmpdir(), 'countersign-bench-subscriptions-'));
   let server: ServerProcess | undefined;
   const subscribers: Subscriber[] = [];
@@ -126,9 +140,12 @@ export async function runSubscriptionBenchmark(settings: BenchSettings, profileD
     }
 
     // A subscription is live once it has delivered: a first round proves all of them are.
+    // The load generator's CPU while deliveries arrive (checking them afterwards is not counted).
+    let ownCpuMicros = 0;
     const runRound = async (sequence: number): Promise<{ started: number; mutationMs: number; id: string }> => {
       for (const subscriber of subscribers) subscriber.received.length = 0;
       round = new Round(subscribers.length);
+      const ownCpuBefore = process.cpuUsage();
       const started = performance.now();
       const id = await requestPending(sequence);
       const mutationMs = performance.now() - started;
@@ -137,6 +154,8 @@ export async function runSubscriptionBenchmark(settings: BenchSettings, profileD
         const missing = subscribers.filter((subscriber) => subscriber.received.length === 0).length;
         throw new Error(`${missing} of ${subscribers.length} subscribers did not receive request ${id} within ${ROUND_TIMEOUT_MS} ms`);
       }
+      const ownCpu = process.cpuUsage(ownCpuBefore);
+      ownCpuMicros += ownCpu.user + ownCpu.system;
       return { started, mutationMs, id };
     };
     await runRound(0);
@@ -145,7 +164,9 @@ export async function runSubscriptionBenchmark(settings: BenchSettings, profileD
     const deliveries: number[] = [];
     const lastDeliveries: number[] = [];
     const mutationTimes: number[] = [];
-    if (profileDir) await server.startProfile();
+    if (profileDir) await server.startProfile(); // profiled when asked; the run's CPU figures then include the profiler's
+    const serverCpuBefore = await server.cpu();
+    ownCpuMicros = 0;
     for (let index = 1; index <= rounds; index++) {
       if (index % 10 === 1) progress(`subscriptions: round ${index}/${rounds}`);
       const { started, mutationMs, id } = await runRound(index);
@@ -167,7 +188,9 @@ export async function runSubscriptionBenchmark(settings: BenchSettings, profileD
       await sleep(20);
     }
 
-    if (profileDir) await server.stopProfile(join(profileDir, 'subscriptions-fan-out.cpuprofile'));
+    const serverCpuAfter = await server.cpu();
+    const serverCpuMicros = serverCpuAfter.user - serverCpuBefore.user + (serverCpuAfter.system - serverCpuBefore.system);
+    if (profileDir) await server.stopProfile(join(profileDir, `subscriptions-fan-out-${subscriberCount}.cpuprofile`));
     const sortedDeliveries = Float64Array.from(deliveries).sort();
     const sortedLast = Float64Array.from(lastDeliveries).sort();
     const sortedMutations = Float64Array.from(mutationTimes).sort();
@@ -178,6 +201,7 @@ export async function runSubscriptionBenchmark(settings: BenchSettings, profileD
       deliveryP99Ms: percentile(sortedDeliveries, 0.99),
       lastDeliveryMedianMs: percentile(sortedLast, 0.5),
       mutationMedianMs: percentile(sortedMutations, 0.5),
+      cpuPerRoundMs: { server: serverCpuMicros / 1000 / rounds, loadGenerator: ownCpuMicros / 1000 / rounds },
       memory: {
         beforeRssBytes: before.rss,
         beforeHeapUsedBytes: before.heapUsed,

@@ -49,6 +49,15 @@ export function tokenFor(approval: Approval, caller: Caller | null): string | nu
     : null;
 }
 
+/**
+ * What of the caller the fields of a followed change may depend on: callers with the same key are
+ * shown the same payload for one event, so a subscription's selection is executed once for all of
+ * them. The subject is not in it; what only one subject may see (the requester's decision token)
+ * goes out in an event of its own, never shared.
+ */
+export const visibilityKey = (caller: Caller | null): string =>
+  caller === null ? '' : `${caller.tenant}\u0000${[...caller.roles].sort().join(',')}`;
+
 /** Whether a committed change of this approval should carry the token to `caller`. */
 export const entitledToToken = (caller: Caller, approval: ApprovalView): boolean =>
   caller.subject === approval.requester && approval.status === 'APPROVED';

@@ -87,6 +87,21 @@ const ApprovalUpdateRef = builder.objectRef<DeliveredChange>('ApprovalUpdate').i
   }),
 });
 
+/**
+ * One event per change for every `pendingApprovals` subscriber, so that its selection is executed
+ * once for all of them (see shared-execution.ts) rather than once per subscriber.
+ */
+const pendingEvents = new WeakMap<StreamedChange, PendingEvent | null>();
+
+function pendingEventOf(change: StreamedChange): PendingEvent | null {
+  let event = pendingEvents.get(change);
+  if (event === undefined) {
+    const kind = pendingKind(change);
+    pendingEvents.set(change, (event = kind === null ? null : { kind, approval: change.approval }));
+  }
+  return event;
+}
+
 function pendingKind(change: StreamedChange): PendingEvent['kind'] | null {
   if (change.kind === 'current') return change.approval.status === 'PENDING' ? 'CURRENT' : null;
   if (change.kind === 'requested' && change.approval.status === 'PENDING') return 'ADDED';
@@ -137,8 +152,8 @@ builder.subscriptionFields((t) => ({
         if (current) stream.prepend(await pendingNow(context, caller).catch((error: unknown) => Promise.reject(asGraphQLError(error))));
       });
       return select(stream, (change): PendingEvent | null => {
-        const kind = pendingKind(change);
-        return kind !== null && canDecide(caller, change.approval) ? { kind, approval: change.approval } : null;
+        const event = pendingEventOf(change);
+        return event !== null && canDecide(caller, change.approval) ? event : null;
       });
     },
     resolve: (event) => event,
@@ -165,7 +180,8 @@ builder.subscriptionFields((t) => ({
       });
       return select(stream, async (change): Promise<DeliveredChange | null> => {
         if (change.approval.id !== approvalId) return null;
-        // The feed carries no token: the requester's is read from the store, for the requester alone.
+        // The feed carries no token: the requester's is read from the store, for the requester alone,
+        // into an event of its own (the feed's change object is shared by every other subscriber).
         if (change.kind !== 'approved' || change.approval.requester !== caller.subject) return change;
         return { ...change, approval: { ...change.approval, decisionToken: await context.gate.decisionToken(caller, approvalId) } };
       });

@@ -12,6 +12,7 @@ import type { Notifications } from '../../notify/index.js';
 import type { PolicyEvaluator } from '../../policy/index.js';
 import { createServices, type ServiceOptions } from '../../services.js';
 import { schema, type Context } from '../graphql/index.js';
+import { useSharedSubscriptionExecution } from '../graphql/shared-execution.js';
 import { ServerLeaseHolder } from '../../db/server-lease.js';
 import { Authenticator } from './auth.js';
 import { useDevTokens } from './dev-tokens.js';
@@ -83,6 +84,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     plugins: [
       useOperationLimits(),
+      useSharedSubscriptionExecution(),
       useInbox(config.inboxDir),
       // Never with an identity provider's tokens, and never in production (devTokens is off there).
       ...(config.devTokens && config.authSecret && !config.authJwksUrl
