@@ -24,6 +24,8 @@ export async function auditEvents(deps: GateDeps, caller: Caller, filter: AuditF
 export async function verifyAuditChain(deps: GateDeps, caller: Caller): Promise<ChainVerification> {
   requireRole(caller, 'auditor', 'admin');
   await deps.committer.whenIdle();
+  const inWorkers = await deps.stores.audit.verifyInWorkers(caller.tenant);
+  if (inWorkers) return inWorkers;
   let previousHash: string | undefined;
   let lastSeq = 0;
   let checked = 0;

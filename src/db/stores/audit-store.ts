@@ -1,7 +1,12 @@
 import type { FilterQuery, MikroORM } from '@mikro-orm/core';
-import type { AuditChainEvent } from '../../domain/audit-chain.js';
+import type { AuditChainEvent, ChainVerification } from '../../domain/audit-chain.js';
 import { AuditEvent } from '../entities/audit-event.entity.js';
 import { selectRawRows } from '../fast-paths.js';
+import { CHAIN_COLUMNS, chainEvent } from '../chain-rows.js';
+import { verifyChainInWorkers, type ParallelVerifyOptions } from '../chain-verification.js';
+
+/** Below this many events, starting worker threads costs more than hashing on one core. */
+const PARALLEL_VERIFY_FROM = 50_000;
 
 /** Which audit events a page selects: all given fields must match. */
 export interface AuditQuery {
@@ -15,20 +20,6 @@ export interface AuditQuery {
   afterSeq?: number | undefined;
 }
 
-const CHAIN_COLUMNS = [
-  'id',
-  'tenant',
-  'seq',
-  'type',
-  'approval_id',
-  'actor',
-  'previous_status',
-  'new_status',
-  'details',
-  'occurred_at',
-  'previous_hash',
-  'hash',
-] as const;
 const CHAIN_SQL = `select ${CHAIN_COLUMNS.join(', ')} from audit_event where tenant = ? and seq > ? order by seq limit ?`;
 
 /** The audit trail as it is read: pages of events and the chain in order (written by AuditLog). */
@@ -60,23 +51,19 @@ export class AuditStore {
     const objects = await this.orm.em.getConnection().execute<Record<string, unknown>[]>(CHAIN_SQL, values);
     return objects.map((row: Record<string, unknown>) => chainEvent(CHAIN_COLUMNS.map((column) => row[column])));
   }
-}
 
-/** A stored event from its columns, in {@link CHAIN_COLUMNS} order. */
-function chainEvent(row: unknown[]): AuditChainEvent {
-  const [id, tenant, seq, type, approvalId, actor, previousStatus, newStatus, details, occurredAt, previousHash, hash] = row;
-  return {
-    id: id as string,
-    tenant: tenant as string,
-    seq: Number(seq),
-    type: type as string,
-    approvalId: (approvalId as string | null) ?? null,
-    actor: actor as string,
-    previousStatus: (previousStatus as string | null) ?? null,
-    newStatus: (newStatus as string | null) ?? null,
-    details: typeof details === 'string' ? JSON.parse(details) : details,
-    occurredAt: occurredAt instanceof Date ? occurredAt : new Date(occurredAt as number | string),
-    previousHash: previousHash as string,
-    hash: hash as string,
-  };
+  /**
+   * Verifies the tenant's whole chain on worker threads (chain-verification.ts), or returns null
+   * where that does not apply: a driver other than better-sqlite3, an in-memory database (which
+   * other threads cannot open) or a chain too short to gain from it.
+   */
+  async verifyInWorkers(tenant: string, options: ParallelVerifyOptions & { minEvents?: number } = {}): Promise<ChainVerification | null> {
+    const path = this.orm.config.get('dbName');
+    if (!path || path === ':memory:') return null;
+    const rows = await selectRawRows(this.orm.em, 'select max(seq) from audit_event where tenant = ?', [tenant]);
+    if (!rows) return null;
+    const lastSeq = Number(rows[0]?.[0] ?? 0);
+    if (lastSeq < (options.minEvents ?? PARALLEL_VERIFY_FROM)) return null;
+    return verifyChainInWorkers(path, tenant, lastSeq, options);
+  }
 }

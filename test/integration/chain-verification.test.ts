@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEventHash, GENESIS_HASH, verifyChain } from '../../src/domain/audit-chain.js';
+import { chainEvent, CHAIN_COLUMNS } from '../../src/db/chain-rows.js';
+import { verifyChainInWorkers } from '../../src/db/chain-verification.js';
+import { openDatabase } from '../../src/db/orm.js';
+
+const TENANT = 'acme';
+const EVENTS = 60;
+/** Small ranges, so that breaks fall inside ranges and on their boundaries. */
+const RANGE = { rangeSize: 7 };
+
+let workDir: string;
+let path: string;
+
+/** A database with the committed schema and one tenant's chain of EVENTS real events (plus another tenant's). */
+async function seededDatabase(): Promise<void> {
+  const orm = await openDatabase({ driver: 'better-sqlite', path });
+  await orm.close(true);
+  const db = new Database(path);
+  const insert = db.prepare(
+    `insert into audit_event (${CHAIN_COLUMNS.join(', ')}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  db.transaction(() => {
+    for (const tenant of [TENANT, 'other']) {
+      let previousHash = GENESIS_HASH;
+      for (let seq = 1; seq <= EVENTS; seq++) {
+        const content = {
+          id: `${tenant}-evt-${seq}`,
+          tenant,
+          seq,
+          type: 'decided',
+          approvalId: null,
+          actor: `user-${seq % 5}`,
+          previousStatus: 'PENDING',
+          newStatus: 'PENDING',
+          details: { decision: 'APPROVE', approvals: seq, note: `vote ${seq}` },
+          occurredAt: new Date(Date.UTC(2026, 0, 1) + seq * 1000),
+        };
+        const hash = auditEventHash(previousHash, content);
+        insert.run(content.id, tenant, seq, content.type, null, content.actor, 'PENDING', 'PENDING', JSON.stringify(content.details), content.occurredAt.getTime(), previousHash, hash);
+        previousHash = hash;
+      }
+    }
+  })();
+  db.close();
+}
+
+/** The sequential walk over the same rows: what the workers' outcome must equal. */
+function sequentialVerification(): ReturnType<typeof verifyChain> {
+  const db = new Database(path, { readonly: true });
+  const rows = db.prepare(`select ${CHAIN_COLUMNS.join(', ')} from audit_event where tenant = ? order by seq`).raw(true).all(TENANT) as unknown[][];
+  db.close();
+  const events = rows.map(chainEvent);
+  if (events[0] && events[0].seq !== 1) return { ok: false, checked: 0, brokenAt: { seq: events[0].seq, id: events[0].id, reason: 'missing_predecessor' } };
+  return verifyChain(events);
+}
+
+function tamper(sql: string, ...values: unknown[]): void {
+  const db = new Database(path);
+  db.prepare(sql).run(...values);
+  db.close();
+}
+
+describe('chain verification on worker threads', () => {
+  beforeAll(() => {
+    workDir = mkdtempSync(join(tmpdir(), 'countersign-chain-'));
+  });
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+  const cases: [string, () => void][] = [
+    ['an intact chain', () => {}],
+    ['an edited event inside a range', () => tamper("update audit_event set actor = 'mallory' where tenant = ? and seq = 10", TENANT)],
+    ['an edited event that starts a range', () => tamper("update audit_event set details = '{\"decision\":\"REJECT\"}' where tenant = ? and seq = 15", TENANT)],
+    ['a deleted event at a range boundary', () => tamper('delete from audit_event where tenant = ? and seq = 22', TENANT)],
+    ['a deleted first event', () => tamper('delete from audit_event where tenant = ? and seq = 1', TENANT)],
+    ['a re-linked event at a range boundary', () => tamper("update audit_event set previous_hash = ? where tenant = ? and seq = 29", 'f'.repeat(64), TENANT)],
+    ['a rewritten hash that breaks the next link', () => tamper("update audit_event set hash = ? where tenant = ? and seq = 35", 'e'.repeat(64), TENANT)],
+    ['a deleted range of events', () => tamper('delete from audit_event where tenant = ? and seq > 40 and seq <= 50', TENANT)],
+  ];
+
+  for (const [name, change] of cases) {
+    it(`reports what the sequential walk reports for ${name}`, async () => {
+      path = join(workDir, `${name.replace(/\W+/g, '-')}.sqlite`);
+      await seededDatabase();
+      change();
+      const expected = sequentialVerification();
+      const inWorkers = await verifyChainInWorkers(path, TENANT, EVENTS, RANGE);
+      expect(inWorkers).toEqual(expected);
+      if (name === 'an intact chain') expect(inWorkers).toEqual({ ok: true, checked: EVENTS });
+      else expect(inWorkers.ok).toBe(false);
+    });
+  }
+});
