@@ -61,7 +61,7 @@ _verdict := {"outcome": "deny", "findings": _deny_findings} if {
 # Findings are [rule_id, message] pairs. Sorting them orders reasons by rule id,
 # the same in OPA and in Wasm (where set iteration order differs), and the ids
 # are numbered in the seeds' priority order.
-_reasons := [{"rule_id": rule_id, "message": message} |
+_reasons := [{"rule_id": rule_id, "message": message, "fields": _fields_of(rule_id)} |
 	some [rule_id, message] in sort(_verdict.findings)
 ]
 

@@ -134,7 +134,11 @@ test_policy_bug_fails_safe_to_an_admin if {
 
 test_reason_messages_include_the_values if {
 	result := approval.decision with input as _input({"action": "payment", "context": {"amount": 1500}})
-	result.reasons == [{"rule_id": "CS-220", "message": "payment of 1500 is at or above the limit of 500"}]
+	result.reasons == [{
+		"rule_id": "CS-220",
+		"message": "payment of 1500 is at or above the limit of 500",
+		"fields": ["amount"],
+	}]
 }
 
 test_request_ttl_follows_priority_by_default if {

@@ -45,6 +45,20 @@ _context_values[name] := [value |
 	some name in _read_context_keys
 }
 
+# The context names each rule reads. A reason carries the keys, as the request
+# spelled them, that its rule rested on, so an approver's screen can point at them.
+_rule_reads := {
+	"CS-207": _read_context_keys,
+	"CS-220": {"amount"},
+	"CS-221": {"bulk"},
+	"CS-222": {"environment"},
+}
+
+_fields_of(rule_id) := sort([key |
+	some key, _ in _context
+	_folded(key) in object.get(_rule_reads, rule_id, set())
+])
+
 _ambiguous_context_keys := [name |
 	some name in sort(_read_context_keys)
 	count(_context_values[name]) > 1

@@ -68,11 +68,19 @@ test_unread_keys_may_differ_in_case if {
 
 test_numeric_string_amount_is_an_amount if {
 	large := approval.decision with input as _input({"action": "payment", "context": {"amount": "1500"}})
-	large.reasons == [{"rule_id": "CS-220", "message": "payment of 1500 is at or above the limit of 500"}]
+	large.reasons == [{
+		"rule_id": "CS-220",
+		"message": "payment of 1500 is at or above the limit of 500",
+		"fields": ["amount"],
+	}]
 	large.risk_score == 4
 
 	medium := approval.decision with input as _input({"action": "payment", "context": {"amount": " 750 "}})
-	medium.reasons == [{"rule_id": "CS-220", "message": "payment of 750 is at or above the limit of 500"}]
+	medium.reasons == [{
+		"rule_id": "CS-220",
+		"message": "payment of 750 is at or above the limit of 500",
+		"fields": ["amount"],
+	}]
 	medium.risk_score == 2
 
 	small := approval.decision with input as _input({"action": "payment", "context": {"amount": "499"}, "confidence": 1})
@@ -86,4 +94,18 @@ test_string_amounts_that_are_not_plain_numbers_are_not_usable if {
 		_requires_approval_by(result, {"CS-220"})
 		result.risk_score == 4
 	}
+}
+
+test_a_reason_names_the_context_keys_it_rests_on_as_spelled if {
+	context := {"Environment": " PROD ", "amount": 9000, "note": "quarterly"}
+	result := approval.decision with input as _input({"action": "payment", "context": context})
+	fields := {reason.rule_id: reason.fields | some reason in result.reasons}
+	fields == {"CS-211": [], "CS-220": ["amount"], "CS-222": ["Environment"]}
+}
+
+test_ambiguous_keys_are_all_named if {
+	result := approval.decision with input as _input({"context": {"amount": 1, "Amount ": 2}, "confidence": 1})
+	some reason in result.reasons
+	reason.rule_id == "CS-207"
+	reason.fields == ["Amount ", "amount"]
 }

@@ -121,6 +121,7 @@ test_malformed_settings_message_names_the_settings if {
 	result.reasons == [{
 		"rule_id": "CS-206",
 		"message": "settings of tenant 'acme' are malformed: threshold, denylist, unknown key 'treshold'",
+		"fields": [],
 	}]
 }
 

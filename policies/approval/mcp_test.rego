@@ -19,6 +19,7 @@ test_mcp_tool_not_allowlisted_requires_approval if {
 		result.reasons == [{
 			"rule_id": "CS-231",
 			"message": "MCP tool call 'mcp.files.read_file' is not on the allowlist of tenant 'acme'",
+			"fields": [],
 		}]
 	}
 }
@@ -56,6 +57,7 @@ test_destructive_hint_requires_approval_even_when_allowlisted if {
 	result.reasons == [{
 		"rule_id": "CS-230",
 		"message": "the tool of action 'mcp.files.read_file' declares itself destructive",
+		"fields": [],
 	}]
 }
 
@@ -108,11 +110,16 @@ test_malformed_tool_hints_message_names_the_hints if {
 	result.reasons == [{
 		"rule_id": "CS-208",
 		"message": "tool_hints are malformed: destructive_hint, open_world_hint, unknown key 'colour'",
+		"fields": [],
 	}]
 }
 
 test_tool_hints_that_are_not_an_object_are_named if {
 	request := object.union(_tool_call, {"tool_hints": 7})
 	result := approval.decision with input as request with data.countersign.tenants as _allowlisting_the_tool
-	result.reasons == [{"rule_id": "CS-208", "message": "tool_hints are malformed: tool_hints must be an object"}]
+	result.reasons == [{
+		"rule_id": "CS-208",
+		"message": "tool_hints are malformed: tool_hints must be an object",
+		"fields": [],
+	}]
 }

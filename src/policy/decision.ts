@@ -55,7 +55,12 @@ export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export interface PolicyReason {
   ruleId: string;
   message: string;
+  /** The context keys (as the request spelled them) the rule rested on; empty when it read none. */
+  fields: string[];
 }
+
+/** More keys than a context could sensibly be flagged by is a malformed decision. */
+const MAX_REASON_FIELDS = 64;
 
 /** A validated policy decision, with the revision of the bundle that made it. */
 export interface PolicyDecision {
@@ -103,7 +108,7 @@ export function failSafeDecision(problem: string, policyRevision: string): Polic
     outcome: 'require_approval',
     riskScore: 8,
     riskLevel: 'critical',
-    reasons: [{ ruleId: FAIL_SAFE_RULE_ID, message: `policy evaluation failed (${problem}); an admin must approve` }],
+    reasons: [{ ruleId: FAIL_SAFE_RULE_ID, message: `policy evaluation failed (${problem}); an admin must approve`, fields: [] }],
     requiredApprovals: 2,
     approverRoles: ['admin'],
     escalated: true,
@@ -149,7 +154,12 @@ export function parseDecision(resultSet: unknown, policyRevision: string): Polic
     if (!isRecord(reason) || typeof reason['rule_id'] !== 'string' || typeof reason['message'] !== 'string') {
       return 'a reason lacks rule_id or message';
     }
-    parsedReasons.push({ ruleId: reason['rule_id'], message: reason['message'] });
+    // A policy need not name fields; one that does names context keys, a bounded list of strings.
+    const fields = reason['fields'] ?? [];
+    if (!Array.isArray(fields) || fields.length > MAX_REASON_FIELDS || !fields.every((key) => typeof key === 'string' && key.length <= 256)) {
+      return 'a reason\'s fields are not a short list of context keys';
+    }
+    parsedReasons.push({ ruleId: reason['rule_id'], message: reason['message'], fields: fields as string[] });
   }
   if (!isCount(requiredApprovals, 100)) return 'required_approvals is not a small non-negative integer';
   if (!Array.isArray(approverRoles) || !approverRoles.every((role) => typeof role === 'string')) {

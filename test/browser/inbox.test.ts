@@ -233,7 +233,10 @@ describe('the approvals inbox', () => {
     await item(page, 'invoice/NARROW-1').getByRole('link', { name: /Details of/ }).click();
     await page.getByRole('heading', { name: 'payment on invoice/NARROW-1' }).waitFor();
     await page.getByText('CS-220').waitFor();
-    await page.getByText('amount', { exact: true }).waitFor();
+    // The field CS-220 rests on is marked; the others are not.
+    await page.locator('mark', { hasText: 'amount' }).waitFor();
+    expect(await page.locator('mark').allTextContents()).toEqual(['amount']);
+    await page.getByText('currency', { exact: true }).waitFor();
   });
 
   it('opens the request a notification links to (/?approval=<id>), through sign-in', async () => {

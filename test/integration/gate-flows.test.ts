@@ -55,7 +55,7 @@ describe('an action that needs approval', () => {
     const { approval, token } = await request(agent, PAYMENT_ONE_APPROVER, 'PENDING');
     expect(token).toBeNull();
     expect(approval).toMatchObject({ requiredApprovals: 1, remainingApprovals: 1, approverRoles: ['approver'], decisionToken: null });
-    expect(approval.reasons.map((reason) => reason.ruleId)).toContain('CS-220');
+    expect(approval.reasons.find((reason) => reason.ruleId === 'CS-220')?.fields).toEqual(['amount']);
 
     const decided = expectType(await approver.decide(approval.id, 'APPROVE', 'invoice checked'), 'Approval');
     expect(decided).toMatchObject({ status: 'APPROVED', remainingApprovals: 0 });

@@ -100,6 +100,17 @@ describe('the policy evaluator', () => {
         },
       ],
     ],
+    [
+      'a reason whose fields are not a list of keys',
+      [
+        {
+          result: {
+            outcome: 'allow', risk_score: 1, risk_level: 'low', reasons: [{ rule_id: 'X', message: 'm', fields: [1] }],
+            required_approvals: 0, approver_roles: [], escalated: false, request_ttl_seconds: 60, token_ttl_seconds: 60,
+          },
+        },
+      ],
+    ],
   ])('treats %s as malformed', (_what, resultSet) => {
     expect(typeof parseDecision(resultSet, 'rev')).toBe('string');
   });

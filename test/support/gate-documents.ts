@@ -29,7 +29,7 @@ const CALLER_ERRORS = ['UnauthenticatedError', 'ForbiddenError', 'InvalidInputEr
 
 const APPROVAL_FIELDS = `
   __typename id status action resource context contextHash requester riskScore riskLevel
-  reasons { ruleId message } requiredApprovals remainingApprovals approverRoles escalated
+  reasons { ruleId message fields } requiredApprovals remainingApprovals approverRoles escalated
   decisions { approver decision comment } expiresAt decidedAt tokenExpiresAt decisionToken createdAt
 `;
 

@@ -65,7 +65,7 @@ export interface ApprovalData {
   requester: string;
   riskScore: number;
   riskLevel: string;
-  reasons: { ruleId: string; message: string }[];
+  reasons: { ruleId: string; message: string; fields: string[] }[];
   requiredApprovals: number;
   remainingApprovals: number;
   approverRoles: string[];

@@ -9,23 +9,15 @@ import { plainError, when } from './words.js';
 const canAudit = (claims: Claims) => claims.roles.includes('auditor') || claims.roles.includes('admin');
 
 /** Context keys named in the policy's reasons, highlighted in the JSON. */
+/** The context keys the policy's reasons rest on, as the request spelled them. */
 function flaggedKeys(approval: Approval): Set<string> {
-  const text = approval.reasons.map((reason) => reason.message.toLowerCase()).join(' ');
-  const keys = new Set<string>();
-  const visit = (value: unknown) => {
-    if (value && typeof value === 'object') {
-      for (const [key, child] of Object.entries(value)) {
-        if (new RegExp(`\\b${key.toLowerCase().replace(/[^a-z0-9_]/g, '')}\\b`).test(text)) keys.add(key);
-        visit(child);
-      }
-    }
-  };
-  visit(approval.context);
-  return keys;
+  return new Set(approval.reasons.flatMap((reason) => reason.fields));
 }
 
-function JsonTree({ value, flagged, name }: { value: unknown; flagged: Set<string>; name?: string }) {
-  const label = name === undefined ? null : flagged.has(name) ? <mark title="named in the policy's reasons">{name}</mark> : <span class="key">{name}</span>;
+const NONE: ReadonlySet<string> = new Set();
+
+function JsonTree({ value, flagged, name }: { value: unknown; flagged: ReadonlySet<string>; name?: string }) {
+  const label = name === undefined ? null : flagged.has(name) ? <mark title="a rule of the policy rests on this field">{name}</mark> : <span class="key">{name}</span>;
   if (value && typeof value === 'object') {
     const entries = Array.isArray(value) ? value.map((child, index) => [String(index), child] as const) : Object.entries(value);
     return (
@@ -38,7 +30,8 @@ function JsonTree({ value, flagged, name }: { value: unknown; flagged: Set<strin
         <ul class="json">
           {entries.map(([key, child]) => (
             <li key={key}>
-              <JsonTree value={child} flagged={flagged} name={key} />
+              {/* The policy reads top-level keys only: a nested key of the same name is not flagged. */}
+              <JsonTree value={child} flagged={name === undefined ? flagged : NONE} name={key} />
             </li>
           ))}
         </ul>
@@ -109,7 +102,7 @@ export function Detail({ client, claims, id, announce }: { client: CountersignCl
         ))}
       </ul>
       <h3>Context</h3>
-      {flagged.size > 0 && <p class="hint">Highlighted: fields the policy's reasons name.</p>}
+      {flagged.size > 0 && <p class="hint">Highlighted: the fields the policy's rules rest on.</p>}
       <div class="json-root">
         <JsonTree value={approval.context} flagged={flagged} />
       </div>

@@ -129,7 +129,7 @@ export type ToolHintsInput = {
   readOnlyHint?: boolean | null | undefined;
 };
 
-export type ApprovalFieldsFragment = { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> };
+export type ApprovalFieldsFragment = { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> };
 
 export type ExecutionFieldsFragment = { id: string, approvalId: string, status: ExecutionStatus, executor: string, result: unknown, createdAt: string, completedAt: string | null };
 
@@ -179,7 +179,7 @@ export type RequestApprovalMutationVariables = Exact<{
 export type RequestApprovalMutation = { requestApproval:
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
-    | { __typename: 'RequestApprovalPayload', token: string | null, replayed: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } }
+    | { __typename: 'RequestApprovalPayload', token: string | null, replayed: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } }
     | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
    };
 
@@ -189,7 +189,7 @@ export type ApprovalQueryVariables = Exact<{
 
 
 export type ApprovalQuery = { approval:
-    | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
+    | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
     | { __typename: 'NotFoundError', entity: string, code: ErrorCode, message: string }
@@ -207,7 +207,7 @@ export type ApprovalsQueryVariables = Exact<{
 
 
 export type ApprovalsQuery = { approvals:
-    | { __typename: 'ApprovalConnection', nodes: Array<{ id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }
+    | { __typename: 'ApprovalConnection', nodes: Array<{ id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
     | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
@@ -219,8 +219,8 @@ export type DecideMutationVariables = Exact<{
 
 
 export type DecideMutation = { decide:
-    | { __typename: 'AlreadyDecidedError', reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null, code: ErrorCode, message: string }
-    | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
+    | { __typename: 'AlreadyDecidedError', code: ErrorCode, message: string, reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null }
+    | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
     | { __typename: 'ExpiredError', expiresAt: string, code: ErrorCode, message: string }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
@@ -236,7 +236,7 @@ export type ExecuteMutationVariables = Exact<{
 
 export type ExecuteMutation = { execute:
     | { __typename: 'ContextMismatchError', expectedHash: string, presentedHash: string, code: ErrorCode, message: string }
-    | { __typename: 'ExecutePayload', dryRun: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }, execution: { id: string, approvalId: string, status: ExecutionStatus, executor: string, result: unknown, createdAt: string, completedAt: string | null } | null }
+    | { __typename: 'ExecutePayload', dryRun: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }, execution: { id: string, approvalId: string, status: ExecutionStatus, executor: string, result: unknown, createdAt: string, completedAt: string | null } | null }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
     | { __typename: 'TokenExpiredError', expiredAt: string, code: ErrorCode, message: string }
@@ -251,8 +251,8 @@ export type CompleteExecutionMutationVariables = Exact<{
 
 
 export type CompleteExecutionMutation = { completeExecution:
-    | { __typename: 'AlreadyDecidedError', reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null, code: ErrorCode, message: string }
-    | { __typename: 'ExecutePayload', dryRun: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }, execution: { id: string, approvalId: string, status: ExecutionStatus, executor: string, result: unknown, createdAt: string, completedAt: string | null } | null }
+    | { __typename: 'AlreadyDecidedError', code: ErrorCode, message: string, reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null }
+    | { __typename: 'ExecutePayload', dryRun: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }, execution: { id: string, approvalId: string, status: ExecutionStatus, executor: string, result: unknown, createdAt: string, completedAt: string | null } | null }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
     | { __typename: 'NotFoundError', entity: string, code: ErrorCode, message: string }
@@ -292,7 +292,7 @@ export type PendingApprovalsSubscriptionVariables = Exact<{
 }>;
 
 
-export type PendingApprovalsSubscription = { pendingApprovals: { kind: PendingApprovalEventKind, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } } };
+export type PendingApprovalsSubscription = { pendingApprovals: { kind: PendingApprovalEventKind, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } } };
 
 export type ApprovalUpdatedSubscriptionVariables = Exact<{
   id: string;
@@ -300,7 +300,7 @@ export type ApprovalUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ApprovalUpdatedSubscription = { approvalUpdated: { kind: ApprovalChangeKind, previousStatus: string | null, token: string | null, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } } };
+export type ApprovalUpdatedSubscription = { approvalUpdated: { kind: ApprovalChangeKind, previousStatus: string | null, token: string | null, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } } };
 
 export type DecideManyMutationVariables = Exact<{
   input: DecideManyInput;
@@ -309,8 +309,8 @@ export type DecideManyMutationVariables = Exact<{
 
 export type DecideManyMutation = { decideMany:
     | { __typename: 'DecideManyPayload', results: Array<{ approvalId: string, result:
-          | { __typename: 'AlreadyDecidedError', reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null, code: ErrorCode, message: string }
-          | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
+          | { __typename: 'AlreadyDecidedError', code: ErrorCode, message: string, reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null }
+          | { __typename: 'Approval', id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }
           | { __typename: 'ExpiredError', expiresAt: string, code: ErrorCode, message: string }
           | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
           | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
@@ -322,6 +322,10 @@ export type DecideManyMutation = { decideMany:
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
     | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
    };
+
+export type ExecutePayloadFieldsFragment = { dryRun: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }, execution: { id: string, approvalId: string, status: ExecutionStatus, executor: string, result: unknown, createdAt: string, completedAt: string | null } | null };
+
+export type AlreadyDecidedFieldsFragment = { reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -341,6 +345,34 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const CallerErrorFieldsFragmentDoc = new TypedDocumentString(`
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}
+    `, {"fragmentName":"CallerErrorFields"}) as unknown as TypedDocumentString<CallerErrorFieldsFragment, unknown>;
+export const AuditEventFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AuditEventFields on AuditEvent {
+  id
+  seq
+  type
+  approvalId
+  actor
+  previousStatus
+  newStatus
+  details
+  occurredAt
+  previousHash
+  hash
+}
+    `, {"fragmentName":"AuditEventFields"}) as unknown as TypedDocumentString<AuditEventFieldsFragment, unknown>;
 export const ApprovalFieldsFragmentDoc = new TypedDocumentString(`
     fragment ApprovalFields on Approval {
   id
@@ -361,6 +393,7 @@ export const ApprovalFieldsFragmentDoc = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -392,34 +425,71 @@ export const ExecutionFieldsFragmentDoc = new TypedDocumentString(`
   completedAt
 }
     `, {"fragmentName":"ExecutionFields"}) as unknown as TypedDocumentString<ExecutionFieldsFragment, unknown>;
-export const CallerErrorFieldsFragmentDoc = new TypedDocumentString(`
-    fragment CallerErrorFields on Error {
-  code
-  message
-  ... on ForbiddenError {
-    requiredRoles
+export const ExecutePayloadFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ExecutePayloadFields on ExecutePayload {
+  dryRun
+  approval {
+    ...ApprovalFields
   }
-  ... on InvalidInputError {
-    field
-    problem
+  execution {
+    ...ExecutionFields
   }
 }
-    `, {"fragmentName":"CallerErrorFields"}) as unknown as TypedDocumentString<CallerErrorFieldsFragment, unknown>;
-export const AuditEventFieldsFragmentDoc = new TypedDocumentString(`
-    fragment AuditEventFields on AuditEvent {
+    fragment ApprovalFields on Approval {
   id
-  seq
-  type
-  approvalId
-  actor
-  previousStatus
-  newStatus
-  details
-  occurredAt
-  previousHash
-  hash
+  status
+  action
+  resource
+  context
+  contextHash
+  agent
+  sessionId
+  requester
+  confidence
+  estimatedDurationMinutes
+  priority
+  source
+  riskScore
+  riskLevel
+  reasons {
+    ruleId
+    message
+    fields
+  }
+  requiredApprovals
+  remainingApprovals
+  approverRoles
+  escalated
+  decisions {
+    approver
+    decision
+    comment
+    decidedAt
+  }
+  expiresAt
+  decidedAt
+  tokenExpiresAt
+  policyRevision
+  createdAt
+  updatedAt
+  decisionToken
 }
-    `, {"fragmentName":"AuditEventFields"}) as unknown as TypedDocumentString<AuditEventFieldsFragment, unknown>;
+fragment ExecutionFields on Execution {
+  id
+  approvalId
+  status
+  executor
+  result
+  createdAt
+  completedAt
+}`, {"fragmentName":"ExecutePayloadFields"}) as unknown as TypedDocumentString<ExecutePayloadFieldsFragment, unknown>;
+export const AlreadyDecidedFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AlreadyDecidedFields on AlreadyDecidedError {
+  reason
+  status
+  executionStatus
+}
+    `, {"fragmentName":"AlreadyDecidedFields"}) as unknown as TypedDocumentString<AlreadyDecidedFieldsFragment, unknown>;
 export const RequestApprovalDocument = new TypedDocumentString(`
     mutation RequestApproval($input: RequestApprovalInput!) {
   requestApproval(input: $input) {
@@ -453,6 +523,7 @@ export const RequestApprovalDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -513,6 +584,7 @@ export const ApprovalDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -585,6 +657,7 @@ export const ApprovalsDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -624,11 +697,7 @@ export const DecideDocument = new TypedDocumentString(`
     ... on NotFoundError {
       entity
     }
-    ... on AlreadyDecidedError {
-      reason
-      status
-      executionStatus
-    }
+    ...AlreadyDecidedFields
     ... on ExpiredError {
       expiresAt
     }
@@ -653,6 +722,7 @@ export const DecideDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -682,20 +752,17 @@ fragment CallerErrorFields on Error {
     field
     problem
   }
+}
+fragment AlreadyDecidedFields on AlreadyDecidedError {
+  reason
+  status
+  executionStatus
 }`) as unknown as TypedDocumentString<DecideMutation, DecideMutationVariables>;
 export const ExecuteDocument = new TypedDocumentString(`
     mutation Execute($input: ExecuteInput!) {
   execute(input: $input) {
     __typename
-    ... on ExecutePayload {
-      dryRun
-      approval {
-        ...ApprovalFields
-      }
-      execution {
-        ...ExecutionFields
-      }
-    }
+    ...ExecutePayloadFields
     ...CallerErrorFields
     ... on TokenInvalidError {
       reason
@@ -728,6 +795,7 @@ export const ExecuteDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -766,29 +834,26 @@ fragment CallerErrorFields on Error {
     field
     problem
   }
+}
+fragment ExecutePayloadFields on ExecutePayload {
+  dryRun
+  approval {
+    ...ApprovalFields
+  }
+  execution {
+    ...ExecutionFields
+  }
 }`) as unknown as TypedDocumentString<ExecuteMutation, ExecuteMutationVariables>;
 export const CompleteExecutionDocument = new TypedDocumentString(`
     mutation CompleteExecution($input: CompleteExecutionInput!) {
   completeExecution(input: $input) {
     __typename
-    ... on ExecutePayload {
-      dryRun
-      approval {
-        ...ApprovalFields
-      }
-      execution {
-        ...ExecutionFields
-      }
-    }
+    ...ExecutePayloadFields
     ...CallerErrorFields
     ... on NotFoundError {
       entity
     }
-    ... on AlreadyDecidedError {
-      reason
-      status
-      executionStatus
-    }
+    ...AlreadyDecidedFields
   }
 }
     fragment ApprovalFields on Approval {
@@ -810,6 +875,7 @@ export const CompleteExecutionDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -848,6 +914,20 @@ fragment CallerErrorFields on Error {
     field
     problem
   }
+}
+fragment ExecutePayloadFields on ExecutePayload {
+  dryRun
+  approval {
+    ...ApprovalFields
+  }
+  execution {
+    ...ExecutionFields
+  }
+}
+fragment AlreadyDecidedFields on AlreadyDecidedError {
+  reason
+  status
+  executionStatus
 }`) as unknown as TypedDocumentString<CompleteExecutionMutation, CompleteExecutionMutationVariables>;
 export const AuditEventsDocument = new TypedDocumentString(`
     query AuditEvents($approvalId: ID, $type: String, $actor: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
@@ -952,6 +1032,7 @@ export const PendingApprovalsDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -1001,6 +1082,7 @@ export const ApprovalUpdatedDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -1034,11 +1116,7 @@ export const DecideManyDocument = new TypedDocumentString(`
           ... on NotFoundError {
             entity
           }
-          ... on AlreadyDecidedError {
-            reason
-            status
-            executionStatus
-          }
+          ...AlreadyDecidedFields
           ... on ExpiredError {
             expiresAt
           }
@@ -1067,6 +1145,7 @@ export const DecideManyDocument = new TypedDocumentString(`
   reasons {
     ruleId
     message
+    fields
   }
   requiredApprovals
   remainingApprovals
@@ -1096,4 +1175,9 @@ fragment CallerErrorFields on Error {
     field
     problem
   }
+}
+fragment AlreadyDecidedFields on AlreadyDecidedError {
+  reason
+  status
+  executionStatus
 }`) as unknown as TypedDocumentString<DecideManyMutation, DecideManyMutationVariables>;

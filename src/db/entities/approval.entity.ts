@@ -3,10 +3,12 @@ import type { ApprovalStatus } from '../../domain/approval-state.js';
 import { BaseRecord, BaseRecordSchema } from './base.entity.js';
 import type { Vote } from './vote.entity.js';
 
-/** A stored reason: the rule id the policy gave and its message. */
+/** A stored reason: the rule id the policy gave, its message and the context keys it rested on. */
 export interface StoredReason {
   ruleId: string;
   message: string;
+  /** Context keys, as the request spelled them; absent on requests recorded before policies named them. */
+  fields?: string[];
 }
 
 /** Everything an agent asked for, with the policy's decision on it. */

@@ -7,9 +7,16 @@ import { AlreadyDecidedError, ExpiredError, NotFoundError, SelfApprovalError } f
 import { ApprovalStatusEnum, DecisionEnum, PriorityEnum } from './enums.js';
 
 
-export const ReasonRef = builder.objectRef<{ ruleId: string; message: string }>('Reason').implement({
+export const ReasonRef = builder.objectRef<{ ruleId: string; message: string; fields?: string[] }>('Reason').implement({
   description: 'Why the policy decided as it did, with the stable id of the rule.',
-  fields: (t) => ({ ruleId: t.exposeString('ruleId'), message: t.exposeString('message') }),
+  fields: (t) => ({
+    ruleId: t.exposeString('ruleId'),
+    message: t.exposeString('message'),
+    fields: t.stringList({
+      description: 'The context keys, as the request spelled them, that this rule rested on (the inbox highlights them).',
+      resolve: (reason) => reason.fields ?? [],
+    }),
+  }),
 });
 
 export const ApproverDecisionRef = builder.objectRef<VoteView>('ApproverDecision').implement({

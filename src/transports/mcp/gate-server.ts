@@ -21,7 +21,11 @@ const DEFAULT_WAIT_SECONDS = 60;
 const nullableString = { type: ['string', 'null'] } as const;
 const REASONS_SCHEMA = {
   type: 'array',
-  items: { type: 'object', properties: { ruleId: { type: 'string' }, message: { type: 'string' } }, required: ['ruleId', 'message'] },
+  items: {
+    type: 'object',
+    properties: { ruleId: { type: 'string' }, message: { type: 'string' }, fields: { type: 'array', items: { type: 'string' } } },
+    required: ['ruleId', 'message'],
+  },
 } as const;
 const STATUS_SCHEMA = { type: 'string', enum: ['PENDING', 'APPROVED', 'REJECTED', 'DENIED', 'EXPIRED', 'EXECUTED', 'FAILED'] } as const;
 
