@@ -18,6 +18,8 @@ export async function decide(deps: GateDeps, caller: Caller, input: DecideInput)
     throw new InvalidInputError('decision', 'must be APPROVE or REJECT');
   }
   const comment = optionalText('comment', input.comment, 4096);
+  // An approving vote signs the token: with a key another instance may have rotated in.
+  await deps.currentState(caller.tenant);
   return deps.committer.run(async (unit) => {
     const approval = await deps.stores.approvals.load(unit.em, caller.tenant, approvalId);
     if (!approval) throw new NotFoundError('Approval', approvalId);

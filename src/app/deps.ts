@@ -21,4 +21,9 @@ export interface GateDeps {
   readonly now: Clock;
   /** Resolves the keys that verify decision tokens, from the ring as it is now. */
   readonly verificationKeys: JWTVerifyGetKey;
+  /**
+   * Resolves once the tenant's settings and the signing keys this instance holds are as committed
+   * (another instance may have changed them: see SharedState); at once with one process per database.
+   */
+  readonly currentState: (tenant: string) => Promise<void>;
 }

@@ -29,6 +29,8 @@ export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInpu
   const outcomeResult = jsonValue('result', input.result);
   const now = deps.now();
 
+  // The token may be signed with a key another instance rotated in.
+  await deps.currentState(caller.tenant);
   let claims: VerifiedDecision;
   try {
     claims = await verifyDecisionToken(input.token, {

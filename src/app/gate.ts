@@ -5,6 +5,7 @@ import { AuditLog } from '../db/audit-log.js';
 import { Committer } from '../db/committer.js';
 import type { AuditEvent } from '../db/entities/audit-event.entity.js';
 import { KeyRing } from '../db/keyring.js';
+import { isSharedDatabase } from '../db/orm.js';
 import { createStores } from '../db/stores/index.js';
 import type { PolicyEvaluator } from '../policy/index.js';
 import { auditEvents, verifyAuditChain } from './audit-queries.js';
@@ -27,6 +28,7 @@ import type {
 import type { Page } from './pagination.js';
 import { approval, approvals, decisionToken } from './queries.js';
 import { requestApproval } from './request-approval.js';
+import { SharedState } from './shared-state.js';
 import { tenantSettings, toPolicySettings, updateTenantSettings } from './tenant-settings.js';
 import { verificationKeysOf } from './tokens.js';
 import type { ApprovalView, ExecuteResult, RequestApprovalResult, TenantSettingsView } from './views.js';
@@ -55,14 +57,18 @@ export class Gate {
   readonly issuer: string;
   readonly tokenAudience: string;
   private readonly deps: GateDeps;
+  private readonly sharedDatabase: boolean;
 
   private constructor(options: GateOptions, keys: KeyRing) {
     const now = options.now ?? systemClock;
     this.keys = keys;
     this.issuer = options.issuer;
     this.tokenAudience = options.tokenAudience;
+    this.sharedDatabase = isSharedDatabase(options.orm.em);
+    const stores = createStores(options.orm);
+    const shared = isSharedDatabase(options.orm.em) ? new SharedState(options.orm, stores.settings, options.evaluator, keys) : null;
     this.deps = {
-      stores: createStores(options.orm),
+      stores,
       evaluator: options.evaluator,
       publisher: options.publisher,
       committer: options.committer ?? new Committer(options.orm, new AuditLog()),
@@ -71,6 +77,7 @@ export class Gate {
       tokenAudience: options.tokenAudience,
       now,
       verificationKeys: verificationKeysOf(keys, now),
+      currentState: shared ? (tenant) => shared.current(tenant) : () => Promise.resolve(),
     };
   }
 
@@ -96,6 +103,12 @@ export class Gate {
   /** Picks up signing keys rotated by another process; the server calls it periodically. */
   async refreshSigningKeys(): Promise<void> {
     await this.keys.refresh();
+  }
+
+  /** The JWKS to publish, with keys another instance sharing the database rotated in. */
+  async publishedKeys(): Promise<ReturnType<KeyRing['jwks']>> {
+    if (this.sharedDatabase) await this.keys.refresh();
+    return this.keys.jwks();
   }
 
   requestApproval(caller: Caller, input: RequestApprovalInput): Promise<RequestApprovalResult> {

@@ -46,6 +46,8 @@ export async function requestApproval(deps: GateDeps, caller: Caller, input: Req
     if (existing) return replayOf(existing, caller);
   }
 
+  // Settings changed or keys rotated by another instance apply from this decision on.
+  await deps.currentState(caller.tenant);
   const decision = deps.evaluator.evaluate({
     tenant: caller.tenant,
     requester: { subject: caller.subject, roles: [...caller.roles] },

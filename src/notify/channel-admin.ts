@@ -117,6 +117,8 @@ export class NotificationChannels {
       if (secret !== null) channel.sealedSecret = this.secrets.seal(secret, channelSecretAad(channel.id));
       unit.em.persist(channel);
       await audited(unit, caller, 'notification_channel_created', { channel: auditedView(channel) });
+      // The dispatcher follows the change feed of tenants with enabled channels: this may be a new one.
+      unit.afterCommit(this.wake);
       return { channel: channelView(channel), signingSecret };
     });
   }
@@ -156,6 +158,7 @@ export class NotificationChannels {
       }
       channel.updatedAt = new Date();
       await audited(unit, caller, 'notification_channel_updated', { before, after: auditedView(channel) });
+      unit.afterCommit(this.wake);
       return channelView(channel);
     });
   }

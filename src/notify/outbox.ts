@@ -59,7 +59,15 @@ export class Outbox {
       const moved = await tx.nativeUpdate(NotificationCursor, { tenant, lastSeq: cursor.lastSeq }, { lastSeq, updatedAt: now });
       if (moved !== 1) throw new CursorMovedError();
     } else {
-      await tx.insert(NotificationCursor, new NotificationCursor(tenant, lastSeq, now));
+      // Two dispatchers reading a tenant for the first time race to create its cursor: the loser
+      // rolls back and reads on after the winner's, as when a cursor moved.
+      const created = (await (tx as SqlEntityManager)
+        .createQueryBuilder(NotificationCursor)
+        .insert({ tenant, lastSeq, updatedAt: now })
+        .onConflict(['tenant'])
+        .ignore()
+        .execute('run')) as { affectedRows?: number };
+      if (created.affectedRows !== 1) throw new CursorMovedError();
     }
     return events.length === EVENTS_PER_PASS;
   }

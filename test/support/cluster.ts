@@ -19,6 +19,8 @@ export interface ClusterOptions {
   /** Share the change feed through the test Redis server. */
   redis?: boolean;
   overrides?: Partial<Config>;
+  /** Receives every instance's log lines, prefixed with its index. */
+  log?: (line: string) => void;
 }
 
 /** Starts `instances` servers (two by default) on a fresh database; they migrate it together. */
@@ -28,11 +30,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     databaseDriver: 'postgresql',
     databaseUrl: database.url,
     redisUrl: options.redis ? redisUrl() : null,
+    // Every instance must seal and open secrets at rest with the same key-encryption key.
+    keyEncryptionKey: new Uint8Array(randomBytes(32)),
     // Suites share the test Redis: each cluster keeps to keys and channels of its own.
     redisPrefix: `countersign-test-${randomBytes(4).toString('hex')}:`,
     ...options.overrides,
   };
-  const instances = await Promise.all(Array.from({ length: options.instances ?? 2 }, () => startTestServer(shared)));
+  const instances = await Promise.all(Array.from({ length: options.instances ?? 2 }, (_, index) =>
+      startTestServer(shared, undefined, options.log ? (line) => options.log?.(`[${index}] ${line}`) : undefined),
+    ));
   return {
     instances,
     database,

@@ -94,10 +94,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         onRequest({ request, url, endResponse, fetchAPI }) {
           if (request.method !== 'GET') return;
           if (url.pathname === '/.well-known/jwks.json') {
-            endResponse(
-              new fetchAPI.Response(JSON.stringify(gate.keys.jwks()), {
-                headers: { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=60' },
-              }),
+            return gate.publishedKeys().then((jwks) =>
+              endResponse(
+                new fetchAPI.Response(JSON.stringify(jwks), {
+                  headers: { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=60' },
+                }),
+              ),
             );
           } else if (url.pathname === '/healthz') {
             endResponse(
