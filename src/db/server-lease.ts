@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MikroORM } from '@mikro-orm/core';
-import { ServerLease } from './entities/server-lease.entity.js';
+import { ServerLeaseSchema, type ServerLease } from './entities/server-lease.entity.js';
 import { lockWriters } from './orm.js';
 
 const LEASE_NAME = 'server';
@@ -57,12 +57,12 @@ export class ServerLeaseHolder {
     const lease = new ServerLeaseHolder(orm, now);
     await orm.em.fork().transactional(async (em) => {
       await lockWriters(em);
-      const current = await em.findOne(ServerLease, { name: LEASE_NAME });
+      const current = await em.findOne(ServerLeaseSchema, { name: LEASE_NAME });
       const at = now();
       if (current && isLive(current, at, staleMs)) throw new DatabaseInUseError(databasePath, current);
       // A stale lease (its holder crashed or stalled) is taken over.
       if (current) Object.assign(current, { holder: lease.holder, pid: process.pid, host: hostname(), startedAt: at, heartbeatAt: at });
-      else em.persist(new ServerLease(LEASE_NAME, lease.holder, process.pid, hostname(), at, at));
+      else em.persist(em.create(ServerLeaseSchema, { name: LEASE_NAME, holder: lease.holder, pid: process.pid, host: hostname(), startedAt: at, heartbeatAt: at }));
     });
     lease.timer = setInterval(() => void lease.renew(), options.heartbeatMs ?? 5_000);
     lease.timer.unref();
@@ -74,7 +74,7 @@ export class ServerLeaseHolder {
     try {
       const renewed = await this.orm.em
         .fork()
-        .nativeUpdate(ServerLease, { name: LEASE_NAME, holder: this.holder }, { heartbeatAt: this.now() });
+        .nativeUpdate(ServerLeaseSchema, { name: LEASE_NAME, holder: this.holder }, { heartbeatAt: this.now() });
       if (renewed === 0) console.error('countersign: this server lost its lease on the database to another server');
     } catch (error) {
       console.error(`countersign: renewing the server lease failed: ${String(error)}`);
@@ -84,7 +84,7 @@ export class ServerLeaseHolder {
   /** Gives the lease up, so that a next server starts at once. */
   async release(): Promise<void> {
     clearInterval(this.timer);
-    await this.orm.em.fork().nativeDelete(ServerLease, { name: LEASE_NAME, holder: this.holder });
+    await this.orm.em.fork().nativeDelete(ServerLeaseSchema, { name: LEASE_NAME, holder: this.holder });
   }
 }
 

@@ -4,6 +4,8 @@ import type { NotificationEventType } from './events.js';
 export interface ReasonFacts {
   ruleId: string;
   message: string;
+  /** The context keys the rule rested on (their names only: values stay out unless the channel opts in). */
+  fields: string[];
 }
 
 /** The approval as a notification shows it: never its decision token, its context only on opt-in. */

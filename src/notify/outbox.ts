@@ -4,7 +4,7 @@ import type { SqlEntityManager } from '@mikro-orm/knex';
 import { Approval, type StoredReason } from '../db/entities/approval.entity.js';
 import { AuditEvent } from '../db/entities/audit-event.entity.js';
 import type { NotificationChannel } from '../db/entities/notification-channel.entity.js';
-import { NotificationCursor } from '../db/entities/notification-cursor.entity.js';
+import { NotificationCursorSchema, type NotificationCursor } from '../db/entities/notification-cursor.entity.js';
 import { NotificationDelivery, type NotificationDeliveryFields } from '../db/entities/notification-delivery.entity.js';
 import { Vote } from '../db/entities/vote.entity.js';
 import { findData } from '../db/orm.js';
@@ -32,7 +32,7 @@ export class Outbox {
 
   /** Reads the tenant's audit events after its cursor into deliveries; returns true when more are waiting. */
   async ingestTenant(tx: EntityManager, tenant: string, channels: ChannelRow[], now: Date): Promise<boolean> {
-    const cursor = (await findData(tx, NotificationCursor, { tenant }, { orderBy: [{ tenant: 'asc' }] }))[0] as NotificationCursor | undefined;
+    const cursor = (await findData(tx, NotificationCursorSchema, { tenant }, { orderBy: [{ tenant: 'asc' }] }))[0] as NotificationCursor | undefined;
     const from = cursor?.lastSeq ?? Math.min(...channels.map((channel) => channel.startSeq));
     const events = (await findData(tx, AuditEvent, { tenant, seq: { $gt: from } }, { orderBy: [{ seq: 'asc' }], limit: EVENTS_PER_PASS })) as AuditEvent[];
     if (events.length === 0) return false;
@@ -56,13 +56,13 @@ export class Outbox {
     await insertDeliveries(tx, rows);
     const lastSeq = (events.at(-1) as AuditEvent).seq;
     if (cursor) {
-      const moved = await tx.nativeUpdate(NotificationCursor, { tenant, lastSeq: cursor.lastSeq }, { lastSeq, updatedAt: now });
+      const moved = await tx.nativeUpdate(NotificationCursorSchema, { tenant, lastSeq: cursor.lastSeq }, { lastSeq, updatedAt: now });
       if (moved !== 1) throw new CursorMovedError();
     } else {
       // Two dispatchers reading a tenant for the first time race to create its cursor: the loser
       // rolls back and reads on after the winner's, as when a cursor moved.
       const created = (await (tx as SqlEntityManager)
-        .createQueryBuilder(NotificationCursor)
+        .createQueryBuilder(NotificationCursorSchema)
         .insert({ tenant, lastSeq, updatedAt: now })
         .onConflict(['tenant'])
         .ignore()
@@ -145,7 +145,7 @@ export class Outbox {
       status,
       riskLevel: approval.riskLevel,
       riskScore: approval.riskScore,
-      reasons: (approval.reasons as StoredReason[]).map(({ ruleId, message }) => ({ ruleId, message })),
+      reasons: (approval.reasons as StoredReason[]).map(({ ruleId, message, fields }) => ({ ruleId, message, fields: fields ?? [] })),
       requiredApprovals: approval.requiredApprovals,
       remainingApprovals,
       approverRoles: approval.approverRoles,

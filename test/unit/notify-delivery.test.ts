@@ -92,7 +92,7 @@ describe('messages', () => {
     status: 'PENDING',
     riskLevel: 'high',
     riskScore: 7,
-    reasons: [{ ruleId: 'CS-220', message: 'amount > 1000 & priority high' }],
+    reasons: [{ ruleId: 'CS-220', message: 'amount > 1000 & priority high', fields: ['amount'] }],
     requiredApprovals: 2,
     remainingApprovals: 2,
     approverRoles: ['approver'],
