@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/knex';
 import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
 import { NotificationChannel } from '../db/entities/notification-channel.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
 import { findData } from '../db/orm.js';
 import type { ChangeFeed, ChangeStream } from '../feed/feed.js';
-import { retryDelayMs } from './backoff.js';
 import type { NotifyConfig } from './config.js';
+import { dueDeliveries, lease, nextRetryAt, recordedAttempt } from './delivery-queue.js';
 import { CursorMovedError, Outbox, type ChannelRow } from './outbox.js';
 import { channelSecretAad, type SecretBox } from './secret-box.js';
 import { Senders, type AttemptOutcome } from './senders.js';
@@ -35,7 +33,6 @@ type DeliveryRow = NotificationDelivery;
 const CLAIMS_PER_PASS = 256;
 /** The shortest pause between two passes that a wake-up may cause: under load, wake-ups coalesce. */
 const MIN_PASS_GAP_MS = 20;
-const DUE_STATUSES: NotificationDeliveryStatus[] = ['PENDING', 'RETRYING'];
 
 /**
  * Turns the audit trail into notifications and delivers them.
@@ -228,18 +225,12 @@ export class NotificationDispatcher {
     if (channels.length === 0) return [];
     const byId = new Map(channels.map((channel) => [channel.id, channel]));
     const free = (lease: { leaseUntil: Date | null }) => lease.leaseUntil === null || lease.leaseUntil < now;
-    const due = (await (tx as SqlEntityManager)
-      .createQueryBuilder(NotificationDelivery)
-      .select(['id', 'channelId', 'leaseUntil'])
-      .where({ status: { $in: DUE_STATUSES }, nextAttemptAt: { $lte: now }, channelId: { $in: [...byId.keys()] } })
-      .orderBy({ nextAttemptAt: 'asc' })
-      .limit(CLAIMS_PER_PASS)
-      .execute('all')) as { id: string; channelId: string; leaseUntil: unknown }[];
+    const due = await dueDeliveries(tx, [...byId.keys()], now, CLAIMS_PER_PASS);
     if (due.length === CLAIMS_PER_PASS) this.passAgain = true;
     const slots = new Map<string, number>();
     const chosen: string[] = [];
     for (const row of due) {
-      if (!free({ leaseUntil: toDate(row.leaseUntil) })) continue;
+      if (!free(row)) continue;
       const left = slots.get(row.channelId) ?? this.config.concurrencyPerChannel - (this.inFlight.get(row.channelId) ?? 0);
       if (left <= 0) {
         this.starved = true;
@@ -249,29 +240,16 @@ export class NotificationDispatcher {
       chosen.push(row.id);
     }
     if (chosen.length === 0) return [];
-    const leaseToken = randomUUID();
     // The lease outlasts one attempt; whoever finds it run out may take the delivery over.
-    const leaseUntil = new Date(now.getTime() + this.config.timeoutMs + 1_000);
-    await tx.nativeUpdate(
-      NotificationDelivery,
-      { id: { $in: chosen }, status: { $in: DUE_STATUSES }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
-      { leaseToken, leaseUntil },
-    );
-    const leased = (await findData(tx, NotificationDelivery, { leaseToken }, { orderBy: [{ nextAttemptAt: 'asc' }] })) as DeliveryRow[];
+    const { leaseToken, leased } = await lease(tx, chosen, now, new Date(now.getTime() + this.config.timeoutMs + 1_000));
     return leased.map((delivery) => ({ delivery, channel: byId.get(delivery.channelId) as ChannelRow, leaseToken }));
   }
 
   /** Sets a timer for the earliest retry due before the next poll, so short backoffs are kept. */
   private async scheduleNextRetry(tx: EntityManager, now: Date): Promise<void> {
-    const next = (await (tx as SqlEntityManager)
-      .createQueryBuilder(NotificationDelivery)
-      .select(['nextAttemptAt'])
-      .where({ status: { $in: DUE_STATUSES }, nextAttemptAt: { $gt: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] })
-      .orderBy({ nextAttemptAt: 'asc' })
-      .limit(1)
-      .execute('get')) as { nextAttemptAt: unknown } | undefined;
+    const next = await nextRetryAt(tx, now);
     if (!next) return;
-    const at = toDate(next.nextAttemptAt)?.getTime() ?? Number.POSITIVE_INFINITY;
+    const at = next.getTime();
     if (at >= now.getTime() + this.config.pollMs || at >= this.retryAt) return;
     clearTimeout(this.retryTimer);
     this.retryAt = at;
@@ -311,35 +289,14 @@ export class NotificationDispatcher {
   /** Writes the attempt and the delivery's new state, then says so in the log. */
   private async record(delivery: DeliveryRow, channel: ChannelRow, leaseToken: string, started: Date, outcome: AttemptOutcome): Promise<void> {
     const finished = this.now();
-    const number = delivery.attempts + 1;
-    const scheduled = delivery.scheduleAttempts + 1;
-    const status: NotificationDeliveryStatus = outcome.delivered ? 'DELIVERED' : scheduled >= this.config.maxAttempts ? 'DEAD' : 'RETRYING';
-    const nextAttemptAt = status === 'RETRYING' ? new Date(finished.getTime() + retryDelayMs(this.config.retryBaseMs, scheduled, this.random)) : null;
-    const result = outcome.result.slice(0, 1000);
-    const attempt = new NotificationAttempt(
-      randomUUID(),
-      delivery.id,
-      delivery.tenant,
-      number,
-      started,
-      finished.getTime() - started.getTime(),
-      outcome.delivered ? 'DELIVERED' : 'FAILED',
-      outcome.statusCode,
-      result,
-      nextAttemptAt,
-    );
-    const update = {
-      status,
-      attempts: number,
-      scheduleAttempts: scheduled,
-      lastAttemptAt: started,
-      lastStatusCode: outcome.statusCode,
-      lastResult: result,
-      ...(outcome.delivered && { deliveredAt: finished }),
-      ...(nextAttemptAt && { nextAttemptAt }),
-      leaseToken: null,
-      leaseUntil: null,
-    };
+    const { status, nextAttemptAt, attempt, update } = recordedAttempt(delivery, started, finished, outcome, {
+      maxAttempts: this.config.maxAttempts,
+      retryBaseMs: this.config.retryBaseMs,
+      random: this.random,
+    });
+    const number = attempt.number;
+    const scheduled = update.scheduleAttempts as number;
+    const result = attempt.result;
     this.onAttempt?.(channel.kind.toLowerCase(), status);
     const what = `notify: ${delivery.eventType} ${delivery.id} to ${channel.kind.toLowerCase()} "${channel.name}" (${channel.id}) attempt ${number}`;
     const line =
@@ -386,9 +343,4 @@ export class NotificationDispatcher {
 /** Booleans come back from SQLite as 0 and 1 in plain rows. */
 function normaliseChannel(channel: ChannelRow): ChannelRow {
   return { ...channel, enabled: Boolean(channel.enabled), includeContext: Boolean(channel.includeContext) };
-}
-
-function toDate(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  return value instanceof Date ? value : new Date(value as number | string);
 }
