@@ -4,7 +4,7 @@
  * scripts/bench/results/latency.svg.
  *
  *   BENCH_QUICK=1               a smoke run: short runs, one repeat, small populations
- *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, growth, mcp, notifications, inbox
+ *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, decision, growth, mcp, notifications, inbox
  *   BENCH_RUN_MS, BENCH_REPEATS longer or more runs than the defaults (2,000 ms, 3)
  *   BENCH_SUBSCRIBERS=1000,5000 the subscriber populations of the fan-out (default 1,000, 5,000, 10,000)
  *   BENCH_PROFILE=1             the server under the request loads (first repeat at 16 clients) and
@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { latencyChart, type ChartSeries } from './chart.js';
+import { runDecisionBenchmark, type DecisionResults } from './decision.js';
 import { runGrowthBenchmark, type GrowthResults } from './growth.js';
 import { runNotificationBenchmark, type NotificationResults } from './notifications.js';
 import { benchSettings, progress } from './load.js';
@@ -29,7 +30,7 @@ import { REPO_ROOT } from './server.js';
 import { round, roundDeep } from './stats.js';
 import { runSubscriptionBenchmark, subscriberPopulations, type SubscriptionResults } from './subscriptions.js';
 
-const BENCHMARKS = ['policy', 'request', 'subscriptions', 'growth', 'mcp', 'notifications', 'inbox'] as const;
+const BENCHMARKS = ['policy', 'request', 'subscriptions', 'decision', 'growth', 'mcp', 'notifications', 'inbox'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
@@ -210,6 +211,26 @@ function notificationRows(results: NotificationResults): Row[] {
   return rows;
 }
 
+function decisionRows(results: DecisionResults): Row[] {
+  const label = `decision to token (${results.requesters} requesters waiting, decided one at a time)`;
+  return [
+    {
+      benchmark: label,
+      figure: 'deciding vote sent → token at the requester, p50 / p99',
+      value: `${ms(results.tokenP50Ms)} / ${ms(results.tokenP99Ms)}`,
+      target: 'p99 < 10 ms',
+      met: results.tokenP99Ms < 10,
+    },
+    {
+      benchmark: label,
+      figure: 'decide round trip, p50 / p99; CPU per decision, server / load generator',
+      value: `${ms(results.decideP50Ms)} / ${ms(results.decideP99Ms)}; ${ms(results.cpuPerDecisionMs.server)} / ${ms(results.cpuPerDecisionMs.loadGenerator)}`,
+      target: '',
+      met: null,
+    },
+  ];
+}
+
 function inboxRows(results: InboxResults): Row[] {
   const label = `inbox (pending → row visible in Chromium, ${results.requests} requests)`;
   return [{ benchmark: label, figure: 'p50 / p99', value: `${ms(results.p50Ms)} / ${ms(results.p99Ms)}`, target: '', met: null }];
@@ -279,6 +300,7 @@ async function main(): Promise<void> {
     /** Benchmarks that failed, with why; the others still report their figures. */
     failed?: Record<string, string>;
     inbox?: InboxResults;
+    decision?: DecisionResults;
   } = {};
   const profileDir = process.env['BENCH_PROFILE'] === '1' ? join(RESULTS_DIR, 'profiles') : null;
   // Each population is its own benchmark as far as failing goes: a failure at 10,000 keeps 1,000's figures.
@@ -304,6 +326,7 @@ async function main(): Promise<void> {
       else if (benchmark === 'subscriptions') await runSubscriptions();
       else if (benchmark === 'mcp') results.mcp = await runMcpGatewayBenchmark(settings);
       else if (benchmark === 'inbox') results.inbox = await runInboxBenchmark(settings);
+      else if (benchmark === 'decision') results.decision = await runDecisionBenchmark(settings, profileDir);
       else if (benchmark === 'notifications') results.notifications = await runNotificationBenchmark(settings);
       else results.growth = await runGrowthBenchmark(settings);
       progress(`${benchmark} took ${round((performance.now() - benchStarted) / 1000)} s`);
@@ -318,6 +341,7 @@ async function main(): Promise<void> {
     ...(results.request ? requestRows(results.request) : []),
     ...(results.subscriptions ? subscriptionRows(results.subscriptions) : []),
     ...(results.subscriptionsAtScale ?? []).flatMap(subscriptionRows),
+    ...(results.decision ? decisionRows(results.decision) : []),
     ...(results.growth ? growthRows(results.growth) : []),
     ...(results.mcp ? mcpRows(results.mcp) : []),
     ...(results.notifications ? notificationRows(results.notifications) : []),
