@@ -235,7 +235,7 @@ function missingKeyEncryptionKey(production: boolean, databasePath: string): Uin
  * A copy of the database alone then still holds no usable secret.
  */
 export function developmentKeyEncryptionKey(databasePath: string): Uint8Array {
-  const file = resolve(dirname(developmentBase(databasePath)), 'dev-key-encryption-key');
+  const file = developmentKeyEncryptionKeyFile(databasePath);
   if (existsSync(file)) return decodeKey('COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE', readFileSync(file, 'utf8'));
   mkdirSync(dirname(file), { recursive: true });
   const key = randomBytes(KEK_BYTES);
@@ -247,6 +247,11 @@ export function developmentKeyEncryptionKey(databasePath: string): Uint8Array {
     return decodeKey('COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE', readFileSync(file, 'utf8'));
   }
   return new Uint8Array(key);
+}
+
+/** Where the development key-encryption key of a database is kept. */
+export function developmentKeyEncryptionKeyFile(databasePath: string): string {
+  return resolve(dirname(developmentBase(databasePath)), 'dev-key-encryption-key');
 }
 
 function developmentBase(databasePath: string): string {

@@ -87,6 +87,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       issuer: config.issuer,
       tokenAudience: config.tokenAudience,
       committer,
+      keyEncryptionKey: config.keyEncryptionKey,
       ...(options.now && { now: options.now }),
     });
     const opened = orm;

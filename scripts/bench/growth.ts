@@ -151,9 +151,9 @@ async function seed(path: string, approvals: number): Promise<{ pending: number;
   const insertApproval = db.prepare(
     'insert into approval (id, created_at, updated_at, tenant, action, resource, context, context_hash, agent, session_id, requester_subject, ' +
       'confidence, estimated_duration_minutes, priority, source, idempotency_key, status, risk_score, risk_level, reasons, required_approvals, ' +
-      'approver_roles, escalated, expires_at, token_ttl_seconds, policy_revision, decided_at, decision_token, token_jti, token_expires_at, version) ' +
+      'approver_roles, escalated, expires_at, token_ttl_seconds, policy_revision, decided_at, token_jti, token_expires_at, version) ' +
       "values (?, ?, ?, ?, 'payment', ?, ?, ?, 'invoice-bot', null, 'invoice-bot', 0.9, 5, null, 'internal', null, ?, 4, 'medium', ?, 2, " +
-      "'[\"approver\"]', 0, ?, 300, ?, ?, null, ?, ?, 1)",
+      "'[\"approver\"]', 0, ?, 300, ?, ?, ?, ?, 1)",
   );
   const insertVote = db.prepare(
     'insert into vote (id, created_at, updated_at, approval_id, approver, decision, comment) values (?, ?, ?, ?, ?, ?, null)',

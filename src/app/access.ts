@@ -1,5 +1,7 @@
 import type { Approval } from '../db/entities/approval.entity.js';
 import { hasRole, type Caller } from './caller.js';
+import type { GateDeps } from './deps.js';
+import { decisionTokenOf } from './tokens.js';
 import { approvalView, voteViews, type ApprovalView, type VoteView } from './views.js';
 
 /*
@@ -43,10 +45,12 @@ export function canDecide(caller: Caller, approval: { requester: string; approve
 export const canReadApproval = (caller: Caller, approval: Approval): boolean => canRead(caller, readableOf(approval));
 
 /** Only the requester may read the decision token of an approval, once approved. */
-export function tokenFor(approval: Approval, caller: Caller | null): string | null {
-  return caller !== null && caller.subject === approval.requesterSubject && approval.status === 'APPROVED'
-    ? (approval.decisionToken ?? null)
-    : null;
+export const mayReadToken = (approval: Approval, caller: Caller | null): boolean =>
+  caller !== null && caller.subject === approval.requesterSubject && approval.status === 'APPROVED';
+
+/** The decision token for `caller`: re-created for the requester of an approved request, null for anyone else. */
+export function tokenFor(deps: GateDeps, approval: Approval, caller: Caller | null): Promise<string | null> {
+  return mayReadToken(approval, caller) ? decisionTokenOf(deps, approval) : Promise.resolve(null);
 }
 
 /**
@@ -62,7 +66,15 @@ export const visibilityKey = (caller: Caller | null): string =>
 export const entitledToToken = (caller: Caller, approval: ApprovalView): boolean =>
   caller.subject === approval.requester && approval.status === 'APPROVED';
 
-/** The approval as `caller` may see it (null: as anyone but its requester sees it). */
-export function viewFor(approval: Approval, caller: Caller | null, votes: VoteView[] = voteViews(approval)): ApprovalView {
-  return approvalView(approval, votes, tokenFor(approval, caller));
+/**
+ * The approval as `caller` may see it, without its decision token; `token` is the one just signed,
+ * shown when `caller` may read it. {@link viewWithToken} re-creates a stored approval's.
+ */
+export function viewFor(approval: Approval, caller: Caller | null, votes: VoteView[] = voteViews(approval), token: string | null = null): ApprovalView {
+  return approvalView(approval, votes, mayReadToken(approval, caller) ? token : null);
+}
+
+/** The approval as `caller` may see it, its decision token included for its requester. */
+export async function viewWithToken(deps: GateDeps, approval: Approval, caller: Caller | null): Promise<ApprovalView> {
+  return approvalView(approval, voteViews(approval), await tokenFor(deps, approval, caller));
 }

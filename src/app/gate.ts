@@ -41,6 +41,8 @@ export interface GateOptions {
   issuer: string;
   /** `aud` of decision tokens. */
   tokenAudience: string;
+  /** Seals the signing keys at rest (32 bytes; never stored in the database). */
+  keyEncryptionKey: Uint8Array;
   now?: Clock;
   /** The one writer of the database, when others (channel administration) share it. */
   committer?: Committer;
@@ -83,7 +85,7 @@ export class Gate {
 
   /** Opens the gate: loads signing keys and hands every tenant's stored settings to the policy. */
   static async open(options: GateOptions): Promise<Gate> {
-    const gate = new Gate(options, await KeyRing.open(options.orm));
+    const gate = new Gate(options, await KeyRing.open(options.orm, options.keyEncryptionKey));
     const stored = await gate.deps.stores.settings.all();
     options.evaluator.setTenantSettings(Object.fromEntries(stored.map((settings) => [settings.tenant, toPolicySettings(settings)])));
     return gate;

@@ -1,7 +1,7 @@
 import type { Approval } from '../db/entities/approval.entity.js';
 import type { VoteRow } from '../db/stores/vote-store.js';
 import { NotFoundError } from '../domain/errors.js';
-import { canReadApproval, listingScope, viewFor } from './access.js';
+import { canReadApproval, listingScope, tokenFor, viewWithToken } from './access.js';
 import type { Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import { expireLapsed, expireNow } from './expiry.js';
@@ -11,19 +11,19 @@ import { approvalView, type ApprovalView, type VoteView } from './views.js';
 
 /** One approval the caller may read; a lapsed pending one is expired first. */
 export async function approval(deps: GateDeps, caller: Caller, id: string): Promise<ApprovalView> {
-  const found = await deps.stores.approvals.find(caller.tenant, id, { withToken: true });
+  const found = await deps.stores.approvals.find(caller.tenant, id);
   if (!found || !canReadApproval(caller, found)) throw new NotFoundError('Approval', id);
   if (found.status === 'PENDING' && found.expiresAt <= deps.now()) {
     await expireNow(deps, caller.tenant, found.id);
     return approval(deps, caller, id);
   }
-  return viewFor(found, caller);
+  return viewWithToken(deps, found, caller);
 }
 
 /** The decision token of an approval, for its requester once approved; null for anyone else. */
 export async function decisionToken(deps: GateDeps, caller: Caller, id: string): Promise<string | null> {
-  const found = await deps.stores.approvals.find(caller.tenant, id, { withToken: true });
-  return found && found.requesterSubject === caller.subject && found.status === 'APPROVED' ? found.decisionToken : null;
+  const found = await deps.stores.approvals.find(caller.tenant, id);
+  return found ? tokenFor(deps, found, caller) : null;
 }
 
 /** A page of the approvals of the caller's tenant that it may read, newest first. */

@@ -3,7 +3,7 @@ import { contextHash } from '../domain/context-hash.js';
 import { requested } from '../domain/transitions.js';
 import { Approval } from '../db/entities/approval.entity.js';
 import { policyToolHints, type PolicyDecision } from '../policy/index.js';
-import { tokenFor, viewFor } from './access.js';
+import { viewFor, viewWithToken } from './access.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import {
@@ -43,7 +43,7 @@ export async function requestApproval(deps: GateDeps, caller: Caller, input: Req
   // A repeated request returns the original before anything is evaluated or signed.
   if (idempotencyKey !== null) {
     const existing = await deps.stores.approvals.findByIdempotencyKey(caller.tenant, caller.subject, idempotencyKey);
-    if (existing) return replayOf(existing, caller);
+    if (existing) return replayOf(deps, existing, caller);
   }
 
   // Settings changed or keys rotated by another instance apply from this decision on.
@@ -93,12 +93,13 @@ export async function requestApproval(deps: GateDeps, caller: Caller, input: Req
   approval.createdAt = now;
   approval.updatedAt = now;
   // Signing needs no lock: do it before queueing so concurrent requests sign in parallel.
+  let token: string | null = null;
   if (status === 'APPROVED') {
     approval.decidedAt = now;
     // Announced, so that a batch starting while this request signs waits for it (group commit).
     const arrived = deps.committer.expect();
     try {
-      await issueToken(deps, approval, now);
+      token = await issueToken(deps, approval, now);
     } finally {
       arrived();
     }
@@ -108,7 +109,7 @@ export async function requestApproval(deps: GateDeps, caller: Caller, input: Req
     // Checked again in the transaction: a concurrent request with the same key may have won.
     if (idempotencyKey !== null) {
       const existing = await deps.stores.approvals.findByIdempotencyKey(caller.tenant, caller.subject, idempotencyKey, unit.em);
-      if (existing) return replayOf(existing, caller);
+      if (existing) return replayOf(deps, existing, caller);
     }
     await deps.stores.approvals.insert(unit.em, approval);
     const transition = requested({
@@ -121,17 +122,17 @@ export async function requestApproval(deps: GateDeps, caller: Caller, input: Req
       reasons: decision.reasons,
       token: status === 'APPROVED' ? { jti: approval.tokenJti, expiresAt: approval.tokenExpiresAt } : null,
     });
-    const view = viewFor(approval, caller, []);
+    const view = viewFor(approval, caller, [], token);
     await record(deps, unit, transition, view);
-    return { approval: view, token: status === 'APPROVED' ? approval.decisionToken : null, replayed: false };
+    return { approval: view, token, replayed: false };
   });
 }
 
-const replayOf = (existing: Approval, caller: Caller): RequestApprovalResult => ({
-  approval: viewFor(existing, caller),
-  token: tokenFor(existing, caller),
-  replayed: true,
-});
+/** The original request, its token re-created for its requester (the same token: see decisionTokenOf). */
+async function replayOf(deps: GateDeps, existing: Approval, caller: Caller): Promise<RequestApprovalResult> {
+  const approval = await viewWithToken(deps, existing, caller);
+  return { approval, token: approval.decisionToken, replayed: true };
+}
 
 function requestDetails(decision: PolicyDecision, hash: string): Record<string, unknown> {
   return {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, developmentKeyEncryptionKeyFile, keyEncryptionKeyFrom, loadConfig } from '../config.js';
 import type { PolicyEvaluator } from '../policy/index.js';
 import { runClientCommand, runMcpCommand } from './client-commands.js';
 
@@ -12,6 +12,8 @@ Server and operator commands:
   token mint --sub S --tenant T --roles r1,r2 [--expires 12h]
                                 mint a development caller token (HS256, COUNTERSIGN_AUTH_SECRET)
   keys rotate                   add a decision-token signing key; old keys stay published
+  keys rewrap --new-key-file F  seal every secret at rest again under the key-encryption key in F
+                                (rotation of COUNTERSIGN_KEY_ENCRYPTION_KEY; restart servers with F)
   policy eval FILE [--data F]   evaluate an input document against the current bundle
 
 Agent commands (MCP over stdio; COUNTERSIGN_URL, COUNTERSIGN_TOKEN or --url, --token):
@@ -81,6 +83,42 @@ async function rotateKeys(): Promise<void> {
   }
 }
 
+/**
+ * Rotates the key-encryption key: every sealed secret is opened with the current key (from the
+ * environment, as the server reads it) and sealed again under the key in `--new-key-file`. In
+ * development, where the current key is the generated one beside the database, that file is
+ * replaced by the new key, so the server starts with it unchanged.
+ */
+async function rewrapKeys(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'new-key-file': { type: 'string' } } });
+  const file = values['new-key-file'];
+  if (!file) throw new UsageError('keys rewrap needs --new-key-file FILE (32 random bytes, base64: openssl rand -base64 32 > FILE)');
+  const config = loadConfig();
+  const newKey = keyEncryptionKeyFrom({ COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE: file });
+  if (!newKey) throw new UsageError('keys rewrap needs --new-key-file FILE');
+  if (Buffer.from(newKey).equals(Buffer.from(config.keyEncryptionKey))) {
+    throw new UsageError('the new key-encryption key is the current one');
+  }
+  const { openDatabase, databaseOptions, scrubFreedPages } = await import('../db/orm.js');
+  const { rewrapSecrets } = await import('../db/rewrap.js');
+  const orm = await openDatabase(databaseOptions(config));
+  try {
+    const result = await rewrapSecrets(orm, config.keyEncryptionKey, newKey);
+    // Values sealed under the old key must not linger in freed pages for whoever holds that key.
+    await scrubFreedPages(orm);
+    const generated = keyEncryptionKeyFrom(process.env) === null;
+    if (generated) await writeFile(developmentKeyEncryptionKeyFile(config.databasePath), Buffer.from(newKey).toString('base64') + '\n', { mode: 0o600 });
+    console.log(
+      `countersign: sealed ${result.signingKeys} signing key(s) and ${result.channelSecrets} channel secret(s) under the new key-encryption key; ` +
+        (generated
+          ? 'the development key beside the database is replaced.'
+          : `restart every server with COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE=${file} (or the key in COUNTERSIGN_KEY_ENCRYPTION_KEY).`),
+    );
+  } finally {
+    await orm.close(true);
+  }
+}
+
 async function evaluatePolicy(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { data: { type: 'string' } } });
   const file = positionals[0];
@@ -103,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'serve') await serve();
     else if (command === 'token' && sub === 'mint') await mint(rest);
     else if (command === 'keys' && sub === 'rotate') await rotateKeys();
+    else if (command === 'keys' && sub === 'rewrap') await rewrapKeys(rest);
     else if (command === 'policy' && sub === 'eval') await evaluatePolicy(rest);
     else if (command === 'mcp' || command === 'mcp-gateway') return await runMcpCommand(command, argv.slice(1));
     else if (command === undefined || command === 'help' || command === '--help') {

@@ -1,17 +1,43 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { JWK } from 'jose';
 import { generateSigningKey, publicJwks, type SigningKey } from '../domain/decision-token.js';
+import { openSecret, sealSecret } from '../domain/sealed-secret.js';
 import { Approval } from './entities/approval.entity.js';
-import { SigningKeyRecord } from './entities/signing-key.entity.js';
-import { lockWriters, oneAtATime } from './orm.js';
+import { SigningKeyRecord, type SealedPrivateKey } from './entities/signing-key.entity.js';
+import { lockWriters, oneAtATime, scrubFreedPages } from './orm.js';
 
-const toSigningKey = (record: SigningKeyRecord): SigningKey => ({
-  kid: record.kid,
-  privateJwk: record.privateJwk as JWK,
-  publicJwk: record.publicJwk as JWK,
-  createdAt: record.createdAt,
-  retiresAt: record.retiredAt,
-});
+/** Where a signing key's sealed private half belongs: sealed for one row, it opens in no other. */
+export const signingKeyAad = (kid: string): string => `signing_key:${kid}`;
+
+/** The private JWK sealed under the key-encryption key, as the `private_jwk` column holds it. */
+export function sealPrivateKey(keyEncryptionKey: Uint8Array, kid: string, privateJwk: JWK): SealedPrivateKey {
+  return { sealed: sealSecret(keyEncryptionKey, JSON.stringify(privateJwk), signingKeyAad(kid)) };
+}
+
+/** Whether a stored private key is still the plaintext JWK of a database from before sealing. */
+export const isPlaintextPrivateKey = (stored: SigningKeyRecord['privateJwk']): boolean => typeof (stored as { sealed?: unknown }).sealed !== 'string';
+
+/** Opens a sealed private key; throws SealedSecretError under another key-encryption key. */
+export function openPrivateKey(keyEncryptionKey: Uint8Array, record: SigningKeyRecord): JWK {
+  const { sealed } = record.privateJwk as SealedPrivateKey;
+  return JSON.parse(openSecret(keyEncryptionKey, sealed, signingKeyAad(record.kid))) as JWK;
+}
+
+/** The stored signing keys were sealed under another key-encryption key than the one configured. */
+export class KeyEncryptionKeyMismatchError extends Error {
+  readonly code = 'KEY_ENCRYPTION_KEY_MISMATCH';
+  constructor(
+    readonly kid: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `signing key ${kid} does not open with the configured key-encryption key (COUNTERSIGN_KEY_ENCRYPTION_KEY or ` +
+        'COUNTERSIGN_KEY_ENCRYPTION_KEY_FILE): start with the key the database was sealed under (after `countersign keys rewrap`, the new one)',
+      options,
+    );
+    this.name = 'KeyEncryptionKeyMismatchError';
+  }
+}
 
 /**
  * The decision-token signing keys, persisted so tokens verify across restarts.
@@ -19,6 +45,8 @@ const toSigningKey = (record: SigningKeyRecord): SigningKey => ({
  */
 export class KeyRing {
   private records: SigningKeyRecord[] = [];
+  /** The opened private keys by kid: opening costs a decryption, and signing is on the request path. */
+  private readonly opened = new Map<string, JWK>();
   /**
    * Per key id, the latest expiry of a token this process has signed with it. A token is signed
    * before its approval commits, and another process may retire the key meanwhile, so the
@@ -27,16 +55,32 @@ export class KeyRing {
   private readonly signedUntil = new Map<string, Date>();
   private generation = 0;
 
-  private constructor(private readonly orm: MikroORM) {}
+  private constructor(
+    private readonly orm: MikroORM,
+    private readonly keyEncryptionKey: Uint8Array,
+  ) {}
 
-  /** Loads the keys, creating the first one on a fresh database. */
-  static async open(orm: MikroORM): Promise<KeyRing> {
-    const ring = new KeyRing(orm);
+  /**
+   * Loads the keys, creating the first one on a fresh database. Private keys rest sealed under
+   * `keyEncryptionKey` (AES-256-GCM, see sealed-secret.ts); plaintext ones, from a database
+   * written before keys were sealed, are sealed here. Returns, with the ring, how many were.
+   */
+  static async open(orm: MikroORM, keyEncryptionKey: Uint8Array): Promise<KeyRing> {
+    const ring = new KeyRing(orm, keyEncryptionKey);
     // Instances starting together on a fresh shared database must agree on one first key.
     await oneAtATime(orm, 'first-signing-key', async () => {
+      if ((await sealPlaintextKeys(orm, keyEncryptionKey)) > 0) await scrubFreedPages(orm);
       await ring.refresh();
       if (!ring.records.some((record) => record.retiredAt === null)) await ring.rotate();
     });
+    // A key that does not open (another key-encryption key) must stop the start, not the first approval.
+    for (const record of ring.records) {
+      try {
+        ring.privateKeyOf(record);
+      } catch (error) {
+        throw new KeyEncryptionKeyMismatchError(record.kid, { cause: error });
+      }
+    }
     return ring;
   }
 
@@ -44,7 +88,29 @@ export class KeyRing {
   get signingKey(): SigningKey {
     const active = this.records.filter((record) => record.retiredAt === null).at(-1);
     if (!active) throw new Error('no active signing key');
-    return toSigningKey(active);
+    return this.toSigningKey(active);
+  }
+
+  /** The key that signed a token: to sign the same claims again, re-creating that token. */
+  signingKeyById(kid: string): SigningKey | null {
+    const record = this.records.find((candidate) => candidate.kid === kid);
+    return record ? this.toSigningKey(record) : null;
+  }
+
+  private toSigningKey(record: SigningKeyRecord): SigningKey {
+    return {
+      kid: record.kid,
+      privateJwk: this.privateKeyOf(record),
+      publicJwk: record.publicJwk as JWK,
+      createdAt: record.createdAt,
+      retiresAt: record.retiredAt,
+    };
+  }
+
+  private privateKeyOf(record: SigningKeyRecord): JWK {
+    let jwk = this.opened.get(record.kid);
+    if (!jwk) this.opened.set(record.kid, (jwk = openPrivateKey(this.keyEncryptionKey, record)));
+    return jwk;
   }
 
   /** Changes whenever the set of keys does, so verifiers know when to rebuild their key set. */
@@ -68,7 +134,9 @@ export class KeyRing {
       const until = latest(record.publishUntil, this.signedUntil.get(record.kid));
       return record.retiredAt === null || (until !== null && until > now);
     });
-    return publicJwks(published.map(toSigningKey));
+    return publicJwks(
+      published.map((record) => ({ kid: record.kid, privateJwk: {}, publicJwk: record.publicJwk as JWK, createdAt: record.createdAt })),
+    );
   }
 
   /**
@@ -81,7 +149,9 @@ export class KeyRing {
     // with an old key was noted in signedUntil before that, and none is signed with it after.
     await this.orm.em
       .fork()
-      .persistAndFlush(new SigningKeyRecord(key.kid, key.privateJwk as Record<string, unknown>, key.publicJwk as Record<string, unknown>, now));
+      .persistAndFlush(
+        new SigningKeyRecord(key.kid, sealPrivateKey(this.keyEncryptionKey, key.kid, key.privateJwk), key.publicJwk as Record<string, unknown>, now),
+      );
     await this.refresh();
     const em = this.orm.em.fork();
     const lastToken = await em.findOne(
@@ -125,6 +195,19 @@ export class KeyRing {
     if (extended.length > 0) await em.flush();
     return changed;
   }
+}
+
+/**
+ * Seals every private key still stored as a plaintext JWK (a database from before keys were
+ * sealed), in one transaction. Returns how many were sealed.
+ */
+export async function sealPlaintextKeys(orm: MikroORM, keyEncryptionKey: Uint8Array): Promise<number> {
+  return orm.em.fork().transactional(async (em) => {
+    await lockWriters(em);
+    const plaintext = (await em.find(SigningKeyRecord, {})).filter((record) => isPlaintextPrivateKey(record.privateJwk));
+    for (const record of plaintext) record.privateJwk = sealPrivateKey(keyEncryptionKey, record.kid, record.privateJwk as JWK);
+    return plaintext.length;
+  });
 }
 
 /** The latest of some optional instants, or null when none is given. */

@@ -106,12 +106,30 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     await connection.execute('pragma foreign_keys = on', [], 'run');
     await connection.execute('pragma busy_timeout = 5000', [], 'run');
     await checkWritable(orm, options.path);
-    await orm.getMigrator().up();
+    const applied = await orm.getMigrator().up();
+    // The migration that stopped storing decision tokens leaves them in freed pages until scrubbed.
+    if (applied.some((migration) => migration.name === 'Migration20261201SecretsAtRest')) await scrubFreedPages(orm);
   } catch (error) {
     await orm.close(true);
     throw error;
   }
   return orm;
+}
+
+/**
+ * Rewrites an SQLite file so that nothing deleted or overwritten survives in it or in its WAL:
+ * a value replaced by its sealed form (a signing key) or dropped (decision tokens) otherwise stays
+ * readable in freed pages and WAL frames. VACUUM rebuilds every page, the TRUNCATE checkpoint copies
+ * the rebuilt pages into the file and empties the WAL. A no-op on PostgreSQL, whose storage is the
+ * server's (run VACUUM FULL there after such a migration). Run once, at start, when something was
+ * replaced.
+ */
+export async function scrubFreedPages(orm: MikroORM): Promise<void> {
+  if (isSharedDatabase(orm.em)) return;
+  const connection = orm.em.getConnection();
+  await connection.execute('pragma wal_checkpoint(truncate)', [], 'all');
+  await connection.execute('vacuum', [], 'run');
+  await connection.execute('pragma wal_checkpoint(truncate)', [], 'all');
 }
 
 interface PgClient {

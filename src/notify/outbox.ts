@@ -13,7 +13,7 @@ import { emailMessage, inboxUrl, slackMessage, webhookBody, type ApprovalSnapsho
 
 /** A channel as the dispatcher reads it: plain data, not a managed entity. */
 export type ChannelRow = Omit<NotificationChannel, 'version'>;
-type ApprovalRow = Omit<Approval, 'decisions' | 'decisionToken'>;
+type ApprovalRow = Omit<Approval, 'decisions'>;
 type VoteRow = Omit<Vote, 'approval'> & { approval: string };
 
 /** Audit events read per tenant per pass; more are read on the next pass at once. */

@@ -14,7 +14,4 @@ export function sealedSecretBox(keyEncryptionKey: Uint8Array): SecretBox {
   };
 }
 
-/** Where a channel's sealed secret belongs: a value copied into another row does not open there. */
-export function channelSecretAad(channelId: string): string {
-  return `notification_channel:${channelId}`;
-}
+export { channelSecretAad } from '../db/entities/notification-channel.entity.js';

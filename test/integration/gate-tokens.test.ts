@@ -270,7 +270,7 @@ describe('key rotation', () => {
       // What `countersign keys rotate` does, from its own connection to the database.
       const cli = await openDatabase(databaseOptions(isolated.config));
       try {
-        await (await KeyRing.open(cli)).rotate();
+        await (await KeyRing.open(cli, isolated.config.keyEncryptionKey)).rotate();
       } finally {
         await cli.close(true);
       }

@@ -8,13 +8,14 @@
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/orm.js';
 import { Gate } from '../../src/app/gate.js';
+import { developmentKeyEncryptionKey } from '../../src/config.js';
 import { PolicyEvaluator } from '../../src/policy/index.js';
 
 const [databasePath, tenant, count] = process.argv.slice(2) as [string, string, string];
 const root = join(import.meta.dirname, '..', '..');
 const evaluator = await PolicyEvaluator.load({ bundleDir: join(root, 'bundle'), sourcesDir: join(root, 'policies') });
 const orm = await openDatabase({ path: databasePath, driver: 'better-sqlite' });
-const gate = await Gate.open({ orm, evaluator, publisher: { publish: () => {} }, issuer: 'urn:countersign:local', tokenAudience: 'urn:countersign:execute' });
+const gate = await Gate.open({ orm, evaluator, publisher: { publish: () => {} }, issuer: 'urn:countersign:local', tokenAudience: 'urn:countersign:execute', keyEncryptionKey: developmentKeyEncryptionKey(databasePath) });
 const caller = { subject: `agent-${tenant}`, tenant, roles: ['agent'] };
 const outcomes = await Promise.allSettled(
   Array.from({ length: Number(count) }, (_, index) =>

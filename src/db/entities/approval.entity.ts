@@ -64,10 +64,16 @@ export class Approval extends BaseRecord implements ApprovalRequestFields {
   tokenTtlSeconds!: number;
   policyRevision!: string;
   decidedAt: Date | null = null;
-  /** The signed decision token, readable by the requester once the request is approved. */
-  decisionToken: string | null = null;
+  /*
+   * The decision token itself is never stored (a copy of the database must hold no usable
+   * token): only its claims beyond the request's own fields. EdDSA signatures are deterministic,
+   * so signing these claims again with the same key re-creates the very same token.
+   */
   tokenJti: string | null = null;
+  tokenIssuedAt: Date | null = null;
   tokenExpiresAt: Date | null = null;
+  /** The signing key of the token (RFC 7638 thumbprint, the JWKS `kid`). */
+  tokenKid: string | null = null;
   version: number & Opt = 1;
   decisions = new Collection<Vote>(this);
 
@@ -112,9 +118,10 @@ export const ApprovalSchema = new EntitySchema<Approval, BaseRecord>({
     tokenTtlSeconds: { type: 'integer' },
     policyRevision: { type: 'string', length: 64 },
     decidedAt: { type: 'datetime', nullable: true },
-    decisionToken: { type: 'text', nullable: true, lazy: true },
     tokenJti: { type: 'string', length: 64, nullable: true, unique: true },
+    tokenIssuedAt: { type: 'datetime', nullable: true },
     tokenExpiresAt: { type: 'datetime', nullable: true },
+    tokenKid: { type: 'string', length: 64, nullable: true },
     version: { type: 'integer', version: true },
     decisions: { kind: '1:m', entity: () => 'Vote', mappedBy: 'approval', orderBy: { createdAt: 'asc' } },
   },

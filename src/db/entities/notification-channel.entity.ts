@@ -25,6 +25,11 @@ export interface NotificationChannelFields {
   startSeq: number;
 }
 
+/** Where a channel's sealed secret belongs: a value copied into another row does not open there. */
+export function channelSecretAad(channelId: string): string {
+  return `notification_channel:${channelId}`;
+}
+
 /** One notification channel of a tenant, managed by its admins. */
 export class NotificationChannel extends BaseRecord implements NotificationChannelFields {
   tenant!: string;

@@ -1,7 +1,12 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
 
+/** A private JWK sealed under the key-encryption key (sealed-secret.ts), bound to its kid. */
+export interface SealedPrivateKey {
+  sealed: string;
+}
+
 /**
- * A decision-token signing key. The newest active key signs; a retired key stops signing
+ * A decision-token signing key; its private half is stored sealed, never in plaintext. The newest active key signs; a retired key stops signing
  * but its public half stays published until `publishUntil`, when its last token has expired.
  */
 export class SigningKeyRecord {
@@ -10,7 +15,8 @@ export class SigningKeyRecord {
 
   constructor(
     public kid: string,
-    public privateJwk: Record<string, unknown>,
+    /** Sealed ({@link SealedPrivateKey}); a plaintext JWK only in a database from before sealing, until it starts. */
+    public privateJwk: SealedPrivateKey | Record<string, unknown>,
     public publicJwk: Record<string, unknown>,
     public createdAt: Date,
   ) {}

@@ -4,8 +4,8 @@ import { Approval } from '../entities/approval.entity.js';
 import { insertNew } from '../fast-paths.js';
 import { findData } from '../orm.js';
 
-/** An approval read as plain data (see findData): every scalar field, no collections, no token. */
-export type ApprovalRow = Omit<Approval, 'decisions' | 'decisionToken'>;
+/** An approval read as plain data (see findData): every scalar field, no collections. */
+export type ApprovalRow = Omit<Approval, 'decisions'>;
 
 /** What a listing selects: all given fields must match; `requester` narrows to one requester's own. */
 export interface ApprovalQuery {
@@ -24,26 +24,14 @@ export interface ApprovalQuery {
 export class ApprovalStore {
   constructor(private readonly orm: MikroORM) {}
 
-  /** One approval with its votes, read outside any unit of work; `withToken` loads the lazy token. */
-  find(tenant: string, id: string, options: { withToken?: boolean } = {}): Promise<Approval | null> {
-    return this.orm.em
-      .fork()
-      .findOne(Approval, { id, tenant }, { populate: options.withToken ? ['decisions', 'decisionToken'] : ['decisions'] });
+  /** One approval with its votes, read outside any unit of work. */
+  find(tenant: string, id: string): Promise<Approval | null> {
+    return this.orm.em.fork().findOne(Approval, { id, tenant }, { populate: ['decisions'] });
   }
 
-  /** The request `requester` made earlier with this idempotency key, with its votes and token. */
+  /** The request `requester` made earlier with this idempotency key, with its votes. */
   findByIdempotencyKey(tenant: string, requester: string, idempotencyKey: string, em?: EntityManager): Promise<Approval | null> {
-    return (em ?? this.orm.em.fork()).findOne(
-      Approval,
-      { tenant, requesterSubject: requester, idempotencyKey },
-      { populate: ['decisions', 'decisionToken'] },
-    );
-  }
-
-  /** The decision token of an approval, or null. */
-  async decisionToken(tenant: string, id: string): Promise<string | null> {
-    const found = await this.orm.em.fork().findOne(Approval, { id, tenant }, { fields: ['id', 'decisionToken'] });
-    return found?.decisionToken ?? null;
+    return (em ?? this.orm.em.fork()).findOne(Approval, { tenant, requesterSubject: requester, idempotencyKey }, { populate: ['decisions'] });
   }
 
   /** Pending requests whose lifetime has passed at `now`, optionally of one tenant. */
