@@ -70,7 +70,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     }
     const changes = options.changes ?? shared ?? new InProcessChangeFeed();
     // One writer for the gate and channel administration, whose changes are audited alike.
-    const committer = new Committer(orm, new AuditLog());
+    const committer = new Committer(orm, new AuditLog(() => evaluator.revision));
     const notifications = createNotifications({
       orm,
       committer,

@@ -9,7 +9,7 @@ import { requireRole, type Caller } from './caller.js';
 import { applyCompletion } from './complete-execution.js';
 import type { GateDeps } from './deps.js';
 import { contextObject, jsonValue, name, optionalText, type ExecuteInput } from './inputs.js';
-import { record, refuse, refuseIn } from './record.js';
+import { presentedClaims, record, refuse, refuseIn } from './record.js';
 import { executionView, type ExecuteResult } from './views.js';
 
 /** Redeems a decision token for the exact approved context, once; every refusal is audited. */
@@ -31,6 +31,9 @@ export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInpu
 
   // The token may be signed with a key another instance rotated in.
   await deps.currentState(caller.tenant);
+  // The presented action's hash, before the token is trusted: what a refusal names when no approval is known.
+  const presentedHash = contextHash({ tenant: caller.tenant, action, resource, context });
+
   let claims: VerifiedDecision;
   try {
     claims = await verifyDecisionToken(input.token, {
@@ -42,28 +45,35 @@ export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInpu
     if (claims.tenant !== caller.tenant) throw new TokenInvalidError('claims');
   } catch (error) {
     if (!(error instanceof CountersignError)) throw error;
-    return refuse(deps, caller, null, error, now, { stage: 'verification' });
+    return refuse(deps, caller, { approvalId: null, contextHash: presentedHash }, error, now, {
+      stage: 'verification',
+      ...presentedClaims(input.token),
+    });
   }
-  const presentedHash = contextHash({ tenant: caller.tenant, action, resource, context });
   if (presentedHash !== claims.contextHash || action !== claims.action) {
-    return refuse(deps, caller, claims.approvalId, new ContextMismatchError(claims.contextHash, presentedHash), now, {
+    return refuse(deps, caller, { approvalId: claims.approvalId, contextHash: claims.contextHash }, new ContextMismatchError(claims.contextHash, presentedHash), now, {
       jti: claims.jti,
       presentedAction: action,
+      presentedContextHash: presentedHash,
     });
   }
 
   return deps.committer.run(async (unit) => {
     const approval = await deps.stores.approvals.load(unit.em, caller.tenant, claims.approvalId);
     if (!approval || approval.tokenJti !== claims.jti) {
-      return refuseIn(unit, caller, claims.approvalId, new TokenInvalidError('claims'), now, { jti: claims.jti });
+      const subject = { approvalId: approval ? approval.id : null, contextHash: claims.contextHash };
+      return refuseIn(deps, unit, caller, subject, new TokenInvalidError('claims'), now, {
+        jti: claims.jti,
+        ...(approval === null && { presentedJti: claims.jti, presentedSub: claims.approvalId }),
+      });
     }
     const consumed =
       approval.status === 'EXECUTED' || approval.status === 'FAILED' || (await deps.stores.executions.isConsumed(unit.em, claims.jti));
     if (consumed) {
-      return refuseIn(unit, caller, approval.id, new TokenReplayedError(claims.jti), now, { jti: claims.jti });
+      return refuseIn(deps, unit, caller, subjectOf(approval), new TokenReplayedError(claims.jti), now, { jti: claims.jti });
     }
     if (!canExecute(approval.status)) {
-      return refuseIn(unit, caller, approval.id, new TokenInvalidError('not_approved'), now, { status: approval.status });
+      return refuseIn(deps, unit, caller, subjectOf(approval), new TokenInvalidError('not_approved'), now, { jti: claims.jti, status: approval.status });
     }
     if (dryRun) return { execution: null, approval: viewFor(approval, caller), dryRun: true };
 
@@ -91,3 +101,5 @@ export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInpu
     return { execution: executionView(execution), approval: view, dryRun: false };
   });
 }
+
+const subjectOf = (approval: { id: string; contextHash: string }) => ({ approvalId: approval.id, contextHash: approval.contextHash });

@@ -73,7 +73,7 @@ export class Gate {
       stores,
       evaluator: options.evaluator,
       publisher: options.publisher,
-      committer: options.committer ?? new Committer(options.orm, new AuditLog()),
+      committer: options.committer ?? new Committer(options.orm, new AuditLog(() => options.evaluator.revision)),
       keys,
       issuer: options.issuer,
       tokenAudience: options.tokenAudience,

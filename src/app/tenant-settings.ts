@@ -41,7 +41,7 @@ export function updateTenantSettings(deps: GateDeps, caller: Caller, input: Upda
     settings.updatedAt = now;
     settings.updatedBy = caller.subject;
     const after = tenantSettingsView(caller.tenant, settings);
-    await audit(unit, caller.tenant, null, now, {
+    await audit(deps, unit, caller.tenant, { approvalId: null, contextHash: null }, now, {
       type: 'settings_changed',
       actor: caller.subject,
       previousStatus: null,

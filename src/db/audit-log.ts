@@ -15,6 +15,13 @@ const HEAD_SQL = 'select seq, hash from audit_event where tenant = ? order by se
  */
 export class AuditLog {
   /**
+   * @param policyRevision the revision of the policy in force, which every event records in its
+   *   details (`policyRevision`) beside the context hash it concerns (`contextHash`, null when it
+   *   concerns none), unless the event gives its own.
+   */
+  constructor(private readonly policyRevision: () => string | null = () => null) {}
+
+  /**
    * Writes one chained event in `em`'s transaction, which must hold the write lock (the committer
    * takes it, see lockWriters) so that the head cannot move before it commits. Events are only ever inserted, so
    * they skip the unit of work where the driver allows.
@@ -23,8 +30,9 @@ export class AuditLog {
     const head = await this.head(em, fields.tenant);
     const id = randomUUID();
     const seq = head.seq + 1;
-    const hash = auditEventHash(head.hash, { id, seq, ...fields });
-    const event = new AuditEvent({ ...fields, id, seq, previousHash: head.hash, hash });
+    const stamped = { ...fields, details: { policyRevision: this.policyRevision(), contextHash: null, ...fields.details } };
+    const hash = auditEventHash(head.hash, { id, seq, ...stamped });
+    const event = new AuditEvent({ ...stamped, id, seq, previousHash: head.hash, hash });
     await insertNew(em, event);
     // With a driver that has no fast path the event waits in the unit of work: write it now, so
     // that the next append in this transaction reads it as the head.

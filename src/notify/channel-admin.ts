@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Committer, UnitOfWork } from '../db/committer.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { Approval } from '../db/entities/approval.entity.js';
 import { AuditEvent } from '../db/entities/audit-event.entity.js';
 import { NotificationChannel, type NotificationChannelKind } from '../db/entities/notification-channel.entity.js';
 import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
@@ -210,11 +211,14 @@ export class NotificationChannels {
       if (!found) throw new NotFoundError('NotificationDelivery', String(id));
       const previousStatus = found.status;
       rescheduleFromStart(found);
+      // The event names the approval the delivery is about, and the context hash it approved.
+      const approval = found.approvalId ? await unit.em.findOne(Approval, { id: found.approvalId, tenant: caller.tenant }, { fields: ['contextHash'] }) : null;
       await audited(unit, caller, 'notification_delivery_replayed', {
         deliveryId: found.id,
         channelId: found.channelId,
         eventType: found.eventType,
         previousStatus,
+        contextHash: approval?.contextHash ?? null,
       }, found.approvalId);
       return found;
     });

@@ -125,7 +125,16 @@ describe('webhook channels', () => {
       expect(delivered.attemptLog.map((attempt: any) => attempt.outcome)).toEqual(['FAILED', 'FAILED', 'FAILED', 'DELIVERED']);
       const replays = await tenant.auditor.allAuditEvents({ approvalId: approval.id, type: 'notification_delivery_replayed' });
       expect(replays).toEqual([
-        expect.objectContaining({ actor: tenant.admin.subject, details: expect.objectContaining({ deliveryId: dead.id, previousStatus: 'DEAD' }) }),
+        expect.objectContaining({
+          actor: tenant.admin.subject,
+          details: expect.objectContaining({
+            deliveryId: dead.id,
+            previousStatus: 'DEAD',
+            // Like every event: the policy revision in force and the context hash of the approval it concerns.
+            policyRevision: server.app.evaluator.revision,
+            contextHash: approval.contextHash,
+          }),
+        }),
       ]);
     } finally {
       await back.close();
