@@ -51,6 +51,10 @@ export interface Config {
   keyEncryptionKey: Uint8Array;
   /** Notification channels and their dispatcher. */
   notify: NotifyConfig;
+  /** Where signed audit checkpoints are written on a schedule; null: not written. */
+  checkpointDir: string | null;
+  /** How often checkpoints are written, milliseconds. */
+  checkpointIntervalMs: number;
 }
 
 /** A configuration problem, reported at start before anything listens. */
@@ -154,6 +158,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     devTokens: !production && flag(env, 'COUNTERSIGN_DEV_TOKENS', true),
     keyEncryptionKey: EMPTY_KEY,
     notify: notifySettings(env),
+    checkpointDir: env['COUNTERSIGN_CHECKPOINT_DIR'] ? resolve(env['COUNTERSIGN_CHECKPOINT_DIR']) : null,
+    checkpointIntervalMs: integer(env, 'COUNTERSIGN_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000),
     ...overrides,
   };
   if (config.keyEncryptionKey === EMPTY_KEY) {

@@ -8,7 +8,8 @@ import { KeyRing } from '../db/keyring.js';
 import { isSharedDatabase } from '../db/orm.js';
 import { createStores } from '../db/stores/index.js';
 import type { PolicyEvaluator } from '../policy/index.js';
-import { auditEvents, verifyAuditChain } from './audit-queries.js';
+import { auditEvents, verifyAudit, verifyAuditChain, type AuditVerification } from './audit-queries.js';
+import { auditCheckpoint, checkpointOf, type SignedCheckpointView } from './checkpoints.js';
 import type { Caller } from './caller.js';
 import { completeExecution } from './complete-execution.js';
 import { decide } from './decide.js';
@@ -148,6 +149,22 @@ export class Gate {
 
   verifyAuditChain(caller: Caller): Promise<ChainVerification> {
     return verifyAuditChain(this.deps, caller);
+  }
+
+  /** The chain's links, against a signed checkpoint when given, and state against the trail. */
+  verifyAudit(caller: Caller, options: { checkpoint?: string | null } = {}): Promise<AuditVerification> {
+    return verifyAudit(this.deps, caller, options);
+  }
+
+  /** A signed checkpoint of the caller's tenant's audit chain (auditors and admins). */
+  auditCheckpoint(caller: Caller): Promise<SignedCheckpointView> {
+    return auditCheckpoint(this.deps, caller);
+  }
+
+  /** Signed checkpoints of every tenant's chain, for the schedule that ships them elsewhere. */
+  async checkpoints(): Promise<SignedCheckpointView[]> {
+    const tenants = await this.deps.stores.audit.tenantSizes();
+    return Promise.all(tenants.map(({ tenant }) => checkpointOf(this.deps, tenant)));
   }
 
   tenantSettings(caller: Caller): Promise<TenantSettingsView> {

@@ -29,7 +29,9 @@ export async function issueToken(deps: GateDeps, approval: Approval, now: Date):
  */
 export async function decisionTokenOf(deps: GateDeps, approval: Approval): Promise<string | null> {
   if (!approval.tokenJti || !approval.tokenKid || !approval.tokenIssuedAt || !approval.tokenExpiresAt) return null;
-  const key = deps.keys.signingKeyById(approval.tokenKid);
+  // A key another instance added since this one last read the ring: read it again, once.
+  let key = deps.keys.signingKeyById(approval.tokenKid);
+  if (!key && (await deps.keys.refresh())) key = deps.keys.signingKeyById(approval.tokenKid);
   return key ? signDecisionToken(key, claimsOf(deps, approval)) : null;
 }
 

@@ -1,6 +1,6 @@
 import { CountersignClientError, TransportError } from '../client/index.js';
 import { approve, history, list, reject, show } from './commands/approvals.js';
-import { exportEvents, verify } from './commands/audit.js';
+import { checkpoint, exportEvents, verify } from './commands/audit.js';
 import { CliUsageError, DEFAULT_URL, note, print, type ClientCommand } from './commands/shared.js';
 import { watch } from './commands/watch.js';
 import { NOTIFICATION_COMMANDS, NOTIFICATIONS_HELP } from './commands/notifications.js';
@@ -23,8 +23,11 @@ export const CLIENT_HELP = `Approver and auditor commands: they talk to a runnin
   countersign history [--limit N] [--action A] [--json]
       Recently decided requests (every status but PENDING), newest request first, with who
       decided them (approvers, or the policy for requests it allowed or denied outright).
-  countersign audit verify [--json]
-      Walk the tenant's tamper-evident audit chain (auditors and admins).
+  countersign audit verify [--checkpoint FILE] [--json]
+      Walk the tenant's tamper-evident audit chain and cross-check approvals' status with it
+      (auditors and admins); with a checkpoint kept elsewhere, also detect truncation and re-hashing.
+  countersign audit checkpoint [--out FILE]
+      A signed checkpoint of the tenant's chain (C2SP signed note), to keep elsewhere.
   countersign audit export [--since DATE] [--until DATE] [--type T] [--approval ID] [--actor A]
       The audit events as JSON lines, oldest first; --since is inclusive, --until exclusive
       (ISO 8601 dates or date-times).
@@ -53,6 +56,7 @@ const COMMANDS: Record<string, ClientCommand> = {
   watch,
   history,
   'audit verify': verify,
+  'audit checkpoint': checkpoint,
   'audit export': exportEvents,
   ...NOTIFICATION_COMMANDS,
 };

@@ -25,7 +25,8 @@ Approver and auditor commands (COUNTERSIGN_URL, COUNTERSIGN_TOKEN or --url, --to
   approvals list [--status S] [--json]    show ID [--json]
   approve ID... [--reason R]    reject ID... [--reason R]
   watch [--json]                history [--limit N] [--json]
-  audit verify [--json]         audit export [--since D] [--until D]
+  audit verify [--checkpoint F] [--json]  audit checkpoint [--out F]
+  audit export [--since D] [--until D]
   notifications list|create|update|delete|rotate-secret|deliveries|replay   (admins)
 
 Exit codes: 0 ok, 1 the server refused (typed error), 2 usage, 3 connection or server failure.`;

@@ -20,6 +20,7 @@ import {
   PendingApprovalsDocument,
   RequestApprovalDocument,
   VerifyAuditChainDocument,
+  AuditCheckpointDocument,
   type TypedDocumentString,
 } from './generated/graphql.js';
 import type {
@@ -29,6 +30,7 @@ import type {
   ApprovalRequest,
   ApprovalUpdate,
   AuditChainVerification,
+  AuditCheckpoint,
   AuditEvent,
   AuditFilter,
   CompleteExecutionInput,
@@ -209,10 +211,20 @@ export class CountersignClient {
     } while (after !== null);
   }
 
-  /** Walks the tenant's audit chain and reports the first broken link (auditors and admins). */
-  async verifyAuditChain(): Promise<AuditChainVerification> {
-    const data = await this.request(VerifyAuditChainDocument, {});
+  /**
+   * Walks the tenant's audit chain and reports the first broken link (auditors and admins); with
+   * a signed checkpoint kept elsewhere (see {@link auditCheckpoint}), also whether the chain was
+   * truncated or re-hashed since; and approvals whose status differs from their trail.
+   */
+  async verifyAuditChain(options: { checkpoint?: string | null } = {}): Promise<AuditChainVerification> {
+    const data = await this.request(VerifyAuditChainDocument, { checkpoint: options.checkpoint ?? null });
     return unwrap(data.verifyAuditChain, 'AuditChainVerification');
+  }
+
+  /** A signed checkpoint of the tenant's audit chain, to keep elsewhere (auditors and admins). */
+  async auditCheckpoint(): Promise<AuditCheckpoint> {
+    const data = await this.request(AuditCheckpointDocument, {});
+    return unwrap(data.auditCheckpoint, 'AuditCheckpoint');
   }
 
   // ---------------------------------------------------------------- approvers

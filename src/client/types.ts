@@ -89,6 +89,9 @@ export type AuditFilter = Omit<Generated.AuditEventsQueryVariables, 'since' | 'u
 /** The verdict on the tenant's audit chain: `checked` counts the events verified before the first break. */
 export type AuditChainVerification = Member<Generated.VerifyAuditChainQuery['verifyAuditChain'], 'AuditChainVerification'>;
 
+/** A signed checkpoint of the tenant's audit chain: `note` is the C2SP signed note to keep elsewhere. */
+export type AuditCheckpoint = Member<Generated.AuditCheckpointQuery['auditCheckpoint'], 'AuditCheckpoint'>;
+
 /**
  * An event of the `pendingApprovals` subscription. CURRENT: pending when the subscription
  * started; ADDED, UPDATED (a vote), REMOVED (decided or expired).

@@ -97,6 +97,12 @@ export class KeyRing {
     return record ? this.toSigningKey(record) : null;
   }
 
+  /** The public half of any key this database ever held (retired ones too), by kid. */
+  publicKeyById(kid: string): JWK | null {
+    const record = this.records.find((candidate) => candidate.kid === kid);
+    return record ? (record.publicJwk as JWK) : null;
+  }
+
   private toSigningKey(record: SigningKeyRecord): SigningKey {
     return {
       kid: record.kid,

@@ -170,7 +170,8 @@ describe('countersign audit commands', () => {
     expect(events.every((event) => event.type === 'requested' && event.occurredAt >= before && event.occurredAt < after)).toBe(true);
     expect(none).toMatchObject({ code: 0, stdout: '' });
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toContain('Audit chain intact: 205 event(s) verified.');
+    expect(verified.stdout).toContain('Audit chain links intact: 205 event(s) verified.');
+    expect(verified.stdout).toContain('Audit verified.');
   });
 });
 

@@ -34,8 +34,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     keyEncryptionKey: new Uint8Array(randomBytes(32)),
     // Suites share the test Redis: each cluster keeps to keys and channels of its own.
     redisPrefix: `countersign-test-${randomBytes(4).toString('hex')}:`,
-    // Instances of one database share its key-encryption key, as a deployment configures them.
-    keyEncryptionKey: new Uint8Array(randomBytes(32)),
     ...options.overrides,
   };
   const instances = await Promise.all(Array.from({ length: options.instances ?? 2 }, (_, index) =>

@@ -232,7 +232,9 @@ export function Audit({ client }: { client: CountersignClient }) {
         {verdict &&
           (verdict.ok
             ? `The audit chain is intact: ${verdict.checked} events verified.`
-            : `The audit chain is broken at event ${verdict.brokenAt?.seq} (${verdict.brokenAt?.reason}); ${verdict.checked} events verified before it.`)}
+            : !verdict.chainOk
+              ? `The audit chain is broken at event ${verdict.brokenAt?.seq} (${verdict.brokenAt?.reason}); ${verdict.checked} events verified before it.`
+              : `The audit chain's links are intact (${verdict.checked} events), but ${verdict.stateMismatchCount} approval(s) have a status their trail does not record.`)}
       </p>
       {error && <p role="alert" class="error">{error}</p>}
       <div class="table-wrap">

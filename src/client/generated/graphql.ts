@@ -277,11 +277,23 @@ export type AuditEventsQuery = { auditEvents:
     | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
    };
 
-export type VerifyAuditChainQueryVariables = Exact<{ [key: string]: never; }>;
+export type VerifyAuditChainQueryVariables = Exact<{
+  checkpoint?: string | null | undefined;
+}>;
 
 
 export type VerifyAuditChainQuery = { verifyAuditChain:
-    | { __typename: 'AuditChainVerification', ok: boolean, checked: number, brokenAt: { seq: number, id: string, reason: string } | null }
+    | { __typename: 'AuditChainVerification', ok: boolean, chainOk: boolean, checked: number, stateMismatchCount: number, brokenAt: { seq: number, id: string, reason: string } | null, checkpoint: { size: number, headHash: string, time: string, chainSize: number, hashAtSize: string | null, problem: string | null } | null, stateMismatches: Array<{ approvalId: string, status: string | null, trailStatus: string | null }> }
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
+
+export type AuditCheckpointQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AuditCheckpointQuery = { auditCheckpoint:
+    | { __typename: 'AuditCheckpoint', tenant: string, origin: string, size: number, headHash: string, time: string, kid: string, keyName: string, note: string }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
     | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
@@ -978,17 +990,32 @@ fragment AuditEventFields on AuditEvent {
   hash
 }`) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
 export const VerifyAuditChainDocument = new TypedDocumentString(`
-    query VerifyAuditChain {
-  verifyAuditChain {
+    query VerifyAuditChain($checkpoint: String) {
+  verifyAuditChain(checkpoint: $checkpoint) {
     __typename
     ... on AuditChainVerification {
       ok
+      chainOk
       checked
       brokenAt {
         seq
         id
         reason
       }
+      checkpoint {
+        size
+        headHash
+        time
+        chainSize
+        hashAtSize
+        problem
+      }
+      stateMismatches {
+        approvalId
+        status
+        trailStatus
+      }
+      stateMismatchCount
     }
     ...CallerErrorFields
   }
@@ -1004,6 +1031,34 @@ export const VerifyAuditChainDocument = new TypedDocumentString(`
     problem
   }
 }`) as unknown as TypedDocumentString<VerifyAuditChainQuery, VerifyAuditChainQueryVariables>;
+export const AuditCheckpointDocument = new TypedDocumentString(`
+    query AuditCheckpoint {
+  auditCheckpoint {
+    __typename
+    ... on AuditCheckpoint {
+      tenant
+      origin
+      size
+      headHash
+      time
+      kid
+      keyName
+      note
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}`) as unknown as TypedDocumentString<AuditCheckpointQuery, AuditCheckpointQueryVariables>;
 export const PendingApprovalsDocument = new TypedDocumentString(`
     subscription PendingApprovals($current: Boolean) {
   pendingApprovals(current: $current) {

@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
 import type { ApprovalStatus } from '../../domain/approval-state.js';
 import { Approval } from '../entities/approval.entity.js';
-import { insertNew } from '../fast-paths.js';
+import { insertNew, selectRawRows } from '../fast-paths.js';
 import { findData } from '../orm.js';
 
 /** An approval read as plain data (see findData): every scalar field, no collections. */
@@ -19,6 +19,8 @@ export interface ApprovalQuery {
   /** Keyset position: rows strictly older than this (createdAt, id). */
   before?: { createdAt: Date; id: string } | undefined;
 }
+
+const STATUSES_SQL = 'select id, status from approval where tenant = ? and id > ? order by id limit ?';
 
 /** Approvals: the requests, their policy decision and their status. */
 export class ApprovalStore {
@@ -60,6 +62,16 @@ export class ApprovalStore {
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       limit,
     })) as ApprovalRow[];
+  }
+
+  /** Up to `limit` of a tenant's approvals after `afterId` (in id order), with their status only. */
+  async statuses(tenant: string, afterId: string, limit: number): Promise<{ id: string; status: string }[]> {
+    // Raw rows: a verification reads every approval of the tenant, and entities cost most of that.
+    const values = [tenant, afterId, limit];
+    const rows =
+      (await selectRawRows(this.orm.em, STATUSES_SQL, values)) ??
+      (await this.orm.em.getConnection().execute<Record<string, unknown>[]>(STATUSES_SQL, values)).map((row: Record<string, unknown>) => [row['id'], row['status']]);
+    return rows.map((row: unknown[]) => ({ id: row[0] as string, status: row[1] as string }));
   }
 
   /** One approval with its votes, in a unit of work, to change it. */

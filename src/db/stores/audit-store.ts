@@ -52,6 +52,43 @@ export class AuditStore {
     return objects.map((row: Record<string, unknown>) => chainEvent(CHAIN_COLUMNS.map((column) => row[column])));
   }
 
+  /** A tenant's chain size (its last `seq`) and head hash, as committed now. */
+  async head(tenant: string): Promise<{ size: number; hash: string | null }> {
+    const [row] = await this.rows('select seq, hash from audit_event where tenant = ? order by seq desc limit 1', [tenant]);
+    return row ? { size: Number(row[0]), hash: row[1] as string } : { size: 0, hash: null };
+  }
+
+  /** The stored hash of event `seq` of a tenant's chain, or null when there is none. */
+  async hashAt(tenant: string, seq: number): Promise<string | null> {
+    const [row] = await this.rows('select hash from audit_event where tenant = ? and seq = ?', [tenant, seq]);
+    return row ? (row[0] as string) : null;
+  }
+
+  /** Every tenant with an audit chain, and its size. */
+  async tenantSizes(): Promise<{ tenant: string; size: number }[]> {
+    const rows = await this.rows('select tenant, max(seq) from audit_event group by tenant order by tenant', []);
+    return rows.map((row) => ({ tenant: row[0] as string, size: Number(row[1]) }));
+  }
+
+  /**
+   * Events of a tenant's chain after `afterSeq` that give an approval a status, in chain order:
+   * what state is cross-checked against when a verification did not read the events itself.
+   */
+  async trailStatuses(tenant: string, afterSeq: number, limit: number): Promise<{ seq: number; approvalId: string; status: string }[]> {
+    const rows = await this.rows(
+      'select seq, approval_id, new_status from audit_event where tenant = ? and seq > ? and approval_id is not null and new_status is not null order by seq limit ?',
+      [tenant, afterSeq, limit],
+    );
+    return rows.map((row) => ({ seq: Number(row[0]), approvalId: row[1] as string, status: row[2] as string }));
+  }
+
+  private async rows(sql: string, values: unknown[]): Promise<unknown[][]> {
+    const rows = await selectRawRows(this.orm.em, sql, values);
+    if (rows) return rows;
+    const objects = await this.orm.em.getConnection().execute<Record<string, unknown>[]>(sql, values);
+    return objects.map((row: Record<string, unknown>) => Object.values(row));
+  }
+
   /**
    * Verifies the tenant's whole chain on worker threads (chain-verification.ts), or returns null
    * where that does not apply: a driver other than better-sqlite3, an in-memory database (which

@@ -5,7 +5,10 @@ import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { Caller } from '../../app/caller.js';
+import { CheckpointFiles } from '../../app/checkpoint-files.js';
 import type { Gate } from '../../app/gate.js';
+import { ForbiddenError, UnauthenticatedError, type CountersignError } from '../../domain/errors.js';
 import type { Config } from '../../config.js';
 import type { ChangeFeed } from '../../feed/feed.js';
 import type { Notifications } from '../../notify/index.js';
@@ -32,12 +35,32 @@ export interface App {
   readonly changes: ChangeFeed;
   /** Notification channels and the dispatcher that delivers to them. */
   readonly notifications: Notifications;
+  /** The schedule writing signed audit checkpoints to COUNTERSIGN_CHECKPOINT_DIR, when set. */
+  readonly checkpointFiles: CheckpointFiles | null;
   readonly url: string;
 }
 
 export type AppOptions = ServiceOptions;
 
 const GRAPHQL_PATH = '/graphql';
+/** The signed checkpoint of the caller's tenant's audit chain, as a C2SP signed note (text/plain). */
+const CHECKPOINT_PATH = '/audit/checkpoint';
+
+/** GET /audit/checkpoint: the note for auditors and admins; 401 or 403 with the error's code otherwise. */
+async function checkpointResponse(gate: Gate, caller: Caller | UnauthenticatedError, Response: typeof globalThis.Response): Promise<Response> {
+  const refusal = (status: number, error: CountersignError) =>
+    new Response(JSON.stringify({ code: error.code, message: error.message }), { status, headers: { 'content-type': 'application/json' } });
+  if (caller instanceof UnauthenticatedError) return refusal(401, caller);
+  try {
+    const checkpoint = await gate.auditCheckpoint(caller);
+    return new Response(checkpoint.note, {
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-countersign-kid': checkpoint.kid },
+    });
+  } catch (error) {
+    if (error instanceof ForbiddenError) return refusal(403, error);
+    throw error;
+  }
+}
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => never; subscribe: (args: ExecutionArgs) => never };
 
@@ -91,9 +114,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         ? [useDevTokens({ secret: config.authSecret, issuer: config.authIssuer, audience: config.authAudience })]
         : []),
       {
-        onRequest({ request, url, endResponse, fetchAPI }) {
+        async onRequest({ request, url, endResponse, fetchAPI }) {
           if (request.method !== 'GET') return;
-          if (url.pathname === '/.well-known/jwks.json') {
+          if (url.pathname === CHECKPOINT_PATH) {
+            endResponse(await checkpointResponse(gate, await authenticator.authenticate(request.headers.get('authorization')), fetchAPI.Response));
+          } else if (url.pathname === '/.well-known/jwks.json') {
             return gate.publishedKeys().then((jwks) =>
               endResponse(
                 new fetchAPI.Response(JSON.stringify(jwks), {
@@ -155,6 +180,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     wsServer,
   );
 
+  const checkpointFiles = config.checkpointDir
+    ? new CheckpointFiles({ dir: config.checkpointDir, intervalMs: config.checkpointIntervalMs, checkpoints: () => gate.checkpoints(), log })
+    : null;
   let sweepTimer: NodeJS.Timeout | undefined;
   let url = '';
   const app: App = {
@@ -163,6 +191,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     evaluator,
     changes,
     notifications,
+    checkpointFiles,
     get url() {
       return url;
     },
@@ -179,10 +208,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       }, config.expirySweepMs);
       sweepTimer.unref();
       await notifications.dispatcher?.start();
+      checkpointFiles?.start();
       return url;
     },
     async stop() {
       clearInterval(sweepTimer);
+      await checkpointFiles?.stop();
       await wsDisposable.dispose();
       for (const client of wsServer.clients) client.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
