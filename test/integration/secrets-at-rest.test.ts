@@ -25,7 +25,11 @@ import {
   PAYMENT_ONE_APPROVER,
   QUICK_EMAIL,
 } from '../support/gate.js';
+import { createChannel, testNotifyConfig } from '../support/notifications.js';
 import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
+import type { Config } from '../../src/config.js';
+import { channelSecretAad } from '../../src/db/entities/notification-channel.entity.js';
+import { openSecret } from '../../src/domain/sealed-secret.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -36,8 +40,8 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(dir: string, keyEncryptionKey?: Uint8Array): Promise<TestServer> {
-  const server = await startTestServer({ expirySweepMs: 3_600_000, ...(keyEncryptionKey && { keyEncryptionKey }) }, dir);
+async function start(dir: string, keyEncryptionKey?: Uint8Array, overrides: Partial<Config> = {}): Promise<TestServer> {
+  const server = await startTestServer({ expirySweepMs: 3_600_000, ...(keyEncryptionKey && { keyEncryptionKey }), ...overrides }, dir);
   servers.push(server);
   return server;
 }
@@ -156,10 +160,20 @@ describe('secrets at rest', () => {
   it('rotates the key-encryption key with countersign keys rewrap: the old key no longer opens, the new one signs the same tokens', async () => {
     const dir = tempDir();
     const oldKey = randomBytes(32);
-    const server = await start(dir, oldKey);
-    const { agent } = await freshTenant(server);
+    const server = await start(dir, oldKey, { notify: testNotifyConfig() });
+    const { agent, admin } = await freshTenant(server);
     const { token, approval } = await allowedToken(agent);
+    const channel = await createChannel(server, admin, { kind: 'WEBHOOK', name: 'ops', url: 'http://127.0.0.1:9/hook', events: ['approval.rejected'] });
     await server.stop();
+    const sealedChannelSecret = () => {
+      const database = openDatabaseFile(server);
+      try {
+        return (database.prepare('select sealed_secret from notification_channel where id = ?').all(channel.id)[0] as { sealed_secret: string }).sealed_secret;
+      } finally {
+        database.close();
+      }
+    };
+    expect(openSecret(oldKey, sealedChannelSecret(), channelSecretAad(channel.id))).toBe(channel.signingSecret);
 
     const newKeyFile = join(dir, 'new-kek');
     writeFileSync(newKeyFile, randomBytes(32).toString('base64') + '\n');
@@ -172,10 +186,13 @@ describe('secrets at rest', () => {
         COUNTERSIGN_AUTH_SECRET: server.config.authSecret as string,
       },
     });
-    expect(stdout).toMatch(/sealed 1 signing key\(s\) and 0 channel secret\(s\) under the new key-encryption key; restart every server/);
+    expect(stdout).toMatch(/sealed 1 signing key\(s\) and 1 channel secret\(s\) under the new key-encryption key; restart every server/);
 
     await expect(start(dir, oldKey)).rejects.toMatchObject({ code: 'KEY_ENCRYPTION_KEY_MISMATCH' });
     const newKey = new Uint8Array(Buffer.from(readFileSync(newKeyFile, 'utf8').trim(), 'base64'));
+    // The channel's webhook secret, sealed again: the same secret, under the new key only.
+    expect(openSecret(newKey, sealedChannelSecret(), channelSecretAad(channel.id))).toBe(channel.signingSecret);
+    expect(() => openSecret(oldKey, sealedChannelSecret(), channelSecretAad(channel.id))).toThrow(/does not open/);
     const restarted = await start(dir, newKey);
     const agentThere = clientOn(agent, restarted);
     expect(expectType(await agentThere.approval(approval.id), 'Approval').decisionToken).toBe(token);
