@@ -101,9 +101,15 @@ async function startReceiver(): Promise<Receiver> {
 async function measuredOn(server: ServerProcess, settings: BenchSettings, operation: () => Promise<void>): Promise<RunFigures> {
   await closedLoop(CLIENTS, settings.warmupMs, operation);
   const before = await server.cpu();
+  const ownBefore = process.cpuUsage();
   const sample = await closedLoop(CLIENTS, settings.runMs, operation);
+  const own = process.cpuUsage(ownBefore);
   const after = await server.cpu();
-  return { ...figuresOf(sample), serverCpuUsPerOp: (after.user - before.user + after.system - before.system) / sample.operations };
+  return {
+    ...figuresOf(sample),
+    serverCpuUsPerOp: (after.user - before.user + after.system - before.system) / sample.operations,
+    loadGeneratorCpuUsPerOp: (own.user + own.system) / sample.operations,
+  };
 }
 
 export async function runNotificationBenchmark(settings: BenchSettings): Promise<NotificationResults> {

@@ -60,7 +60,8 @@ interface RequestPayload {
 
 /**
  * A warm-up run, then a measured one, with the server's CPU time over the measured run: unlike
- * latency, CPU time per request barely moves when other work shares the machine.
+ * latency, CPU time per request barely moves when other work shares the machine. The load
+ * generator's own CPU is measured beside it: on two cores, what it spends is taken from the server.
  */
 async function measuredOn(
   server: ServerProcess,
@@ -72,11 +73,13 @@ async function measuredOn(
   await closedLoop(concurrency, settings.warmupMs, operation);
   if (profileFile) await server.startProfile();
   const cpuBefore = await server.cpu();
+  const ownBefore = process.cpuUsage();
   const sample = await closedLoop(concurrency, settings.runMs, operation);
+  const own = process.cpuUsage(ownBefore);
   const cpuAfter = await server.cpu();
   if (profileFile) await server.stopProfile(profileFile);
   const cpuMicros = cpuAfter.user - cpuBefore.user + (cpuAfter.system - cpuBefore.system);
-  return { ...figuresOf(sample), serverCpuUsPerOp: cpuMicros / sample.operations };
+  return { ...figuresOf(sample), serverCpuUsPerOp: cpuMicros / sample.operations, loadGeneratorCpuUsPerOp: (own.user + own.system) / sample.operations };
 }
 
 export async function runRequestBenchmark(settings: BenchSettings, profileDir: string | null): Promise<RequestResults> {

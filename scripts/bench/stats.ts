@@ -16,6 +16,8 @@ export interface RunFigures {
   operations: number;
   /** CPU time the server process spent per operation (user + system), where it was measured. */
   serverCpuUsPerOp?: number;
+  /** CPU time the load generator (this process) spent per operation over the same run. */
+  loadGeneratorCpuUsPerOp?: number;
 }
 
 /** The value below which `fraction` of the sorted values lie (nearest rank). */
@@ -49,12 +51,14 @@ export interface RepeatedFigures extends RunFigures {
 
 export function medianFigures(runs: RunFigures[]): RepeatedFigures {
   const cpu = runs.map((run) => run.serverCpuUsPerOp).filter((value): value is number => value !== undefined);
+  const ownCpu = runs.map((run) => run.loadGeneratorCpuUsPerOp).filter((value): value is number => value !== undefined);
   return {
     perSecond: median(runs.map((run) => run.perSecond)),
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: median(runs.map((run) => run.p99Ms)),
     operations: median(runs.map((run) => run.operations)),
     ...(cpu.length > 0 && { serverCpuUsPerOp: median(cpu) }),
+    ...(ownCpu.length > 0 && { loadGeneratorCpuUsPerOp: median(ownCpu) }),
     repeats: runs,
   };
 }
