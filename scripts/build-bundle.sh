@@ -17,7 +17,7 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$opa" build -t wasm -e countersign/approval/decision --revision "$revision" \
+"$opa" build -t wasm -e countersign/approval/decision -e countersign/approval/read_context_keys --revision "$revision" \
   --ignore '*_test.rego' --ignore '*_test.json' --ignore '*_test.yaml' --ignore '*_test.yml' -o "$work/bundle.tar.gz" policies
 tar -xzf "$work/bundle.tar.gz" -C "$work" /policy.wasm /data.json /.manifest 2>/dev/null \
   || tar -xzf "$work/bundle.tar.gz" -C "$work"

@@ -16,7 +16,7 @@ package countersign.approval
 # METADATA
 # title: Approval decision
 # description: >-
-#   The single entrypoint, compiled to Wasm. Always an object with the keys
+#   The decision entrypoint, compiled to Wasm. Always an object with the keys
 #   outcome, risk_score, risk_level, reasons, required_approvals,
 #   approver_roles, escalated, request_ttl_seconds and token_ttl_seconds.
 #   The default is the fail-safe decision (CS-000) for a policy bug that leaves

@@ -35,6 +35,18 @@ default _context := {}
 
 _context := input.context if is_object(input.context)
 
+# METADATA
+# title: Context keys read
+# description: >-
+#   The context keys the rules read, compared after trimming and case folding.
+#   The server hands the policy only the context members whose key reads as one
+#   of these (and any key with non-ASCII characters), so a rule that reads
+#   another context key must add it here. (An alias of the private set: with
+#   the set itself as the entrypoint, opa build's Wasm type check refuses
+#   _fields_of below.)
+# entrypoint: true
+read_context_keys := _read_context_keys # regal ignore:pointless-reassignment
+
 _read_context_keys := {"amount", "bulk", "environment"}
 
 # Every value given under a key that reads as name, whatever its case and padding.

@@ -10,6 +10,7 @@ import {
   type TenantPolicySettings,
 } from './decision.js';
 import { sealProblem } from './bundle-seal.mjs';
+import { narrowContext, readContextKeys } from './context-reads.js';
 import { policyRevision } from './revision-core.mjs';
 
 /** The compiled entrypoint every evaluation calls. */
@@ -67,6 +68,8 @@ interface LoadedBundle {
   revision: string;
   /** The bundle's data.json, under which the tenant settings are set. */
   data: Record<string, unknown>;
+  /** The context keys the policy declares it reads; null: it is handed the whole context. */
+  contextKeys: ReadonlySet<string> | null;
 }
 
 /** The files of a bundle; the build writes .manifest last. */
@@ -139,7 +142,13 @@ async function loadBundle(bundleDir: string, sourcesDir: string | undefined): Pr
     probe = (error as Error).message;
   }
   if (typeof probe === 'string') throw new PolicyBundleError('bad_probe', bundleDir, probe);
-  return { policy, revision, data: bundleData };
+  let contextKeys: ReadonlySet<string> | null;
+  try {
+    contextKeys = readContextKeys(policy);
+  } catch (error) {
+    throw new PolicyBundleError('bad_probe', bundleDir, `read_context_keys: ${(error as Error).message}`);
+  }
+  return { policy, revision, data: bundleData, contextKeys };
 }
 
 /** The bundle's data with the tenant settings at data.countersign.tenants. */
@@ -190,10 +199,10 @@ export class PolicyEvaluator {
 
   /** Evaluates one request. Any failure inside the policy yields the fail-safe decision. */
   evaluate(input: PolicyInput): PolicyDecision {
-    const { policy, revision } = this.bundle;
+    const { policy, revision, contextKeys } = this.bundle;
     let parsed: PolicyDecision | string;
     try {
-      parsed = parseDecision(policy.evaluate(input, POLICY_ENTRYPOINT), revision);
+      parsed = parseDecision(policy.evaluate(narrowContext(input, contextKeys), POLICY_ENTRYPOINT), revision);
     } catch (error) {
       parsed = `evaluation threw: ${(error as Error).message}`;
     }
