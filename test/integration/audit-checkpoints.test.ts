@@ -255,6 +255,13 @@ describe('state cross-checked with the trail', () => {
       ]),
     );
   });
+
+  it('reads the whole trail for the cross-check when the walk stops at a broken link', async () => {
+    const tenant = await tenantWithHistory();
+    await tamper(["update audit_event set actor = 'someone-else' where tenant = ? and seq = 2", tenant.name]);
+    // The walk stops at event 2; the approvals' trails past it are read all the same, and agree.
+    expect(await verification(tenant)).toMatchObject({ ok: false, chainOk: false, brokenAt: { seq: 2, reason: 'hash_mismatch' }, stateMismatchCount: 0 });
+  });
 });
 
 /** Runs `countersign ARGS` against the server as `token`. */
