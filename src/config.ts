@@ -39,6 +39,8 @@ export interface Config {
   policySourcesDir: string | null;
   watchBundle: boolean;
   expirySweepMs: number;
+  /** On shutdown, how long requests in progress may take to finish before their connections are closed. */
+  shutdownGraceMs: number;
   graphiql: boolean;
   /** The built approvals inbox (Vite output) served at `/`. */
   inboxDir: string;
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     policySourcesDir: env['COUNTERSIGN_POLICY_SOURCES'] === '' ? null : resolve(env['COUNTERSIGN_POLICY_SOURCES'] || 'policies'),
     watchBundle: flag(env, 'COUNTERSIGN_WATCH_BUNDLE', true),
     expirySweepMs: integer(env, 'COUNTERSIGN_EXPIRY_SWEEP_MS', 5000, 100, 3_600_000),
+    shutdownGraceMs: integer(env, 'COUNTERSIGN_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     graphiql: flag(env, 'COUNTERSIGN_GRAPHIQL', !production),
     inboxDir: resolve(env['COUNTERSIGN_INBOX_DIR'] || join('dist', 'web')),
     // Minting any caller at will is a development convenience; production never has it.

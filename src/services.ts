@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { Gate } from './app/gate.js';
 import type { Config } from './config.js';
 import { AuditLog } from './db/audit-log.js';
-import { Committer } from './db/committer.js';
+import { Committer, type CommitObserver } from './db/committer.js';
 import { databaseOptions, openDatabase } from './db/orm.js';
 import type { ChangeFeed } from './feed/feed.js';
 import { InProcessChangeFeed } from './feed/in-process.js';
@@ -37,6 +37,8 @@ export interface ServiceOptions {
   changes?: ChangeFeed;
   /** Hears of Redis errors of the shared change feed (the metrics count them); defaults to `log`. */
   onRedisError?: (error: unknown) => void;
+  /** Hears of each group-commit batch: its size and whether it committed (the metrics). */
+  onCommitBatch?: CommitObserver;
   /** Hears of every notification attempt recorded (the metrics count them). */
   onNotificationAttempt?: (channelKind: string, status: NotificationDeliveryStatus) => void;
 }
@@ -70,7 +72,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     }
     const changes = options.changes ?? shared ?? new InProcessChangeFeed();
     // One writer for the gate and channel administration, whose changes are audited alike.
-    const committer = new Committer(orm, new AuditLog(() => evaluator.revision));
+    const committer = new Committer(orm, new AuditLog(() => evaluator.revision), undefined, options.onCommitBatch);
     const notifications = createNotifications({
       orm,
       committer,

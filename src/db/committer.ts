@@ -45,6 +45,9 @@ interface Settled {
 
 type Attempt = { ok: true; value: unknown; hooks: (() => void)[] } | { ok: false; error: unknown };
 
+/** Hears of every batch a committer tries: its size, and whether its transaction committed (metrics). */
+export type CommitObserver = (batch: { size: number; committed: boolean }) => void;
+
 /** The longest a batch waits for announced jobs: about one fsync, which their joining saves. */
 const MAX_GATHER_MS = 2;
 
@@ -73,6 +76,7 @@ export class Committer {
     private readonly orm: MikroORM,
     private readonly auditLog: AuditLog,
     private readonly maxBatch = 128,
+    private readonly observe: CommitObserver = () => {},
   ) {}
 
   /** Queues a job; resolves with its result once its transaction has committed. */
@@ -167,10 +171,12 @@ export class Committer {
         for (const pending of batch) settled.push(await this.settle(tx, pending));
       });
     } catch (error) {
+      this.observe({ size: batch.length, committed: false });
       if (batch.length > 1) return false;
       batch[0]?.reject(error);
       return true;
     }
+    this.observe({ size: batch.length, committed: true });
     for (const { pending, ok, value, hooks } of settled) {
       if (ok) pending.resolve(value);
       else pending.reject(value);

@@ -88,10 +88,13 @@ export class RedisChangeFeed implements ChangeFeed {
       if (feed.listening) feed.endStreams();
       feed.listening = false;
     });
-    // ioredis subscribes again on reconnect; the positions received must be read again after that.
-    subscriber.on('ready', () => {
-      if (!feed.closed && !feed.listening) void feed.resynchronise();
-    });
+    // ioredis subscribes again on reconnect; the positions received must be read again after that
+    // (through the publishing connection, which may come back a little later).
+    for (const connection of [subscriber, publisher]) {
+      connection.on('ready', () => {
+        if (!feed.closed && !feed.listening && subscriber.status === 'ready') void feed.resynchronise();
+      });
+    }
     try {
       await Promise.all([publisher.connect(), subscriber.connect()]);
       await subscriber.subscribe(feed.channel);
@@ -169,6 +172,7 @@ export class RedisChangeFeed implements ChangeFeed {
       this.listening = true;
     } catch (error) {
       this.options.onError?.(error);
+      // Either connection dropped again: its next 'ready' tries once more.
     }
   }
 

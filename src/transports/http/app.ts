@@ -22,6 +22,8 @@ import { useDevTokens } from './dev-tokens.js';
 import { useInbox } from './inbox.js';
 import { useOperationLimits } from './limits.js';
 import { createMcpHttpHandler, isMcpRequest } from '../mcp/http.js';
+import { instrument, Metrics } from './metrics.js';
+import { Drain, useOperationsRoutes } from './operations.js';
 
 export interface App {
   /** Listens; resolves with the base URL (port 0 picks a free port). */
@@ -37,6 +39,8 @@ export interface App {
   readonly notifications: Notifications;
   /** The schedule writing signed audit checkpoints to COUNTERSIGN_CHECKPOINT_DIR, when set. */
   readonly checkpointFiles: CheckpointFiles | null;
+  /** This instance's Prometheus metrics, served at /metrics. */
+  readonly metrics: Metrics;
   readonly url: string;
 }
 
@@ -67,8 +71,21 @@ type EnvelopedRoot = { execute: (args: ExecutionArgs) => never; subscribe: (args
 /** Builds the server: database, policy evaluator, gate, GraphQL over HTTP, SSE and WebSocket. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? ((message: string) => console.log(message));
-  const services = await createServices(config, options);
-  const { gate, orm, evaluator, changes, notifications } = services;
+  const metrics = new Metrics();
+  const logRedisError = options.onRedisError ?? ((error: unknown) => log(`redis: ${(error as Error).message}`));
+  const services = await createServices(config, {
+    ...options,
+    onCommitBatch: metrics.onCommitBatch,
+    onRedisError: (error) => {
+      metrics.redisErrors.inc();
+      logRedisError(error);
+    },
+    onNotificationAttempt: (channel, status) => metrics.notificationDeliveries.inc({ channel, status }),
+  });
+  const { gate, orm, evaluator, changes, notifications, sharedFeed } = services;
+  instrument(metrics, gate, evaluator);
+  // Set once the server exists; readiness reads it.
+  let drain: Drain | undefined;
   // One server per SQLite file (see ServerLeaseHolder); an in-memory database is private anyway,
   // and instances sharing PostgreSQL are serialised by its writer lock. The CLI's short-lived
   // commands take no lease, so they build services without this.
@@ -126,15 +143,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
                 }),
               ),
             );
-          } else if (url.pathname === '/healthz') {
-            endResponse(
-              new fetchAPI.Response(JSON.stringify({ status: 'ok', policyRevision: evaluator.revision }), {
-                headers: { 'content-type': 'application/json' },
-              }),
-            );
           }
+          return undefined;
         },
       },
+      useOperationsRoutes(
+        {
+          orm,
+          policyRevision: () => evaluator.revision,
+          ...(sharedFeed && { pingFeed: () => sharedFeed.ping() }),
+          metrics,
+        },
+        () => drain?.isDraining ?? false,
+      ),
     ],
   });
 
@@ -144,6 +165,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     else void yoga(request, response);
   });
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const draining = new Drain(server, wsServer);
+  drain = draining;
+  metrics.countSubscribers(() => draining.subscriberCount);
   const wsDisposable = useServer(
     {
       // Each operation runs through the envelop that onSubscribe prepared, so plugins apply to WS too.
@@ -192,6 +216,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     changes,
     notifications,
     checkpointFiles,
+    metrics,
     get url() {
       return url;
     },
@@ -213,12 +238,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     async stop() {
       clearInterval(sweepTimer);
+      // Readiness turns 503 and no new connection is taken; subscribers are told to reconnect
+      // (elsewhere, behind a load balancer), and requests in progress finish within the grace period.
+      await draining.drain(config.shutdownGraceMs);
       await checkpointFiles?.stop();
       await wsDisposable.dispose();
-      for (const client of wsServer.clients) client.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       await gate.whenIdle();
       await lease?.release().catch((error: unknown) => log(`releasing the server lease failed: ${String(error)}`));
       await services.close();
