@@ -136,8 +136,12 @@ describe('an instance on PostgreSQL and Redis', () => {
       const ready = await get(server, '/readyz');
       expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, redis: { ok: true }, policy: { ok: true } } });
 
+      const listening = server.app.changes.subscribe('ops-tenant');
       redis.kill('SIGKILL');
       await new Promise((resolve) => redis.once('exit', resolve));
+      // Changes published meanwhile would never reach it: the stream ends, and its client resubscribes.
+      expect(await listening.next()).toEqual({ done: true, value: undefined });
+      expect(() => server.app.changes.subscribe('ops-tenant', { afterSeq: 0 })).toThrow(expect.objectContaining({ code: 'FEED_GAP' }));
       const down = await get(server, '/readyz');
       expect(down.status).toBe(503);
       expect(down.json()).toMatchObject({ status: 'unavailable', checks: { database: { ok: true }, redis: { ok: false } } });
@@ -149,6 +153,8 @@ describe('an instance on PostgreSQL and Redis', () => {
         if (Date.now() > deadline) throw new Error(`not ready again within 10 s of Redis coming back: ${(await get(server, '/readyz')).text}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      const resumed = server.app.changes.subscribe('ops-tenant', { afterSeq: 0 });
+      await resumed.return();
     } finally {
       await server.close();
       redis.kill('SIGKILL');
