@@ -4,7 +4,7 @@
  * scripts/bench/results/latency.svg.
  *
  *   BENCH_QUICK=1               a smoke run: short runs, one repeat, small populations
- *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, decision, growth, mcp, notifications, inbox
+ *   BENCH_ONLY=policy,request   a subset of policy, request, subscriptions, decision, growth, mcp, notifications, inbox, scale
  *   BENCH_RUN_MS, BENCH_REPEATS longer or more runs than the defaults (2,000 ms, 3)
  *   BENCH_SUBSCRIBERS=1000,5000 the subscriber populations of the fan-out (default 1,000, 5,000, 10,000)
  *   BENCH_QUIET_CALIBRATION_MS  the calibration of this machine when quiet (default 150; 129-132 ms measured)
@@ -33,8 +33,9 @@ import { CONCURRENCY, runRequestBenchmark, type RequestResults } from './request
 import { REPO_ROOT } from './server.js';
 import { round, roundDeep } from './stats.js';
 import { runSubscriptionBenchmark, subscriberPopulations, type SubscriptionResults } from './subscriptions.js';
+import { runScaleBenchmark, type ScaleResults } from './scale.js';
 
-const BENCHMARKS = ['policy', 'request', 'subscriptions', 'decision', 'growth', 'mcp', 'notifications', 'inbox'] as const;
+const BENCHMARKS = ['policy', 'request', 'subscriptions', 'decision', 'growth', 'mcp', 'notifications', 'inbox', 'scale'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
@@ -159,6 +160,29 @@ function requestRows(results: RequestResults): Row[] {
     },
   );
   return rows;
+}
+
+function scaleRows(results: ScaleResults): Row[] {
+  const label = {
+    sqlite: 'SQLite (better-sqlite3), one instance',
+    postgres: 'PostgreSQL, one instance',
+    postgresRedisOne: 'PostgreSQL + Redis, one instance',
+    postgresRedisTwo: 'PostgreSQL + Redis, two instances',
+  } as const;
+  return [
+    ...(Object.keys(label) as (keyof typeof label)[]).map((setup) => {
+      const figures = results.setups[setup];
+      return {
+        benchmark: `scale: allowed requestApproval on ${label[setup]}`,
+        figure: `${results.clients} clients: req/s, p50 / p99, server CPU/req`,
+        value: `${perSecond(figures.perSecond)}, ${ms(figures.p50Ms)} / ${ms(figures.p99Ms)}, ${cpu(figures.serverCpuUsPerOp)}`,
+        target: '',
+        met: null,
+      };
+    }),
+    { benchmark: 'scale: PostgreSQL over SQLite', figure: `${results.clients} clients, throughput ratio`, value: times(results.ratios.postgresOverSqlite), target: '', met: null },
+    { benchmark: 'scale: two instances over one (PostgreSQL + Redis)', figure: `${results.clients} clients, throughput ratio`, value: times(results.ratios.twoInstancesOverOne), target: '', met: null },
+  ];
 }
 
 /** Delivery targets by population (issues 8 and 15); other populations are reported without one. */
@@ -335,6 +359,7 @@ async function main(): Promise<void> {
     failed?: Record<string, string>;
     inbox?: InboxResults;
     decision?: DecisionResults;
+    scale?: ScaleResults;
   } = {};
   const profileDir = process.env['BENCH_PROFILE'] === '1' ? join(RESULTS_DIR, 'profiles') : null;
   // Each population is its own benchmark as far as failing goes: a failure at 10,000 keeps 1,000's figures.
@@ -361,6 +386,7 @@ async function main(): Promise<void> {
       else if (benchmark === 'mcp') results.mcp = await runMcpGatewayBenchmark(settings);
       else if (benchmark === 'inbox') results.inbox = await runInboxBenchmark(settings);
       else if (benchmark === 'decision') results.decision = await runDecisionBenchmark(settings, profileDir);
+      else if (benchmark === 'scale') results.scale = await runScaleBenchmark(settings);
       else if (benchmark === 'notifications') results.notifications = await runNotificationBenchmark(settings);
       else results.growth = await runGrowthBenchmark(settings);
       progress(`${benchmark} took ${round((performance.now() - benchStarted) / 1000)} s`);
@@ -382,6 +408,7 @@ async function main(): Promise<void> {
     ...(results.mcp ? mcpRows(results.mcp) : []),
     ...(results.notifications ? notificationRows(results.notifications) : []),
     ...(results.inbox ? inboxRows(results.inbox) : []),
+    ...(results.scale ? scaleRows(results.scale) : []),
   ];
   mkdirSync(RESULTS_DIR, { recursive: true });
   const atEnd = calibrations.at(-1) as Calibration;

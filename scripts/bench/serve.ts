@@ -12,7 +12,12 @@ import { loadNotifyConfig, type NotifyConfig } from '../../src/notify/config.js'
 
 export interface ServeOptions {
   databasePath: string;
-  databaseDriver: 'better-sqlite' | 'sqlite';
+  databaseDriver: 'better-sqlite' | 'sqlite' | 'postgresql';
+  databaseUrl?: string;
+  redisUrl?: string;
+  redisPrefix?: string;
+  /** Base64. */
+  keyEncryptionKey?: string;
   authSecret: string;
   bundleDir: string;
   policySourcesDir: string;
@@ -38,12 +43,17 @@ const options = JSON.parse(process.env['BENCH_SERVER'] ?? '{}') as ServeOptions;
 const send = (reply: ServeReply): void => void process.send?.(reply);
 
 const config = loadConfig(
-  {},
+  // Throughput is measured, not a caller's quota: per-caller rate limits are off.
+  { COUNTERSIGN_RATE_LIMIT: 'off' },
   {
     port: 0,
     host: '127.0.0.1',
     databasePath: options.databasePath,
     databaseDriver: options.databaseDriver,
+    databaseUrl: options.databaseUrl ?? null,
+    redisUrl: options.redisUrl ?? null,
+    ...(options.redisPrefix && { redisPrefix: options.redisPrefix }),
+    ...(options.keyEncryptionKey && { keyEncryptionKey: new Uint8Array(Buffer.from(options.keyEncryptionKey, 'base64')) }),
     authSecret: options.authSecret,
     bundleDir: options.bundleDir,
     policySourcesDir: options.policySourcesDir,

@@ -27,7 +27,14 @@ export interface ServerProcess {
 
 export interface ServerProcessOptions {
   databasePath: string;
-  driver: 'better-sqlite' | 'sqlite';
+  driver: 'better-sqlite' | 'sqlite' | 'postgresql';
+  /** With the postgresql driver: `postgres://…`. */
+  databaseUrl?: string;
+  /** Shares the change feed through this Redis (`redis://…`), under `redisPrefix`. */
+  redisUrl?: string;
+  redisPrefix?: string;
+  /** Base64 key-encryption key; instances sharing a database must share it. */
+  keyEncryptionKey?: string;
   notify?: Partial<NotifyConfig>;
 }
 
@@ -39,6 +46,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     bundleDir: join(REPO_ROOT, 'bundle'),
     policySourcesDir: join(REPO_ROOT, 'policies'),
     ...(options.notify && { notify: options.notify }),
+    ...(options.databaseUrl && { databaseUrl: options.databaseUrl }),
+    ...(options.redisUrl && { redisUrl: options.redisUrl, redisPrefix: options.redisPrefix ?? 'countersign-bench:' }),
+    ...(options.keyEncryptionKey && { keyEncryptionKey: options.keyEncryptionKey }),
   };
   const execArgv = ['--import', 'tsx', '--expose-gc'];
   const child: ChildProcess = fork(join(import.meta.dirname, 'serve.ts'), [], {
