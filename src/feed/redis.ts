@@ -58,6 +58,7 @@ export class RedisChangeFeed implements ChangeFeed {
   private readonly seqKey: string;
   private readonly channel: string;
   private listening = false;
+  private started = false;
   private closed = false;
 
   private constructor(
@@ -92,13 +93,18 @@ export class RedisChangeFeed implements ChangeFeed {
     // (through the publishing connection, which may come back a little later).
     for (const connection of [subscriber, publisher]) {
       connection.on('ready', () => {
-        if (!feed.closed && !feed.listening && subscriber.status === 'ready') void feed.resynchronise();
+        // Before `connect` has finished, it resynchronises itself.
+        if (feed.started && !feed.closed && !feed.listening && subscriber.status === 'ready' && publisher.status === 'ready') {
+          void feed.resynchronise();
+        }
       });
     }
     try {
       await Promise.all([publisher.connect(), subscriber.connect()]);
       await subscriber.subscribe(feed.channel);
       await feed.resynchronise();
+      if (!feed.listening) throw new Error('could not read the change feed positions from Redis');
+      feed.started = true;
     } catch (error) {
       publisher.disconnect();
       subscriber.disconnect();
