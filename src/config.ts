@@ -57,6 +57,14 @@ export interface Config {
   checkpointDir: string | null;
   /** How often checkpoints are written, milliseconds. */
   checkpointIntervalMs: number;
+  /** Largest HTTP request body read, bytes; larger ones are refused (413) before parsing. */
+  maxBodyBytes: number;
+  /** Answer introspection queries (default: outside production only). */
+  introspection: boolean;
+  /** "Did you mean" suggestions in validation errors (default: outside production only). */
+  fieldSuggestions: boolean;
+  /** Origins allowed to call from a browser; empty, the default, sends no CORS headers at all. */
+  corsOrigins: string[];
 }
 
 /** A configuration problem, reported at start before anything listens. */
@@ -102,6 +110,21 @@ function checkUrl(name: string, raw: string): void {
   } catch {
     throw new ConfigError(name, 'is not a valid URL');
   }
+}
+
+function origins(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    try {
+      const parsed = new URL(origin);
+      if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) throw new Error('not an origin');
+    } catch {
+      throw new ConfigError(name, `expected comma-separated origins such as https://inbox.example.com, got "${origin}"`);
+    }
+    return origin;
+  });
 }
 
 function flag(env: Env, name: string, fallback: boolean): boolean {
@@ -163,6 +186,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     notify: notifySettings(env),
     checkpointDir: env['COUNTERSIGN_CHECKPOINT_DIR'] ? resolve(env['COUNTERSIGN_CHECKPOINT_DIR']) : null,
     checkpointIntervalMs: integer(env, 'COUNTERSIGN_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000),
+    maxBodyBytes: integer(env, 'COUNTERSIGN_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    introspection: flag(env, 'COUNTERSIGN_INTROSPECTION', !production),
+    fieldSuggestions: flag(env, 'COUNTERSIGN_FIELD_SUGGESTIONS', !production),
+    corsOrigins: origins(env, 'COUNTERSIGN_CORS_ORIGINS'),
     ...overrides,
   };
   if (config.keyEncryptionKey === EMPTY_KEY) {

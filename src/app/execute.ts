@@ -12,11 +12,15 @@ import { contextObject, jsonValue, name, optionalText, type ExecuteInput } from 
 import { presentedClaims, record, refuse, refuseIn } from './record.js';
 import { executionView, type ExecuteResult } from './views.js';
 
+/** Longer than any token we sign by far; refused before a byte of it is decoded. */
+const MAX_DECISION_TOKEN_LENGTH = 8192;
+
 /** Redeems a decision token for the exact approved context, once; every refusal is audited. */
 export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInput): Promise<ExecuteResult> {
   requireRole(caller, 'agent');
-  if (typeof input.token !== 'string' || input.token.length === 0 || input.token.length > 8192) {
-    throw new InvalidInputError('token', 'is required');
+  if (typeof input.token !== 'string' || input.token.length === 0) throw new InvalidInputError('token', 'is required');
+  if (input.token.length > MAX_DECISION_TOKEN_LENGTH) {
+    throw new InvalidInputError('token', `is too long to be a decision token (over ${MAX_DECISION_TOKEN_LENGTH} characters)`);
   }
   const action = name('action', input.action);
   const resource = optionalText('resource', input.resource);

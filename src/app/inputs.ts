@@ -1,5 +1,6 @@
 import { canonicalize } from '../domain/canonical-json.js';
 import { InvalidInputError } from '../domain/errors.js';
+import { checkJsonValue } from '../domain/strict-json.js';
 import type { ApprovalStatus, Vote } from '../domain/approval-state.js';
 import type { ToolHints } from '../policy/decision.js';
 import { PRIORITIES, type ExecutionOutcome } from '../domain/transitions.js';
@@ -73,6 +74,9 @@ export interface AuditFilter {
 
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_CONTEXT_BYTES = 64 * 1024;
+/** Deepest nesting of a context or result: deeper is refused before anything recurses into it. */
+const MAX_JSON_DEPTH = 64;
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
 
 /** A required short identifier such as an action type. */
@@ -108,22 +112,27 @@ export function jsonValue(field: string, value: unknown): unknown {
   if (value === undefined || value === null) return null;
   let canonical: string;
   try {
+    checkJsonValue('$', value, MAX_JSON_DEPTH);
     canonical = canonicalize(value);
   } catch (error) {
     if (error instanceof InvalidInputError) throw new InvalidInputError(field, `${error.field}: ${error.problem}`);
     throw error;
   }
-  if (canonical.length > MAX_CONTEXT_BYTES) throw new InvalidInputError(field, `must be at most ${MAX_CONTEXT_BYTES} bytes of JSON`);
+  if (utf8Bytes(canonical) > MAX_CONTEXT_BYTES) throw new InvalidInputError(field, `must be at most ${MAX_CONTEXT_BYTES} bytes of JSON (UTF-8)`);
   return value;
 }
 
-/** The action's context: a JSON object of bounded size. */
+/**
+ * The action's context: a JSON object of bounded depth (checked without recursion, before
+ * anything recurses into it) and size, counted in bytes of UTF-8 JSON as stored and hashed.
+ */
 export function contextObject(field: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidInputError(field, 'must be a JSON object');
   }
-  if (JSON.stringify(value).length > MAX_CONTEXT_BYTES) {
-    throw new InvalidInputError(field, `must be at most ${MAX_CONTEXT_BYTES} bytes of JSON`);
+  checkJsonValue(field, value, MAX_JSON_DEPTH);
+  if (utf8Bytes(JSON.stringify(value)) > MAX_CONTEXT_BYTES) {
+    throw new InvalidInputError(field, `must be at most ${MAX_CONTEXT_BYTES} bytes of JSON (UTF-8)`);
   }
   return value as Record<string, unknown>;
 }

@@ -190,13 +190,14 @@ describe('the context hash', () => {
       action: 'email_response',
       resource: 'ticket/7',
       // Unsorted members, nesting, a non-ASCII string, a float and a number JCS writes in exponent form.
-      context: { z: 1, a: { c: [1, 2.5, 'café'], b: null }, big: 1e21, flag: false },
+      // (a small one: integers beyond ±(2^53−1), such as 1e21, are refused as I-JSON requires).
+      context: { z: 1, a: { c: [1, 2.5, 'café'], b: null }, tiny: 1e-7, flag: false },
       estimatedDurationMinutes: 5,
     };
     const { approval, token } = await allowedToken(agent, requested);
 
     const canonical =
-      '{"action":"email_response","context":{"a":{"b":null,"c":[1,2.5,"café"]},"big":1e+21,"flag":false,"z":1},' +
+      '{"action":"email_response","context":{"a":{"b":null,"c":[1,2.5,"café"]},"flag":false,"tiny":1e-7,"z":1},' +
       `"resource":"ticket/7","tenant":"${name}"}`;
     const worked = createHash('sha256').update(canonical, 'utf8').digest('hex');
     expect(approval.contextHash).toBe(worked);

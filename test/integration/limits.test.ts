@@ -45,7 +45,7 @@ describe('operation limits', () => {
           { next: (value) => resolve(value.errors), error: (error) => resolve(error), complete: () => resolve(null) },
         );
       });
-      expect(JSON.stringify(errors)).toContain('exceeds the limit');
+      expect(JSON.stringify(errors)).toContain('LIMIT_EXCEEDED');
 
       // A document the server cannot parse is answered on the same connection, which stays usable.
       const run = (query: string) =>

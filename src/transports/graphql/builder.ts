@@ -4,20 +4,46 @@ import { ForbiddenError, InvalidInputError, UnauthenticatedError } from '../../d
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { Context } from './context.js';
 
-function parseJsonLiteral(node: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
+const literalPath = (path: string, key: string | number): string =>
+  typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+
+/**
+ * A JSON literal written in the document; numbers must mean exactly what they say (I-JSON). The
+ * recursion is safe: the document's nesting is bounded before graphql-js parses it (limits.ts).
+ */
+function parseJsonLiteral(node: ValueNode, variables: Record<string, unknown> | null | undefined, path = '$'): unknown {
   switch (node.kind) {
     case Kind.STRING:
     case Kind.BOOLEAN:
       return node.value;
     case Kind.INT:
-    case Kind.FLOAT:
-      return Number(node.value);
+    case Kind.FLOAT: {
+      const value = Number(node.value);
+      if (!Number.isFinite(value) || (Number.isInteger(value) && Math.abs(value) > Number.MAX_SAFE_INTEGER)) {
+        throw new GraphQLError(
+          `Invalid input at ${path}: ${node.value} is outside ±(2^53−1), so it cannot be read without rounding; send it as a string.`,
+          { extensions: { code: 'INVALID_INPUT', field: path } },
+        );
+      }
+      return value;
+    }
     case Kind.NULL:
       return null;
     case Kind.LIST:
-      return node.values.map((value) => parseJsonLiteral(value, variables));
-    case Kind.OBJECT:
-      return Object.fromEntries(node.fields.map((field) => [field.name.value, parseJsonLiteral(field.value, variables)]));
+      return node.values.map((value, index) => parseJsonLiteral(value, variables, literalPath(path, index)));
+    case Kind.OBJECT: {
+      const object: Record<string, unknown> = {};
+      for (const field of node.fields) {
+        // The same rule as for JSON bodies: a member named twice has no one meaning.
+        if (Object.hasOwn(object, field.name.value)) {
+          throw new GraphQLError(`Invalid input at ${literalPath(path, field.name.value)}: the member name appears more than once in its object.`, {
+            extensions: { code: 'INVALID_INPUT', field: literalPath(path, field.name.value) },
+          });
+        }
+        object[field.name.value] = parseJsonLiteral(field.value, variables, literalPath(path, field.name.value));
+      }
+      return object;
+    }
     case Kind.VARIABLE:
       return variables?.[node.name.value];
     default:

@@ -20,7 +20,9 @@ import { ServerLeaseHolder } from '../../db/server-lease.js';
 import { Authenticator } from './auth.js';
 import { useDevTokens } from './dev-tokens.js';
 import { useInbox } from './inbox.js';
-import { useOperationLimits } from './limits.js';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useStrictJsonRequests } from './json-body.js';
+import { useOperationGuards } from './limits.js';
 import { createMcpHttpHandler, isMcpRequest } from '../mcp/http.js';
 import { instrument, Metrics } from './metrics.js';
 import { Drain, useOperationsRoutes } from './operations.js';
@@ -114,6 +116,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     graphiql: config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
     maskedErrors: true,
+    // Yoga counts the bytes as it reads them (Content-Length or not) and answers 413 past this.
+    maxRequestBodySize: config.maxBodyBytes,
+    // Closed unless origins are configured: the inbox is served from this origin and needs none.
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : false,
     // One context factory for HTTP, SSE and WebSocket: WS passes connection_init's payload as `params`.
     context: async ({ request, connectionParams }: { request?: Request; connectionParams?: Record<string, unknown> }) => {
       const header =
@@ -123,7 +129,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return { gate, changes, notifications: notifications.channels, caller: await authenticator.authenticate(header) };
     },
     plugins: [
-      useOperationLimits(),
+      useStrictJsonRequests(),
+      // A GET (or any request a cross-site page can send without a preflight) needs this header.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      ...useOperationGuards({ introspection: config.introspection, fieldSuggestions: config.fieldSuggestions }),
       useSharedSubscriptionExecution(),
       useInbox(config.inboxDir),
       // Never with an identity provider's tokens, and never in production (devTokens is off there).
