@@ -65,6 +65,10 @@ export interface Config {
   fieldSuggestions: boolean;
   /** Origins allowed to call from a browser; empty, the default, sends no CORS headers at all. */
   corsOrigins: string[];
+  /** graphql-ws bounds: message size, subscriptions per connection, bytes queued to a slow client. */
+  webSocketLimits: { maxPayloadBytes: number; maxSubscriptionsPerConnection: number; maxBufferedBytes: number };
+  /** Bytes of changes held for one subscriber that is not reading before its subscription ends. */
+  subscriberMaxBufferedBytes: number;
 }
 
 /** A configuration problem, reported at start before anything listens. */
@@ -190,6 +194,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     introspection: flag(env, 'COUNTERSIGN_INTROSPECTION', !production),
     fieldSuggestions: flag(env, 'COUNTERSIGN_FIELD_SUGGESTIONS', !production),
     corsOrigins: origins(env, 'COUNTERSIGN_CORS_ORIGINS'),
+    webSocketLimits: {
+      maxPayloadBytes: integer(env, 'COUNTERSIGN_WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      maxSubscriptionsPerConnection: integer(env, 'COUNTERSIGN_WS_MAX_SUBSCRIPTIONS', 50, 1, 10_000),
+      maxBufferedBytes: integer(env, 'COUNTERSIGN_WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    },
+    subscriberMaxBufferedBytes: integer(env, 'COUNTERSIGN_SUBSCRIBER_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     ...overrides,
   };
   if (config.keyEncryptionKey === EMPTY_KEY) {

@@ -41,7 +41,17 @@ async function serve(): Promise<void> {
   const config = loadConfig();
   const { buildApp } = await import('../transports/http/app.js');
   const app = await buildApp(config);
-  const url = await app.start();
+  let url: string;
+  try {
+    url = await app.start();
+  } catch (error) {
+    // The database, policy watcher and timers are open: close them, or the process would hang.
+    await app.stop().catch(() => {});
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is already in use; stop the other server or set PORT`);
+    if (code === 'EACCES') throw new Error(`port ${config.port} on ${config.host} may not be opened by this user; set PORT`);
+    throw error;
+  }
   console.log(`countersign: listening on ${url}/graphql (policy ${app.evaluator.revision})`);
   const shutdown = () => {
     app.stop().then(

@@ -12,6 +12,10 @@ export interface Context {
   notifications: NotificationChannels;
   /** The verified caller, or the typed reason there is none. */
   caller: Caller | UnauthenticatedError;
+  /** When the caller's token expires (epoch ms, clock tolerance included); subscriptions end then. */
+  callerExpiresAtMs?: number | null;
+  /** Bytes of changes held for a subscriber that is not reading before its subscription ends. */
+  subscriberBufferBytes?: number;
 }
 
 /** The caller, or the UNAUTHENTICATED failure the field reports as a typed result. */

@@ -5,35 +5,10 @@ import { canDecide, canRead } from '../../app/access.js';
 import { hasRole, type Caller } from '../../app/caller.js';
 import type { ApprovalView } from '../../app/views.js';
 import type { ChangeStream, CurrentState, StreamedChange } from '../../feed/feed.js';
+import { boundedSelect } from './bounded-stream.js';
 import { ApprovalRef } from './approval.js';
 import { builder } from './builder.js';
 import { callerOrGraphQLError, type Context } from './context.js';
-
-/**
- * The events of `source` that `project` maps to a value. Unlike an async generator, `return()`
- * reaches the source at once, even while a `next()` is waiting, so an unsubscribed client stops
- * listening immediately instead of at the tenant's next change.
- */
-function select<T>(source: ChangeStream, project: (change: StreamedChange) => T | null | Promise<T | null>): AsyncIterableIterator<T> {
-  const iterator: AsyncIterableIterator<T> = {
-    async next() {
-      for (;;) {
-        const result = await source.next();
-        if (result.done) return { done: true, value: undefined };
-        const value = await project(result.value);
-        if (value !== null) return { done: false, value };
-      }
-    },
-    async return() {
-      await source.return();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
-}
 
 const PendingEventKind = builder.enumType('PendingApprovalEventKind', {
   values: {
@@ -151,10 +126,14 @@ builder.subscriptionFields((t) => ({
       await startStream(stream, async () => {
         if (current) stream.prepend(await pendingNow(context, caller).catch((error: unknown) => Promise.reject(asGraphQLError(error))));
       });
-      return select(stream, (change): PendingEvent | null => {
-        const event = pendingEventOf(change);
-        return event !== null && canDecide(caller, change.approval) ? event : null;
-      });
+      return boundedSelect(
+        stream,
+        (change): PendingEvent | null => {
+          const event = pendingEventOf(change);
+          return event !== null && canDecide(caller, change.approval) ? event : null;
+        },
+        context.subscriberBufferBytes,
+      );
     },
     resolve: (event) => event,
   }),
@@ -178,13 +157,17 @@ builder.subscriptionFields((t) => ({
         }
         if (current) stream.prepend([{ approval, previousStatus: null, kind: 'current' }]);
       });
-      return select(stream, async (change): Promise<DeliveredChange | null> => {
-        if (change.approval.id !== approvalId) return null;
-        // The feed carries no token: the requester's is read from the store, for the requester alone,
-        // into an event of its own (the feed's change object is shared by every other subscriber).
-        if (change.kind !== 'approved' || change.approval.requester !== caller.subject) return change;
-        return { ...change, approval: { ...change.approval, decisionToken: await context.gate.decisionToken(caller, approvalId) } };
-      });
+      return boundedSelect(
+        stream,
+        async (change): Promise<DeliveredChange | null> => {
+          if (change.approval.id !== approvalId) return null;
+          // The feed carries no token: the requester's is read from the store, for the requester alone,
+          // into an event of its own (the feed's change object is shared by every other subscriber).
+          if (change.kind !== 'approved' || change.approval.requester !== caller.subject) return change;
+          return { ...change, approval: { ...change.approval, decisionToken: await context.gate.decisionToken(caller, approvalId) } };
+        },
+        context.subscriberBufferBytes,
+      );
     },
     resolve: (change) => change,
   }),

@@ -1,10 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/core';
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { Caller } from '../../app/caller.js';
 import { CheckpointFiles } from '../../app/checkpoint-files.js';
 import type { Gate } from '../../app/gate.js';
@@ -23,6 +20,8 @@ import { useInbox } from './inbox.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useStrictJsonRequests } from './json-body.js';
 import { useOperationGuards } from './limits.js';
+import { useSubscriptionDeadline } from './subscription-deadline.js';
+import { serveGraphQLOverWebSocket } from './websocket.js';
 import { createMcpHttpHandler, isMcpRequest } from '../mcp/http.js';
 import { instrument, Metrics } from './metrics.js';
 import { Drain, useOperationsRoutes } from './operations.js';
@@ -68,8 +67,6 @@ async function checkpointResponse(gate: Gate, caller: Caller | UnauthenticatedEr
   }
 }
 
-type EnvelopedRoot = { execute: (args: ExecutionArgs) => never; subscribe: (args: ExecutionArgs) => never };
-
 /** Builds the server: database, policy evaluator, gate, GraphQL over HTTP, SSE and WebSocket. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? ((message: string) => console.log(message));
@@ -109,6 +106,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     jwksCooldownMs: config.authJwksCooldownMs,
     ...(options.now && { now: () => options.now!().getTime() }),
   });
+  const nowMs = options.now ? () => options.now!().getTime() : Date.now;
 
   const yoga: YogaServerInstance<Record<string, unknown>, Context> = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -126,10 +124,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         request?.headers.get('authorization') ??
         (typeof connectionParams?.['authorization'] === 'string' ? (connectionParams['authorization'] as string) : null) ??
         (typeof connectionParams?.['Authorization'] === 'string' ? (connectionParams['Authorization'] as string) : null);
-      return { gate, changes, notifications: notifications.channels, caller: await authenticator.authenticate(header) };
+      const verified = await authenticator.verify(header);
+      const subscriberBufferBytes = config.subscriberMaxBufferedBytes;
+      return verified instanceof UnauthenticatedError
+        ? { gate, changes, notifications: notifications.channels, caller: verified, callerExpiresAtMs: null, subscriberBufferBytes }
+        : { gate, changes, notifications: notifications.channels, caller: verified.caller, callerExpiresAtMs: verified.expiresAtMs, subscriberBufferBytes };
     },
     plugins: [
       useStrictJsonRequests(),
+      useSubscriptionDeadline(nowMs),
       // A GET (or any request a cross-site page can send without a preflight) needs this header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       ...useOperationGuards({ introspection: config.introspection, fieldSuggestions: config.fieldSuggestions }),
@@ -173,45 +176,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (isMcpRequest(request)) void mcp(request, response);
     else void yoga(request, response);
   });
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const draining = new Drain(server, wsServer);
+  const webSocket = serveGraphQLOverWebSocket({
+    server,
+    path: GRAPHQL_PATH,
+    yoga: yoga as unknown as YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
+    authenticator,
+    limits: config.webSocketLimits,
+    now: nowMs,
+  });
+  const draining = new Drain(server, webSocket.wsServer);
   drain = draining;
   metrics.countSubscribers(() => draining.subscriberCount);
-  const wsDisposable = useServer(
-    {
-      // Each operation runs through the envelop that onSubscribe prepared, so plugins apply to WS too.
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          connectionParams: ctx.connectionParams,
-        });
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          // A syntax error or a refused document is the client's fault: answer it, keep the socket.
-          return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed.')];
-        }
-        const args = {
-          schema: envelopedSchema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await contextFactory({ connectionParams: ctx.connectionParams }),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
-    },
-    wsServer,
-  );
 
   const checkpointFiles = config.checkpointDir
     ? new CheckpointFiles({ dir: config.checkpointDir, intervalMs: config.checkpointIntervalMs, checkpoints: () => gate.checkpoints(), log })
@@ -251,8 +226,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       // (elsewhere, behind a load balancer), and requests in progress finish within the grace period.
       await draining.drain(config.shutdownGraceMs);
       await checkpointFiles?.stop();
-      await wsDisposable.dispose();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      await webSocket.dispose();
       await gate.whenIdle();
       await lease?.release().catch((error: unknown) => log(`releasing the server lease failed: ${String(error)}`));
       await services.close();

@@ -1,0 +1,174 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { CloseCode, handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { UnauthenticatedError } from '../../domain/errors.js';
+import { checkStrictJson } from '../../domain/strict-json.js';
+import type { Authenticator } from './auth.js';
+import { MAX_JSON_DEPTH } from './json-body.js';
+
+/** Bounds of one graphql-ws connection. */
+export interface WebSocketLimits {
+  /** Largest message accepted, bytes; `ws` closes the socket (1009) on a larger one, before parsing it. */
+  maxPayloadBytes: number;
+  /** Most subscriptions one connection may hold at once. */
+  maxSubscriptionsPerConnection: number;
+  /** Bytes queued to a client that is not reading before its connection is cut. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_WEBSOCKET_LIMITS: WebSocketLimits = {
+  maxPayloadBytes: 1024 * 1024,
+  maxSubscriptionsPerConnection: 50,
+  maxBufferedBytes: 4 * 1024 * 1024,
+};
+
+export interface WebSocketOptions {
+  server: Server;
+  path: string;
+  yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
+  authenticator: Authenticator;
+  limits: WebSocketLimits;
+  /** Epoch milliseconds; tests inject a clock. */
+  now?: () => number;
+}
+
+interface Extra {
+  socket: WebSocket;
+  request: IncomingMessage;
+  /** Ends the connection when the caller's token expires. */
+  expiryTimer?: NodeJS.Timeout;
+}
+
+type EnvelopedRoot = { execute: (args: ExecutionArgs) => never; subscribe: (args: ExecutionArgs) => never };
+
+/** graphql-ws close code for a connection whose caller may no longer be served (RFC 6455 private range). */
+export const CLOSE_FORBIDDEN = CloseCode.Forbidden;
+
+const authorizationOf = (params: Readonly<Record<string, unknown>> | undefined): string | null => {
+  const value = params?.['authorization'] ?? params?.['Authorization'];
+  return typeof value === 'string' ? value : null;
+};
+
+/** Runs `close` at `deadlineMs`; setTimeout waits at most 2^31−1 ms, so a longer wait is chained. */
+function closeAt(extra: Extra, deadlineMs: number, now: () => number, close: () => void): void {
+  const wait = deadlineMs - now();
+  if (wait <= 0) return close();
+  extra.expiryTimer = setTimeout(() => closeAt(extra, deadlineMs, now, close), Math.min(wait, 2 ** 31 - 1));
+  extra.expiryTimer.unref();
+}
+
+/**
+ * GraphQL over WebSocket (graphql-ws) on the yoga instance's envelop, so that the auth, limits
+ * and plugins of HTTP apply to each operation. Unlike graphql-ws's stock `ws` adapter it:
+ * - caps message size (`maxPayload`) before a byte is parsed,
+ * - reads every message as strict JSON (one meaning for every input, as over HTTP),
+ * - refuses a `connection_init` without a valid caller token (close 4403) instead of holding the socket,
+ * - closes the connection (4403) when the caller's token expires,
+ * - caps subscriptions per connection, and cuts a client that stops reading by bytes queued.
+ */
+export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer: WebSocketServer; dispose(): Promise<void> } {
+  const { yoga, authenticator, limits } = options;
+  const now = options.now ?? Date.now;
+  const wsServer = new WebSocketServer({ server: options.server, path: options.path, maxPayload: limits.maxPayloadBytes, handleProtocols });
+  // `ws` re-emits the HTTP server's errors (EADDRINUSE among them); unheard, that would throw out
+  // of the event loop. The HTTP server's own listener (`start()`) reports them.
+  wsServer.on('error', () => {});
+
+  const graphqlWs = makeServer<Record<string, unknown> | undefined, Extra>({
+    execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+    subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+    onConnect: async (ctx: WsContext<Record<string, unknown> | undefined, Extra>) => {
+      const verified = await authenticator.verify(authorizationOf(ctx.connectionParams));
+      if (verified instanceof UnauthenticatedError) return false;
+      const { socket } = ctx.extra;
+      closeAt(ctx.extra, verified.expiresAtMs, now, () => socket.close(CLOSE_FORBIDDEN, 'The caller token has expired.'));
+      return true;
+    },
+    onSubscribe: async (ctx, _id, payload) => {
+      // The subscription being started is already counted in ctx.subscriptions.
+      if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+        return [
+          new GraphQLError(`A connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions.`, {
+            extensions: { code: 'LIMIT_EXCEEDED' },
+          }),
+        ];
+      }
+      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        ...ctx,
+        req: ctx.extra.request,
+        socket: ctx.extra.socket,
+        params: payload,
+        connectionParams: ctx.connectionParams,
+      });
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query);
+      } catch (error) {
+        // A syntax error or a refused document is the client's fault: answer it, keep the socket.
+        return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed.')];
+      }
+      const args = {
+        schema,
+        operationName: payload.operationName,
+        document,
+        variableValues: payload.variables,
+        contextValue: await contextFactory({ connectionParams: ctx.connectionParams }),
+        rootValue: { execute, subscribe },
+      };
+      const errors = validate(args.schema, args.document);
+      if (errors.length) return errors;
+      return args;
+    },
+  });
+
+  wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const extra: Extra = { socket, request };
+    socket.once('error', () => socket.terminate());
+    const closed = graphqlWs.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            // A client that stops reading would otherwise have everything queued for it in memory.
+            if (socket.bufferedAmount + data.length > limits.maxBufferedBytes) {
+              socket.terminate();
+              return resolve();
+            }
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (deliver) =>
+          socket.on('message', async (data) => {
+            const text = String(data);
+            try {
+              checkStrictJson(text, MAX_JSON_DEPTH);
+            } catch (error) {
+              socket.close(CloseCode.BadRequest, error instanceof Error ? error.message.slice(0, 120) : 'Invalid message');
+              return;
+            }
+            try {
+              await deliver(text);
+            } catch {
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      extra,
+    );
+    socket.once('close', (code, reason) => {
+      clearTimeout(extra.expiryTimer);
+      void closed(code, String(reason));
+    });
+  });
+
+  return {
+    wsServer,
+    async dispose() {
+      for (const client of wsServer.clients) client.terminate();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}
