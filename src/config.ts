@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimitSettings } from './app/rate-limits.js';
 import { loadNotifyConfig, NotifyConfigError, type NotifyConfig } from './notify/config.js';
 
 /** Everything the server reads from its environment, validated. */
@@ -69,6 +70,8 @@ export interface Config {
   webSocketLimits: { maxPayloadBytes: number; maxSubscriptionsPerConnection: number; maxBufferedBytes: number };
   /** Bytes of changes held for one subscriber that is not reading before its subscription ends. */
   subscriberMaxBufferedBytes: number;
+  /** Per-caller token buckets on requestApproval and execute, per address on failed authentication. */
+  rateLimits: RateLimitSettings;
 }
 
 /** A configuration problem, reported at start before anything listens. */
@@ -129,6 +132,23 @@ function origins(env: Env, name: string): string[] {
     }
     return origin;
   });
+}
+
+function rateLimitSettings(env: Env): RateLimitSettings {
+  const raw = env['COUNTERSIGN_RATE_LIMIT'];
+  if (raw !== undefined && raw !== '' && !['on', 'off'].includes(raw)) {
+    throw new ConfigError('COUNTERSIGN_RATE_LIMIT', `expected on or off, got "${raw}"`);
+  }
+  const limit = (prefix: string, fallback: RateLimit): RateLimit => ({
+    perSecond: integer(env, `${prefix}_PER_SECOND`, fallback.perSecond, 1, 1_000_000),
+    burst: integer(env, `${prefix}_BURST`, fallback.burst, 0, 10_000_000),
+  });
+  return {
+    enabled: raw !== 'off',
+    requestApproval: limit('COUNTERSIGN_RATE_LIMIT_REQUESTS', DEFAULT_RATE_LIMITS.requestApproval),
+    execute: limit('COUNTERSIGN_RATE_LIMIT_EXECUTES', DEFAULT_RATE_LIMITS.execute),
+    failedAuthentication: limit('COUNTERSIGN_RATE_LIMIT_FAILED_AUTH', DEFAULT_RATE_LIMITS.failedAuthentication),
+  };
 }
 
 function flag(env: Env, name: string, fallback: boolean): boolean {
@@ -199,6 +219,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       maxSubscriptionsPerConnection: integer(env, 'COUNTERSIGN_WS_MAX_SUBSCRIPTIONS', 50, 1, 10_000),
       maxBufferedBytes: integer(env, 'COUNTERSIGN_WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     },
+    rateLimits: rateLimitSettings(env),
     subscriberMaxBufferedBytes: integer(env, 'COUNTERSIGN_SUBSCRIBER_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     ...overrides,
   };

@@ -11,6 +11,7 @@ import { RedisChangeFeed } from './feed/redis.js';
 import type { NotificationDeliveryStatus } from './db/entities/notification-delivery.entity.js';
 import { createNotifications, type Notifications } from './notify/index.js';
 import { PolicyEvaluator, type PolicyEvent } from './policy/index.js';
+import { RateLimits } from './app/rate-limits.js';
 
 /** The service graph every entry point works with: the server, the CLI, the benchmarks and tests. */
 export interface Services {
@@ -90,6 +91,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       tokenAudience: config.tokenAudience,
       committer,
       keyEncryptionKey: config.keyEncryptionKey,
+      rateLimits: new RateLimits(config.rateLimits),
       ...(options.now && { now: options.now }),
     });
     const opened = orm;

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { DEFAULT_RATE_LIMITS } from '../../src/app/rate-limits.js';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/transports/http/app.js';
 import { loadNotifyConfig, type NotifyConfig } from '../../src/notify/config.js';
@@ -62,6 +63,8 @@ const config = loadConfig(
     // The sweep would add writes the benchmark did not ask for.
     expirySweepMs: 3_600_000,
     notify: { ...loadNotifyConfig({}), ...options.notify },
+    // A benchmark is one caller hammering the server on purpose (COUNTERSIGN_RATE_LIMIT=off).
+    rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false },
   },
 );
 const app = await buildApp(config, { log: (message) => process.stderr.write(`server: ${message}\n`) });

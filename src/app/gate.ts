@@ -27,6 +27,7 @@ import type {
   UpdateTenantSettingsInput,
 } from './inputs.js';
 import type { Page } from './pagination.js';
+import { RateLimits } from './rate-limits.js';
 import { approval, approvals, decisionToken } from './queries.js';
 import { requestApproval } from './request-approval.js';
 import { SharedState } from './shared-state.js';
@@ -47,6 +48,8 @@ export interface GateOptions {
   now?: Clock;
   /** The one writer of the database, when others (channel administration) share it. */
   committer?: Committer;
+  /** Per-caller limits of requestApproval and execute (none when omitted). */
+  rateLimits?: RateLimits;
 }
 
 /**
@@ -59,6 +62,8 @@ export class Gate {
   readonly keys: KeyRing;
   readonly issuer: string;
   readonly tokenAudience: string;
+  /** The per-caller limits; transports apply the failed-authentication one. */
+  readonly rateLimits: RateLimits;
   private readonly deps: GateDeps;
   private readonly sharedDatabase: boolean;
 
@@ -70,6 +75,7 @@ export class Gate {
     this.sharedDatabase = isSharedDatabase(options.orm.em);
     const stores = createStores(options.orm);
     const shared = isSharedDatabase(options.orm.em) ? new SharedState(options.orm, stores.settings, options.evaluator, keys) : null;
+    this.rateLimits = options.rateLimits ?? RateLimits.none();
     this.deps = {
       stores,
       evaluator: options.evaluator,
@@ -114,7 +120,8 @@ export class Gate {
     return this.keys.jwks();
   }
 
-  requestApproval(caller: Caller, input: RequestApprovalInput): Promise<RequestApprovalResult> {
+  async requestApproval(caller: Caller, input: RequestApprovalInput): Promise<RequestApprovalResult> {
+    await this.rateLimits.requestApproval.take(callerKey(caller));
     return requestApproval(this.deps, caller, input);
   }
 
@@ -122,7 +129,8 @@ export class Gate {
     return decide(this.deps, caller, input);
   }
 
-  execute(caller: Caller, input: ExecuteInput): Promise<ExecuteResult> {
+  async execute(caller: Caller, input: ExecuteInput): Promise<ExecuteResult> {
+    await this.rateLimits.execute.take(callerKey(caller));
     return execute(this.deps, caller, input);
   }
 
@@ -180,3 +188,6 @@ export class Gate {
     return expireLapsed(this.deps, undefined, limit);
   }
 }
+
+/** Rate limits count per caller: one subject of one tenant, whichever token it presents. */
+const callerKey = (caller: Caller): string => `${caller.tenant}\u0000${caller.subject}`;

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'TOKEN_EXPIRED',
   'TOKEN_REPLAYED',
   'CONTEXT_MISMATCH',
+  'RATE_LIMITED',
 ] as const;
 
 /** The stable machine-readable code carried by every {@link CountersignError}. */
@@ -267,5 +268,27 @@ export class ContextMismatchError extends CountersignError {
     this.name = 'ContextMismatchError';
     this.expectedHash = expectedHash;
     this.presentedHash = presentedHash;
+  }
+}
+
+/** What a rate limit counts, per caller (or per client address for failed authentication). */
+export type RateLimitedOperation = 'requestApproval' | 'execute' | 'authentication';
+
+/** The caller has used up its allowance of `operation` for now; nothing was done. */
+export class RateLimitedError extends CountersignError {
+  declare readonly code: 'RATE_LIMITED';
+
+  constructor(
+    readonly operation: RateLimitedOperation,
+    /** Whole seconds until the next attempt can succeed (at least 1). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'RATE_LIMITED',
+      operation === 'authentication'
+        ? `Too many failed authentications from this address; retry in ${retryAfterSeconds} s.`
+        : `Too many ${operation} calls from this caller; retry in ${retryAfterSeconds} s.`,
+    );
+    this.name = 'RateLimitedError';
   }
 }

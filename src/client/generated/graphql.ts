@@ -56,6 +56,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'INVALID_INPUT'
   | 'NOT_FOUND'
+  | 'RATE_LIMITED'
   | 'SELF_APPROVAL'
   | 'TOKEN_EXPIRED'
   | 'TOKEN_INVALID'
@@ -145,6 +146,8 @@ type CallerErrorFields_InvalidInputError_Fragment = { field: string, problem: st
 
 type CallerErrorFields_NotFoundError_Fragment = { code: ErrorCode, message: string };
 
+type CallerErrorFields_RateLimitedError_Fragment = { code: ErrorCode, message: string };
+
 type CallerErrorFields_SelfApprovalError_Fragment = { code: ErrorCode, message: string };
 
 type CallerErrorFields_TokenExpiredError_Fragment = { code: ErrorCode, message: string };
@@ -162,6 +165,7 @@ export type CallerErrorFieldsFragment =
   | CallerErrorFields_ForbiddenError_Fragment
   | CallerErrorFields_InvalidInputError_Fragment
   | CallerErrorFields_NotFoundError_Fragment
+  | CallerErrorFields_RateLimitedError_Fragment
   | CallerErrorFields_SelfApprovalError_Fragment
   | CallerErrorFields_TokenExpiredError_Fragment
   | CallerErrorFields_TokenInvalidError_Fragment
@@ -179,6 +183,7 @@ export type RequestApprovalMutationVariables = Exact<{
 export type RequestApprovalMutation = { requestApproval:
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'RateLimitedError', code: ErrorCode, message: string }
     | { __typename: 'RequestApprovalPayload', token: string | null, replayed: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } }
     | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
    };
@@ -239,6 +244,7 @@ export type ExecuteMutation = { execute:
     | { __typename: 'ExecutePayload', dryRun: boolean, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> }, execution: { id: string, approvalId: string, status: ExecutionStatus, executor: string, result: unknown, createdAt: string, completedAt: string | null } | null }
     | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'RateLimitedError', code: ErrorCode, message: string }
     | { __typename: 'TokenExpiredError', expiredAt: string, code: ErrorCode, message: string }
     | { __typename: 'TokenInvalidError', reason: string, code: ErrorCode, message: string }
     | { __typename: 'TokenReplayedError', code: ErrorCode, message: string }

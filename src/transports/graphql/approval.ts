@@ -3,7 +3,7 @@ import type { Page } from '../../app/pagination.js';
 import { remainingApprovals, type ApprovalView, type VoteView } from '../../app/views.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
-import { AlreadyDecidedError, ExpiredError, NotFoundError, SelfApprovalError } from '../../domain/errors.js';
+import { AlreadyDecidedError, ExpiredError, NotFoundError, RateLimitedError, SelfApprovalError } from '../../domain/errors.js';
 import { ApprovalStatusEnum, DecisionEnum, PriorityEnum } from './enums.js';
 
 
@@ -162,7 +162,7 @@ builder.mutationFields((t) => ({
   requestApproval: t.field({
     type: RequestApprovalPayload,
     description: 'Asks the policy whether an action may run; stores the request and, if allowed outright, returns a token.',
-    errors: { union: { name: 'RequestApprovalResult' } },
+    errors: { types: [RateLimitedError], union: { name: 'RequestApprovalResult' } },
     args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
     resolve: (_root, { input }, context) => context.gate.requestApproval(callerOf(context), input),
   }),

@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  RateLimitedError,
   SelfApprovalError,
   TokenExpiredError,
   TokenInvalidError,
@@ -100,4 +101,13 @@ builder.objectType(ContextMismatchError, {
   description: 'The presented action context differs from the approved one.',
   interfaces: [ErrorInterface],
   fields: (t) => ({ expectedHash: t.exposeString('expectedHash'), presentedHash: t.exposeString('presentedHash') }),
+});
+builder.objectType(RateLimitedError, {
+  name: 'RateLimitedError',
+  description: 'The caller has used up its allowance of this operation for now; nothing was done. Retry after retryAfterSeconds.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    operation: t.exposeString('operation'),
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds'),
+  }),
 });

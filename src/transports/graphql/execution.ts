@@ -2,7 +2,7 @@ import type { ExecuteResult, ExecutionView } from '../../app/views.js';
 import { ApprovalRef } from './approval.js';
 import { builder } from './builder.js';
 import { callerOf } from './context.js';
-import { AlreadyDecidedError, ContextMismatchError, NotFoundError, TokenExpiredError, TokenInvalidError, TokenReplayedError } from '../../domain/errors.js';
+import { AlreadyDecidedError, ContextMismatchError, NotFoundError, RateLimitedError, TokenExpiredError, TokenInvalidError, TokenReplayedError } from '../../domain/errors.js';
 import { ExecutionOutcomeEnum, ExecutionStatusEnum } from './enums.js';
 
 
@@ -52,7 +52,7 @@ builder.mutationFields((t) => ({
     type: ExecutePayload,
     description: 'Redeems a decision token for the exact approved context, once.',
     errors: {
-      types: [TokenInvalidError, TokenExpiredError, TokenReplayedError, ContextMismatchError],
+      types: [TokenInvalidError, TokenExpiredError, TokenReplayedError, ContextMismatchError, RateLimitedError],
       union: { name: 'ExecuteResult' },
     },
     args: { input: t.arg({ type: ExecuteInput, required: true }) },

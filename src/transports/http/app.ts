@@ -1,11 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/core';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Caller } from '../../app/caller.js';
 import { CheckpointFiles } from '../../app/checkpoint-files.js';
 import type { Gate } from '../../app/gate.js';
-import { ForbiddenError, UnauthenticatedError, type CountersignError } from '../../domain/errors.js';
+import { ForbiddenError, RateLimitedError, UnauthenticatedError, type CountersignError } from '../../domain/errors.js';
 import type { Config } from '../../config.js';
 import type { ChangeFeed } from '../../feed/feed.js';
 import type { Notifications } from '../../notify/index.js';
@@ -15,6 +15,7 @@ import { schema, type Context } from '../graphql/index.js';
 import { useSharedSubscriptionExecution } from '../graphql/shared-execution.js';
 import { ServerLeaseHolder } from '../../db/server-lease.js';
 import { Authenticator } from './auth.js';
+import { clientAddress, LimitedAuthenticator, tooManyFailedAuthentications } from './auth-limits.js';
 import { useDevTokens } from './dev-tokens.js';
 import { useInbox } from './inbox.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -106,6 +107,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     jwksCooldownMs: config.authJwksCooldownMs,
     ...(options.now && { now: () => options.now!().getTime() }),
   });
+  const limitedAuthenticator = new LimitedAuthenticator(authenticator, gate.rateLimits.failedAuthentication);
   const nowMs = options.now ? () => options.now!().getTime() : Date.now;
 
   const yoga: YogaServerInstance<Record<string, unknown>, Context> = createYoga<Record<string, unknown>, Context>({
@@ -119,12 +121,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Closed unless origins are configured: the inbox is served from this origin and needs none.
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : false,
     // One context factory for HTTP, SSE and WebSocket: WS passes connection_init's payload as `params`.
-    context: async ({ request, connectionParams }: { request?: Request; connectionParams?: Record<string, unknown> }) => {
+    context: async ({ request, req, connectionParams }: { request?: Request; req?: IncomingMessage; connectionParams?: Record<string, unknown> }) => {
       const header =
         request?.headers.get('authorization') ??
         (typeof connectionParams?.['authorization'] === 'string' ? (connectionParams['authorization'] as string) : null) ??
         (typeof connectionParams?.['Authorization'] === 'string' ? (connectionParams['Authorization'] as string) : null);
-      const verified = await authenticator.verify(header);
+      const verified = await limitedAuthenticator.verify(header, clientAddress(req)).catch((error: unknown) => {
+        throw error instanceof RateLimitedError ? tooManyFailedAuthentications(error) : error;
+      });
       const subscriberBufferBytes = config.subscriberMaxBufferedBytes;
       return verified instanceof UnauthenticatedError
         ? { gate, changes, notifications: notifications.channels, caller: verified, callerExpiresAtMs: null, subscriberBufferBytes }
@@ -171,7 +175,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ],
   });
 
-  const mcp = createMcpHttpHandler({ authenticate: (header) => authenticator.authenticate(header), baseUrl: () => url });
+  const mcp = createMcpHttpHandler({
+    authenticate: async (header, request) => {
+      const verified = await limitedAuthenticator.verify(header, clientAddress(request)).catch((error: unknown) => error as Error);
+      return verified instanceof Error ? verified : verified.caller;
+    },
+    baseUrl: () => url,
+  });
   const server: Server = createServer((request, response) => {
     if (isMcpRequest(request)) void mcp(request, response);
     else void yoga(request, response);
@@ -180,7 +190,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     server,
     path: GRAPHQL_PATH,
     yoga: yoga as unknown as YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
-    authenticator,
+    authenticator: limitedAuthenticator,
     limits: config.webSocketLimits,
     now: nowMs,
   });

@@ -86,6 +86,13 @@ export class Authenticator {
     return result instanceof UnauthenticatedError ? result : result.caller;
   }
 
+  /** The caller of a token already verified and not yet expired, without verifying anything. */
+  known(authorization: string | null | undefined): VerifiedCaller | null {
+    const token = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
+    const cached = token === undefined ? undefined : this.verified.get(token);
+    return cached && cached.expiresAtMs > this.now() ? cached : null;
+  }
+
   /** As {@link authenticate}, with the instant the token expires (subscriptions end then). */
   async verify(authorization: string | null | undefined): Promise<VerifiedCaller | UnauthenticatedError> {
     if (!authorization) return new UnauthenticatedError('A bearer token is required.');

@@ -3,9 +3,10 @@ import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { UnauthenticatedError } from '../../domain/errors.js';
+import { RateLimitedError, UnauthenticatedError } from '../../domain/errors.js';
 import { checkStrictJson } from '../../domain/strict-json.js';
-import type { Authenticator } from './auth.js';
+import type { LimitedAuthenticator } from './auth-limits.js';
+import { clientAddress } from './auth-limits.js';
 import { MAX_JSON_DEPTH } from './json-body.js';
 
 /** Bounds of one graphql-ws connection. */
@@ -28,7 +29,7 @@ export interface WebSocketOptions {
   server: Server;
   path: string;
   yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
-  authenticator: Authenticator;
+  authenticator: LimitedAuthenticator;
   limits: WebSocketLimits;
   /** Epoch milliseconds; tests inject a clock. */
   now?: () => number;
@@ -45,6 +46,8 @@ type EnvelopedRoot = { execute: (args: ExecutionArgs) => never; subscribe: (args
 
 /** graphql-ws close code for a connection whose caller may no longer be served (RFC 6455 private range). */
 export const CLOSE_FORBIDDEN = CloseCode.Forbidden;
+/** Close code for an address refused after too many failed authentications (as HTTP's 429). */
+export const CLOSE_RATE_LIMITED = 4429;
 
 const authorizationOf = (params: Readonly<Record<string, unknown>> | undefined): string | null => {
   const value = params?.['authorization'] ?? params?.['Authorization'];
@@ -80,7 +83,12 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
     execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
     subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
     onConnect: async (ctx: WsContext<Record<string, unknown> | undefined, Extra>) => {
-      const verified = await authenticator.verify(authorizationOf(ctx.connectionParams));
+      const verified = await authenticator.verify(authorizationOf(ctx.connectionParams), clientAddress(ctx.extra.request)).catch((error: unknown) => {
+        if (!(error instanceof RateLimitedError)) throw error;
+        ctx.extra.socket.close(CLOSE_RATE_LIMITED, error.message.slice(0, 120));
+        return error;
+      });
+      if (verified instanceof RateLimitedError) return false;
       if (verified instanceof UnauthenticatedError) return false;
       const { socket } = ctx.extra;
       closeAt(ctx.extra, verified.expiresAtMs, now, () => socket.close(CLOSE_FORBIDDEN, 'The caller token has expired.'));

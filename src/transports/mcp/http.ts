@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CountersignClient } from '../../client/index.js';
 import type { Caller } from '../../app/caller.js';
+import { RateLimitedError } from '../../domain/errors.js';
 import { createGateMcpServer } from './gate-server.js';
 
 /** Where the MCP server is served, beside /graphql. */
@@ -12,7 +13,8 @@ const MAX_BODY_BYTES = 256 * 1024;
 
 export interface McpHttpOptions {
   /** Verifies the `Authorization` header exactly as /graphql does. */
-  authenticate(authorization: string | null | undefined): Promise<Caller | Error>;
+  /** The caller, or why not (a RateLimitedError when the address failed too often: 429). */
+  authenticate(authorization: string | null | undefined, request: IncomingMessage): Promise<Caller | Error>;
   /** The server's own base URL (known once it listens). */
   baseUrl(): string;
 }
@@ -37,7 +39,10 @@ export function createMcpHttpHandler(options: McpHttpOptions): (request: Incomin
       return jsonRpcError(response, 405, -32000, 'Method not allowed: this MCP endpoint is stateless, POST only.', { allow: 'POST' });
     }
     const authorization = request.headers.authorization;
-    const caller = await options.authenticate(authorization);
+    const caller = await options.authenticate(authorization, request);
+    if (caller instanceof RateLimitedError) {
+      return jsonRpcError(response, 429, -32001, caller.message, { 'retry-after': String(caller.retryAfterSeconds) });
+    }
     if (caller instanceof Error) {
       return jsonRpcError(response, 401, -32001, caller.message, { 'www-authenticate': 'Bearer realm="countersign"' });
     }

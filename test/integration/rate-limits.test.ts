@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { PENDING_PAYMENT, uniqueTenant } from '../support/clients.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const REQUEST = /* GraphQL */ `
+  mutation ($input: RequestApprovalInput!) {
+    requestApproval(input: $input) {
+      __typename
+      ... on RequestApprovalPayload { approval { id } }
+      ... on RateLimitedError { code operation retryAfterSeconds }
+    }
+  }
+`;
+
+const EXECUTE = /* GraphQL */ `
+  mutation ($input: ExecuteInput!) {
+    execute(input: $input) {
+      __typename
+      ... on Error { code }
+      ... on RateLimitedError { retryAfterSeconds }
+    }
+  }
+`;
+
+const tally = (typenames: string[]): Record<string, number> =>
+  typenames.reduce<Record<string, number>>((counts, name) => ({ ...counts, [name]: (counts[name] ?? 0) + 1 }), {});
+
+/**
+ * Buckets smaller than the defaults (20 per second, burst 100): on a loaded machine 500 requests
+ * take seconds to arrive, and the bound must hold however long they take.
+ */
+const LIMIT = { perSecond: 2, burst: 50 };
+const FAILED_AUTH_LIMIT = { perSecond: 1, burst: 10 };
+
+describe('per-caller rate limits, on by default', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    const defaults = loadConfig({ COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) }).rateLimits;
+    expect(defaults.enabled).toBe(true);
+    server = await startTestServer({
+      rateLimits: { ...defaults, requestApproval: LIMIT, execute: LIMIT, failedAuthentication: FAILED_AUTH_LIMIT },
+    });
+  });
+  afterAll(() => server.close());
+
+  it('refuses 500 requestApproval calls from one caller in a burst past its bucket, and not another caller', async () => {
+    const tenant = uniqueTenant('flood');
+    const flooder = await server.token('bot', tenant, ['agent']);
+    const bystander = await server.token('other-bot', tenant, ['agent']);
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 500 }, () => server.gql(flooder, REQUEST, { input: PENDING_PAYMENT }).then((body) => body.data?.requestApproval)),
+    );
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    const counts = tally(results.map((result) => result?.__typename));
+    // The burst on top of the steady rate over the time the flood took.
+    expect(counts['RequestApprovalPayload']).toBeGreaterThanOrEqual(LIMIT.burst);
+    expect(counts['RequestApprovalPayload']).toBeLessThanOrEqual(LIMIT.burst + LIMIT.perSecond * Math.ceil(elapsedSeconds + 1));
+    expect(counts['RateLimitedError']).toBe(500 - counts['RequestApprovalPayload']!);
+    const refused = results.find((result) => result?.__typename === 'RateLimitedError');
+    expect(refused).toMatchObject({ code: 'RATE_LIMITED', operation: 'requestApproval' });
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+
+    const other = await server.gql(bystander, REQUEST, { input: PENDING_PAYMENT });
+    expect(other.data?.requestApproval.__typename).toBe('RequestApprovalPayload');
+  });
+
+  it('limits execute per caller the same way', async () => {
+    const tenant = uniqueTenant('exec-flood');
+    const flooder = await server.token('bot', tenant, ['agent']);
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 300 }, () =>
+        server.gql(flooder, EXECUTE, { input: { token: 'not.a.token', action: 'payment', context: {} } }).then((body) => body.data?.execute),
+      ),
+    );
+    const counts = tally(results.map((result) => result?.__typename));
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    expect(counts['TokenInvalidError']).toBeGreaterThanOrEqual(LIMIT.burst);
+    expect(counts['TokenInvalidError']).toBeLessThanOrEqual(LIMIT.burst + LIMIT.perSecond * Math.ceil(elapsedSeconds + 1));
+    expect(counts['RateLimitedError']).toBe(300 - counts['TokenInvalidError']!);
+  });
+
+  it('answers failed authentication from one address with 429 past its bucket, and still lets known callers in', async () => {
+    const tenant = uniqueTenant('auth-flood');
+    const known = await server.token('alice', tenant, ['agent']);
+    expect((await server.gql(known, REQUEST, { input: PENDING_PAYMENT })).data?.requestApproval.__typename).toBe('RequestApprovalPayload');
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    const started = Date.now();
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer forged.${attempt}.token` },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        retryAfter = response.headers.get('retry-after');
+        expect(((await response.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+      } else await response.body?.cancel();
+    }
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    // Answered (UNAUTHENTICATED, 200) up to the burst plus what the steady rate earned meanwhile.
+    const answered = statuses.filter((status) => status === 200).length;
+    expect(statuses.slice(0, FAILED_AUTH_LIMIT.burst).every((status) => status === 200)).toBe(true);
+    expect(answered).toBeLessThanOrEqual(FAILED_AUTH_LIMIT.burst + FAILED_AUTH_LIMIT.perSecond * Math.ceil(elapsedSeconds + 1));
+    expect(statuses.filter((status) => status === 429).length).toBe(40 - answered);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    // A token this server already verified is not a guess.
+    expect((await server.gql(known, REQUEST, { input: PENDING_PAYMENT })).data?.requestApproval.__typename).toBe('RequestApprovalPayload');
+  });
+});
+
+describe('COUNTERSIGN_RATE_LIMIT=off', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ rateLimits: loadConfig({ COUNTERSIGN_RATE_LIMIT: 'off', COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) }).rateLimits });
+  });
+  afterAll(() => server.close());
+
+  it('accepts all 500 requests of one caller, as the benchmarks need', async () => {
+    const agent = await server.token('bot', uniqueTenant('unlimited'), ['agent']);
+    const results = await Promise.all(
+      Array.from({ length: 500 }, () => server.gql(agent, REQUEST, { input: PENDING_PAYMENT }).then((body) => body.data?.requestApproval.__typename)),
+    );
+    expect(tally(results)).toEqual({ RequestApprovalPayload: 500 });
+  }, 60_000);
+
+  it('is read from the environment, and other values are refused', () => {
+    const env = { COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) };
+    expect(loadConfig(env).rateLimits.enabled).toBe(true);
+    expect(loadConfig({ ...env, COUNTERSIGN_RATE_LIMIT_REQUESTS_BURST: '5' }).rateLimits.requestApproval).toEqual({ perSecond: 20, burst: 5 });
+    expect(() => loadConfig({ ...env, COUNTERSIGN_RATE_LIMIT: 'maybe' })).toThrow('COUNTERSIGN_RATE_LIMIT');
+  });
+});
