@@ -60,6 +60,12 @@ export interface CountersignClientOptions {
   webSocketImpl?: unknown;
   /** How long one HTTP request may take, in milliseconds (default 30 000). */
   requestTimeoutMs?: number;
+  /**
+   * Send each operation as the SHA-256 of its document (a persisted operation) instead of its
+   * text: what a server with `COUNTERSIGN_PERSISTED_ONLY=true` requires. The server must be of the
+   * same version as this SDK, whose documents form its manifest.
+   */
+  persistedOperations?: boolean;
 }
 
 /** Options of {@link CountersignClient.requireApproval}. */
@@ -117,6 +123,7 @@ export class CountersignClient {
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
       webSocketImpl: options.webSocketImpl ?? globalThis.WebSocket,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      persistedOperations: options.persistedOperations === true,
     });
   }
 

@@ -1,6 +1,7 @@
 import { createClient, type Client as WsClient, type Sink } from 'graphql-ws';
 import { CountersignClientError, TransportError, fromGraphQLErrors } from './errors.js';
 import type { TypedDocumentString } from './generated/graphql.js';
+import { PERSISTED_OPERATIONS } from './generated/persisted-operations.js';
 
 /** Where and how the SDK reaches one Countersign server. */
 export interface TransportOptions {
@@ -14,6 +15,18 @@ export interface TransportOptions {
   webSocketImpl: unknown;
   /** How long one HTTP request may take, in milliseconds. */
   requestTimeoutMs: number;
+  /** Send each SDK document as its hash in the persisted-operations manifest instead of its text. */
+  persistedOperations: boolean;
+}
+
+/** The hash of each SDK document in the manifest, looked up by the document's text. */
+const PERSISTED_HASHES: ReadonlyMap<string, string> = new Map(Object.entries(PERSISTED_OPERATIONS).map(([hash, text]) => [text, hash]));
+
+/** A document as a request names it: by its text, or by its hash alone when operations are persisted. */
+function operationOf(document: { toString(): string }, persisted: boolean): { query: string; extensions?: Record<string, unknown> } {
+  const text = document.toString();
+  const hash = persisted ? PERSISTED_HASHES.get(text) : undefined;
+  return hash === undefined ? { query: text } : { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: hash } } };
 }
 
 /**
@@ -40,7 +53,8 @@ export class GraphQLTransport {
           // What yoga's CSRF prevention asks of requests a browser could send cross-site.
           'x-graphql-yoga-csrf': 'countersign',
         },
-        body: JSON.stringify({ query: document.toString(), variables }),
+        // A persisted operation's HTTP body carries no `query` member at all.
+        body: JSON.stringify(this.options.persistedOperations ? { ...operationOf(document, true), query: undefined, variables } : { query: document.toString(), variables }),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
@@ -66,7 +80,7 @@ export class GraphQLTransport {
   subscribe<T, V>(document: TypedDocumentString<T, V>, variables: V, sink: Sink<T>): () => void {
     let ended = false;
     const unsubscribe = this.ws().subscribe<T>(
-      { query: document.toString(), variables: variables as Record<string, unknown> },
+      { ...operationOf(document, this.options.persistedOperations), variables: variables as Record<string, unknown> },
       {
         next: (result) => {
           if (ended) return;

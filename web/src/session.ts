@@ -35,7 +35,9 @@ export const storeToken = (token: string): void => sessionStorage.setItem(KEY, t
 export const forgetToken = (): void => sessionStorage.removeItem(KEY);
 
 export function clientFor(token: string): CountersignClient {
-  return new CountersignClient({ url: location.origin, token });
+  // The inbox is served by the server it talks to, so its documents are always in that server's
+  // manifest: naming them by hash works whether or not the server runs persisted operations only.
+  return new CountersignClient({ url: location.origin, token, persistedOperations: true });
 }
 
 /** Asks the development route for a token (only outside production). */

@@ -81,7 +81,9 @@ export function connect(values: { url?: string | undefined; token?: string | und
   const token = values.token ?? env['COUNTERSIGN_TOKEN'];
   if (!token) throw new CliUsageError('no caller token: pass --token or set COUNTERSIGN_TOKEN', usage);
   try {
-    return new CountersignClient({ url, token });
+    // Against a server that runs persisted operations only, send each one's hash, not its text.
+    const persistedOperations = ['1', 'true', 'yes'].includes(env['COUNTERSIGN_PERSISTED_ONLY'] ?? '');
+    return new CountersignClient({ url, token, persistedOperations });
   } catch {
     throw new CliUsageError(`the server URL must be an http(s) URL, got "${url}"`, usage);
   }

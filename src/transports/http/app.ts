@@ -21,6 +21,7 @@ import { useInbox } from './inbox.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useStrictJsonRequests } from './json-body.js';
 import { useOperationGuards } from './limits.js';
+import { usePersistedOperationsOnly } from './persisted.js';
 import { useSubscriptionDeadline } from './subscription-deadline.js';
 import { serveGraphQLOverWebSocket } from './websocket.js';
 import { createMcpHttpHandler, isMcpRequest } from '../mcp/http.js';
@@ -136,6 +137,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     plugins: [
       useStrictJsonRequests(),
+      usePersistedOperationsOnly(config.persistedOnly),
       useSubscriptionDeadline(nowMs),
       // A GET (or any request a cross-site page can send without a preflight) needs this header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
@@ -192,6 +194,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     yoga: yoga as unknown as YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
     authenticator: limitedAuthenticator,
     limits: config.webSocketLimits,
+    persistedOnly: config.persistedOnly,
     now: nowMs,
   });
   const draining = new Drain(server, webSocket.wsServer);

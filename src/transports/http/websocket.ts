@@ -8,6 +8,7 @@ import { checkStrictJson } from '../../domain/strict-json.js';
 import type { LimitedAuthenticator } from './auth-limits.js';
 import { clientAddress } from './auth-limits.js';
 import { MAX_JSON_DEPTH } from './json-body.js';
+import { persistedDocument } from './persisted.js';
 
 /** Bounds of one graphql-ws connection. */
 export interface WebSocketLimits {
@@ -33,6 +34,8 @@ export interface WebSocketOptions {
   limits: WebSocketLimits;
   /** Epoch milliseconds; tests inject a clock. */
   now?: () => number;
+  /** Run persisted operations only (COUNTERSIGN_PERSISTED_ONLY). */
+  persistedOnly?: boolean;
 }
 
 interface Extra {
@@ -103,6 +106,8 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
           }),
         ];
       }
+      const source = persistedDocument(payload, options.persistedOnly === true);
+      if (source instanceof GraphQLError) return [source];
       const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
         ...ctx,
         req: ctx.extra.request,
@@ -112,7 +117,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
       });
       let document: DocumentNode;
       try {
-        document = parse(payload.query);
+        document = parse(source);
       } catch (error) {
         // A syntax error or a refused document is the client's fault: answer it, keep the socket.
         return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed.')];

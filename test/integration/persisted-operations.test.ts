@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CountersignClient, TransportError } from '../../src/client/index.js';
+import { PENDING_PAYMENT, REQUEST_APPROVAL, uniqueTenant, wsSubscribe } from '../support/clients.js';
+import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
+
+const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+
+function cli(server: TestServer, args: string[], token: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
+  let server: TestServer;
+  let tenant: string;
+  let agent: string;
+  let approver: string;
+  beforeAll(async () => {
+    server = await startTestServer({ persistedOnly: true });
+    tenant = uniqueTenant('persisted');
+    agent = await server.token('bot', tenant, ['agent']);
+    approver = await server.token('alice', tenant, ['approver']);
+  });
+  afterAll(() => server.close());
+
+  it('refuses any document sent as text, over HTTP and graphql-ws', async () => {
+    const result = await server.gql(agent, REQUEST_APPROVAL, { input: PENDING_PAYMENT });
+    expect(result.data).toBeUndefined();
+    expect(result.errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_ONLY');
+    const introspection = await server.gql(null, '{ __typename }');
+    expect(introspection.errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_ONLY');
+
+    const events = wsSubscribe(server, approver, 'subscription { pendingApprovals { kind } }');
+    expect((await events.next()).errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_ONLY');
+    await events.close();
+  });
+
+  it('refuses a hash that names no SDK operation', async () => {
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${agent}` },
+      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }),
+    });
+    const result = (await response.json()) as any;
+    expect(result.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+
+  it('serves the SDK in persisted mode, queries, mutations and subscriptions alike', async () => {
+    const agentClient = new CountersignClient({ url: server.url, token: agent, persistedOperations: true, webSocketImpl: WebSocket });
+    const approverClient = new CountersignClient({ url: server.url, token: approver, persistedOperations: true, webSocketImpl: WebSocket });
+    const pending = approverClient.pendingApprovals({ current: true });
+    const requested = await agentClient.requestApproval(PENDING_PAYMENT);
+    expect(requested.approval.status).toBe('PENDING');
+    const event = await pending.next();
+    expect(event.value).toMatchObject({ approval: { id: requested.approval.id } });
+    await pending.return?.();
+    expect((await approverClient.approvals({ status: 'PENDING' })).nodes.map((node) => node.id)).toContain(requested.approval.id);
+    await agentClient.close();
+    await approverClient.close();
+
+    // The SDK as it is by default sends documents as text, which this server refuses.
+    const plain = new CountersignClient({ url: server.url, token: agent });
+    await expect(plain.requestApproval(PENDING_PAYMENT)).rejects.toBeInstanceOf(TransportError);
+  });
+
+  it('serves the CLI, which sends hashes when COUNTERSIGN_PERSISTED_ONLY is set for it too', async () => {
+    const client = new CountersignClient({ url: server.url, token: agent, persistedOperations: true });
+    const id = (await client.requestApproval(PENDING_PAYMENT)).approval.id;
+    const listed = await cli(server, ['approvals', 'list', '--json'], approver, { COUNTERSIGN_PERSISTED_ONLY: 'true' });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(id);
+    const refused = await cli(server, ['approvals', 'list', '--json'], approver, { COUNTERSIGN_PERSISTED_ONLY: '' });
+    expect(refused.code).not.toBe(0);
+  }, 60_000);
+});
+
+describe('without COUNTERSIGN_PERSISTED_ONLY', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('runs documents sent as text and SDK operations named by hash alike', async () => {
+    const agent = await server.token('bot', uniqueTenant('mixed'), ['agent']);
+    expect((await server.gql(agent, REQUEST_APPROVAL, { input: PENDING_PAYMENT })).data?.requestApproval.__typename).toBe('RequestApprovalPayload');
+    const client = new CountersignClient({ url: server.url, token: agent, persistedOperations: true });
+    expect((await client.requestApproval(PENDING_PAYMENT)).approval.status).toBe('PENDING');
+  });
+});
