@@ -29,6 +29,7 @@ import type {
 import type { Page } from './pagination.js';
 import { RateLimits } from './rate-limits.js';
 import { approval, approvals, decisionToken } from './queries.js';
+import { reissueToken, type ReissueTokenResult } from './reissue-token.js';
 import { requestApproval } from './request-approval.js';
 import { SharedState } from './shared-state.js';
 import { tenantSettings, toPolicySettings, updateTenantSettings } from './tenant-settings.js';
@@ -123,6 +124,11 @@ export class Gate {
   async requestApproval(caller: Caller, input: RequestApprovalInput): Promise<RequestApprovalResult> {
     await this.rateLimits.requestApproval.take(callerKey(caller));
     return requestApproval(this.deps, caller, input);
+  }
+
+  /** A fresh decision token for the requester of an approved request whose token expired unused. */
+  reissueToken(caller: Caller, approvalId: string): Promise<ReissueTokenResult> {
+    return reissueToken(this.deps, caller, { approvalId });
   }
 
   decide(caller: Caller, input: DecideInput): Promise<ApprovalView> {

@@ -18,6 +18,7 @@ import {
   DecideManyDocument,
   ExecuteDocument,
   PendingApprovalsDocument,
+  ReissueTokenDocument,
   RequestApprovalDocument,
   VerifyAuditChainDocument,
   AuditCheckpointDocument,
@@ -40,6 +41,7 @@ import type {
   ExecutePayload,
   Page,
   PendingApprovalEvent,
+  ReissueTokenPayload,
   RequestApprovalPayload,
 } from './types.js';
 import { later, outcome, unwrap } from './results.js';
@@ -169,6 +171,15 @@ export class CountersignClient {
       signal?.removeEventListener('abort', onAbort);
       if (!stop.signal.aborted) stop.abort(new ApprovalAbortedError(approvalId));
     }
+  }
+
+  /**
+   * A fresh decision token for an approved request of this caller whose token expired unused,
+   * while the request's own window is open (EXPIRED after it); the old token can no longer execute.
+   */
+  async reissueToken(approvalId: string): Promise<ReissueTokenPayload> {
+    const data = await this.request(ReissueTokenDocument, { approvalId });
+    return unwrap(data.reissueToken, 'ReissueTokenPayload');
   }
 
   /** Redeems a decision token for the exact approved action, once. */

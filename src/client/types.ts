@@ -50,6 +50,8 @@ export type ExecuteInput = Omit<Generated.ExecuteInput, 'context'> & { context: 
 
 /** The result of `execute` and `completeExecution` (`execution` is null for a dry run). */
 export type ExecutePayload = Member<Generated.ExecuteMutation['execute'], 'ExecutePayload'>;
+/** A fresh decision token and the approval it is for. */
+export type ReissueTokenPayload = Member<Generated.ReissueTokenMutation['reissueToken'], 'ReissueTokenPayload'>;
 
 /** The outcome of a started execution, reported by its executor. */
 export type CompleteExecutionInput = Generated.CompleteExecutionInput;

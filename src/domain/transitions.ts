@@ -4,7 +4,7 @@ import type { ApprovalStatus, ExecutionOutcome, Vote } from './vocabulary.js';
 export const SYSTEM_ACTOR = 'system:countersign';
 
 /** What subscribers hear happened to an approval: one kind per transition. */
-export const CHANGE_KINDS = ['requested', 'voted', 'approved', 'rejected', 'denied', 'expired', 'executed', 'completed'] as const;
+export const CHANGE_KINDS = ['requested', 'voted', 'approved', 'reissued', 'rejected', 'denied', 'expired', 'executed', 'completed'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /** The types of audit events: the trail's whole vocabulary. */
@@ -15,6 +15,7 @@ export const AUDIT_EVENT_TYPES = [
   'rejected',
   'denied',
   'token_issued',
+  'token_reissued',
   'expired',
   'executed',
   'execution_completed',
@@ -132,6 +133,29 @@ export function voted(
     audit.push({ type: 'rejected', actor, previousStatus, newStatus: status, details: { comment } });
   }
   return { ...pick(subject), kind, previousStatus, status, audit };
+}
+
+/**
+ * A fresh decision token for an approved request whose token expired unused, asked for by its
+ * requester within the request's window; the previous token's id is no longer the approval's, so
+ * that token is dead.
+ */
+export function tokenReissued(subject: Subject & { actor: string; previousJti: string | null; token: TokenIssue }): Transition {
+  return {
+    ...pick(subject),
+    kind: 'reissued',
+    previousStatus: 'APPROVED',
+    status: 'APPROVED',
+    audit: [
+      {
+        type: 'token_reissued',
+        actor: subject.actor,
+        previousStatus: 'APPROVED',
+        newStatus: 'APPROVED',
+        details: { previousJti: subject.previousJti, jti: subject.token.jti, expiresAt: subject.token.expiresAt?.toISOString() },
+      },
+    ],
+  };
 }
 
 /** A pending request whose lifetime passed. */

@@ -48,6 +48,9 @@ describe('every audit event', () => {
       await agent.execute(executionOf(approvedToken, { ...PAYMENT_ONE_APPROVER, context: { amount: 1_000_000, currency: 'USD' } })),
       'CONTEXT_MISMATCH',
     ); // context_mismatch
+    server.clock.advance(301_000); // past the token's 300 s, within the request's hour
+    const reissued = await server.gql(agent.bearer, 'mutation ($id: ID!) { reissueToken(approvalId: $id) { __typename } }', { id: approved.approval.id });
+    expect(reissued.data?.reissueToken.__typename).toBe('ReissueTokenPayload'); // token_reissued
     const rejected = await request(agent, { ...PAYMENT_ONE_APPROVER, resource: 'invoice/rejected' }, 'PENDING');
     expectType(await approver.decide(rejected.approval.id, 'REJECT', 'no'), 'Approval'); // decided, rejected
     const lapsing = await request(agent, { ...PAYMENT_ONE_APPROVER, resource: 'invoice/lapsing', ttlSeconds: 1 }, 'PENDING');

@@ -11,6 +11,7 @@ export type ApprovalChangeKind =
   | 'denied'
   | 'executed'
   | 'expired'
+  | 'reissued'
   | 'rejected'
   | 'requested'
   | 'voted';
@@ -231,6 +232,20 @@ export type DecideMutation = { decide:
     | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
     | { __typename: 'NotFoundError', entity: string, code: ErrorCode, message: string }
     | { __typename: 'SelfApprovalError', code: ErrorCode, message: string }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
+
+export type ReissueTokenMutationVariables = Exact<{
+  approvalId: string;
+}>;
+
+
+export type ReissueTokenMutation = { reissueToken:
+    | { __typename: 'ExpiredError', expiresAt: string, code: ErrorCode, message: string }
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'NotFoundError', entity: string, code: ErrorCode, message: string }
+    | { __typename: 'ReissueTokenPayload', token: string, approval: { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> } }
     | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
    };
 
@@ -776,6 +791,75 @@ fragment AlreadyDecidedFields on AlreadyDecidedError {
   status
   executionStatus
 }`) as unknown as TypedDocumentString<DecideMutation, DecideMutationVariables>;
+export const ReissueTokenDocument = new TypedDocumentString(`
+    mutation ReissueToken($approvalId: ID!) {
+  reissueToken(approvalId: $approvalId) {
+    __typename
+    ... on ReissueTokenPayload {
+      token
+      approval {
+        ...ApprovalFields
+      }
+    }
+    ...CallerErrorFields
+    ... on NotFoundError {
+      entity
+    }
+    ... on ExpiredError {
+      expiresAt
+    }
+  }
+}
+    fragment ApprovalFields on Approval {
+  id
+  status
+  action
+  resource
+  context
+  contextHash
+  agent
+  sessionId
+  requester
+  confidence
+  estimatedDurationMinutes
+  priority
+  source
+  riskScore
+  riskLevel
+  reasons {
+    ruleId
+    message
+    fields
+  }
+  requiredApprovals
+  remainingApprovals
+  approverRoles
+  escalated
+  decisions {
+    approver
+    decision
+    comment
+    decidedAt
+  }
+  expiresAt
+  decidedAt
+  tokenExpiresAt
+  policyRevision
+  createdAt
+  updatedAt
+  decisionToken
+}
+fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}`) as unknown as TypedDocumentString<ReissueTokenMutation, ReissueTokenMutationVariables>;
 export const ExecuteDocument = new TypedDocumentString(`
     mutation Execute($input: ExecuteInput!) {
   execute(input: $input) {

@@ -4,6 +4,7 @@ import './errors.js';
 import './approval.js';
 import './decide-many.js';
 import './execution.js';
+import './reissue-token.js';
 import './audit.js';
 import './tenant-settings.js';
 import './notifications.js';

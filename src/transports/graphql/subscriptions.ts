@@ -53,9 +53,9 @@ const ApprovalUpdateRef = builder.objectRef<DeliveredChange>('ApprovalUpdate').i
     token: t.string({
       nullable: true,
       description:
-        'The decision token, for the requester, on the change that approved the request (or on the current state of an approved one).',
+        'The decision token, for the requester, on the change that approved the request or reissued its token (or on the current state of an approved one).',
       resolve: (change) =>
-        change.kind === 'approved' || (change.kind === 'current' && change.approval.status === 'APPROVED')
+        change.kind === 'approved' || change.kind === 'reissued' || (change.kind === 'current' && change.approval.status === 'APPROVED')
           ? change.approval.decisionToken
           : null,
     }),
@@ -163,7 +163,7 @@ builder.subscriptionFields((t) => ({
           if (change.approval.id !== approvalId) return null;
           // The feed carries no token: the requester's is read from the store, for the requester alone,
           // into an event of its own (the feed's change object is shared by every other subscriber).
-          if (change.kind !== 'approved' || change.approval.requester !== caller.subject) return change;
+          if ((change.kind !== 'approved' && change.kind !== 'reissued') || change.approval.requester !== caller.subject) return change;
           return { ...change, approval: { ...change.approval, decisionToken: await context.gate.decisionToken(caller, approvalId) } };
         },
         context.subscriberBufferBytes,
