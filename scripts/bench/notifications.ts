@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { closedLoop, GraphQLClient, progress, type BenchSettings } from './load.js';
+import { requestInput } from './request.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { figuresOf, median, medianFigures, percentile, type RepeatedFigures, type RunFigures } from './stats.js';
 
@@ -41,18 +42,6 @@ export interface NotificationResults {
   allVerified: boolean;
   /** 16 clients, with one webhook channel and without any: median figures of the repeats. */
   load: Record<'allowed' | 'pending', { withChannel: RepeatedFigures; withoutChannel: RepeatedFigures; ratio: number }>;
-}
-
-function requestInput(load: 'allowed' | 'pending', sequence: number): Record<string, unknown> {
-  return {
-    action: 'payment',
-    resource: `invoice/INV-${sequence}`,
-    context: { amount: load === 'allowed' ? 499 : 1500, currency: 'USD', invoice: `INV-${sequence}` },
-    agent: 'invoice-bot',
-    confidence: 0.9,
-    estimatedDurationMinutes: 5,
-    source: 'internal',
-  };
 }
 
 interface Receiver {

@@ -40,7 +40,7 @@ export interface RequestResults {
 }
 
 /** An agent's request: `allow` by the confidence threshold (CS-320), or pending (CS-220, 1,500 >= 500). */
-function requestInput(load: 'allowed' | 'pending', sequence: number): Record<string, unknown> {
+export function requestInput(load: 'allowed' | 'pending', sequence: number): Record<string, unknown> {
   return {
     action: 'payment',
     resource: `invoice/INV-${sequence}`,
