@@ -1,14 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createPrivateKey, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 import {
-  SignJWT,
   calculateJwkThumbprint,
   errors as joseErrors,
   exportJWK,
   generateKeyPair,
   importJWK,
   jwtVerify,
-  type CryptoKey,
   type JWK,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -101,9 +99,9 @@ export async function generateSigningKey(now: Date = new Date()): Promise<Signin
  * approval hot path. The private scalar is kept alongside so that a different key reusing a kid
  * can never be signed with by mistake.
  */
-const importedPrivateKeys = new Map<string, { d: string; key: Promise<CryptoKey> }>();
+const importedPrivateKeys = new Map<string, { d: string; key: KeyObject }>();
 
-function privateKeyFor(signingKey: SigningKey): Promise<CryptoKey> {
+function privateKeyFor(signingKey: SigningKey): KeyObject {
   const { kid, privateJwk } = signingKey;
   if (privateJwk.kty !== 'OKP' || privateJwk.crv !== 'Ed25519' || typeof privateJwk.d !== 'string') {
     throw new InvalidInputError('signingKey.privateJwk', 'must be an Ed25519 private key');
@@ -111,16 +109,28 @@ function privateKeyFor(signingKey: SigningKey): Promise<CryptoKey> {
   const cached = importedPrivateKeys.get(kid);
   if (cached !== undefined && cached.d === privateJwk.d) return cached.key;
 
-  const key = importJWK(privateJwk, ALGORITHM) as Promise<CryptoKey>;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: privateJwk.x, d: privateJwk.d }, format: 'jwk' });
+  } catch (error) {
+    throw new InvalidInputError('signingKey.privateJwk', 'must be an Ed25519 private key', { cause: error });
+  }
   importedPrivateKeys.set(kid, { d: privateJwk.d, key });
-  // A failed import must not be remembered, or the key would stay unusable.
-  key.catch(() => {
-    if (importedPrivateKeys.get(kid)?.key === key) importedPrivateKeys.delete(kid);
-  });
   return key;
 }
 
-/** Signs a decision token (compact JWS, EdDSA) carrying `claims`. */
+function base64urlJson(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/**
+ * Signs a decision token (compact JWS, EdDSA) carrying `claims`.
+ *
+ * The compact serialisation is written here rather than by jose's `SignJWT`: jose signs through
+ * WebCrypto, whose asynchronous job costs about four times Node's synchronous `crypto.sign` with a
+ * pre-imported key, and signing is a fifth of an allowed request's CPU. The bytes are the same as
+ * jose's (Ed25519 is deterministic; a unit test compares them), and verification stays with jose.
+ */
 export async function signDecisionToken(signingKey: SigningKey, claims: DecisionClaims): Promise<string> {
   if (!CONTEXT_HASH_PATTERN.test(claims.contextHash)) {
     throw new InvalidInputError('contextHash', 'must be 64 lowercase hexadecimal characters');
@@ -131,21 +141,25 @@ export async function signDecisionToken(signingKey: SigningKey, claims: Decision
     throw new InvalidInputError('expiresAt', 'must be at least one second after issuedAt');
   }
 
-  const privateKey = await privateKeyFor(signingKey);
-  return new SignJWT({
-    tenant: claims.tenant,
-    action: claims.action,
-    ctx: claims.contextHash,
-    policy_rev: claims.policyRevision,
-  })
-    .setProtectedHeader({ alg: ALGORITHM, typ: DECISION_TOKEN_TYPE, kid: signingKey.kid })
-    .setIssuer(claims.issuer)
-    .setSubject(claims.approvalId)
-    .setAudience(claims.audience)
-    .setJti(claims.jti)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(expiresAt)
-    .sign(privateKey);
+  const privateKey = privateKeyFor(signingKey);
+  // Member order as jose's SignJWT writes it, so tokens are byte-for-byte what they were.
+  const signingInput =
+    base64urlJson({ alg: ALGORITHM, typ: DECISION_TOKEN_TYPE, kid: signingKey.kid }) +
+    '.' +
+    base64urlJson({
+      tenant: claims.tenant,
+      action: claims.action,
+      ctx: claims.contextHash,
+      policy_rev: claims.policyRevision,
+      iss: claims.issuer,
+      sub: claims.approvalId,
+      aud: claims.audience,
+      jti: claims.jti,
+      iat: issuedAt,
+      exp: expiresAt,
+    });
+  const signature = sign(null, Buffer.from(signingInput, 'utf8'), privateKey);
+  return `${signingInput}.${signature.toString('base64url')}`;
 }
 
 /**

@@ -147,6 +147,30 @@ describe('verifyDecisionToken', () => {
     expect(JSON.parse(new TextDecoder().decode(base64url.decode(payload)))).toEqual(genuinePayload());
   });
 
+  it("writes the very bytes jose's SignJWT writes for the same key and claims", async () => {
+    const payload = {
+      tenant: claims.tenant,
+      action: claims.action,
+      ctx: CONTEXT_HASH,
+      policy_rev: claims.policyRevision,
+    };
+    const byJose = await new SignJWT(payload)
+      .setProtectedHeader({ alg: 'EdDSA', typ: DECISION_TOKEN_TYPE, kid: signingKey.kid })
+      .setIssuer(ISSUER)
+      .setSubject(claims.approvalId)
+      .setAudience(AUDIENCE)
+      .setJti(claims.jti)
+      .setIssuedAt(ISSUED_AT)
+      .setExpirationTime(EXPIRES_AT)
+      .sign(await importJWK(signingKey.privateJwk, 'EdDSA'));
+    expect(await signDecisionToken(signingKey, claims)).toBe(byJose);
+  });
+
+  it('refuses a private key that is not Ed25519 with a typed error', async () => {
+    const broken: SigningKey = { ...otherKey, kid: 'broken', privateJwk: { ...otherKey.privateJwk, d: 'AA' } };
+    await expect(signDecisionToken(broken, claims)).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'signingKey.privateJwk' });
+  });
+
   it('signs repeatedly with the same key', async () => {
     const tokens = await Promise.all([1, 2, 3].map((n) => signDecisionToken(signingKey, { ...claims, jti: `jti-${n}` })));
     for (const token of tokens) await expect(verifyDecisionToken(token, options)).resolves.toBeDefined();
