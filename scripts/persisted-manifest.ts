@@ -1,7 +1,8 @@
-// The persisted-operations manifest: every operation the SDK (and so the CLI and the inbox) sends,
-// keyed by the SHA-256 of its text, generated from the typed documents after codegen (npm run
-// codegen). A server with COUNTERSIGN_PERSISTED_ONLY=true runs these and nothing else;
-// test/codegen.test.ts fails when the file is stale.
+// The persisted-operations manifest: every operation the SDK sends (and so the CLI, the MCP
+// transports and the inbox, which send GraphQL through it alone), keyed by the SHA-256 of its text,
+// generated from the typed documents after codegen (npm run codegen). A server with
+// COUNTERSIGN_PERSISTED_ONLY=true runs these and nothing else; test/codegen.test.ts fails when the
+// file is stale, test/persisted-manifest.test.ts when a client writes a document of its own.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

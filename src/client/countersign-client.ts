@@ -22,6 +22,13 @@ import {
   RequestApprovalDocument,
   VerifyAuditChainDocument,
   AuditCheckpointDocument,
+  CreateNotificationChannelDocument,
+  DeleteNotificationChannelDocument,
+  NotificationChannelsDocument,
+  NotificationDeliveriesDocument,
+  ReplayNotificationDeliveryDocument,
+  RotateNotificationSecretDocument,
+  UpdateNotificationChannelDocument,
   type TypedDocumentString,
 } from './generated/graphql.js';
 import type {
@@ -35,14 +42,21 @@ import type {
   AuditEvent,
   AuditFilter,
   CompleteExecutionInput,
+  CreatedNotificationChannel,
+  CreateNotificationChannelInput,
   DecideInput,
   DecideManyInput,
   ExecuteInput,
   ExecutePayload,
+  NotificationChannel,
+  NotificationDelivery,
+  NotificationDeliveryFilter,
   Page,
   PendingApprovalEvent,
   ReissueTokenPayload,
   RequestApprovalPayload,
+  RotatedNotificationSecret,
+  UpdateNotificationChannelInput,
 } from './types.js';
 import { later, outcome, unwrap } from './results.js';
 import { GraphQLTransport } from './transport.js';
@@ -279,6 +293,50 @@ export class CountersignClient {
   /** Rejects a request; the first rejection closes it. */
   reject(approvalId: string, comment?: string | null): Promise<Approval> {
     return this.decide({ approvalId, decision: 'REJECT', comment: comment ?? null });
+  }
+
+  // ---------------------------------------------------------------- notification channels (admins)
+
+  /** The tenant's notification channels. */
+  async notificationChannels(): Promise<NotificationChannel[]> {
+    const data = await this.request(NotificationChannelsDocument, {});
+    return unwrap(data.notificationChannels, 'NotificationChannelList').channels;
+  }
+
+  /** Adds a channel; a webhook or Slack channel's signing secret is returned only now. */
+  async createNotificationChannel(input: CreateNotificationChannelInput): Promise<CreatedNotificationChannel> {
+    const data = await this.request(CreateNotificationChannelDocument, { input });
+    return unwrap(data.createNotificationChannel, 'CreateNotificationChannelPayload');
+  }
+
+  /** Changes a channel; fields left out stay as they are. */
+  async updateNotificationChannel(input: UpdateNotificationChannelInput): Promise<NotificationChannel> {
+    const data = await this.request(UpdateNotificationChannelDocument, { input });
+    return unwrap(data.updateNotificationChannel, 'UpdateNotificationChannelPayload').channel;
+  }
+
+  /** Deletes a channel and its delivery history; resolves with its id. */
+  async deleteNotificationChannel(id: string): Promise<string> {
+    const data = await this.request(DeleteNotificationChannelDocument, { id });
+    return unwrap(data.deleteNotificationChannel, 'DeleteNotificationChannelPayload').deletedId;
+  }
+
+  /** A new signing secret for a channel, returned only now; the old one stops signing at once. */
+  async rotateNotificationSecret(id: string): Promise<RotatedNotificationSecret> {
+    const data = await this.request(RotateNotificationSecretDocument, { id });
+    return unwrap(data.rotateNotificationSecret, 'RotateNotificationSecretPayload');
+  }
+
+  /** One page of deliveries, newest first, each with every attempt. */
+  async notificationDeliveries(filter: NotificationDeliveryFilter = {}): Promise<Page<NotificationDelivery>> {
+    const data = await this.request(NotificationDeliveriesDocument, { ...filter });
+    return unwrap(data.notificationDeliveries, 'NotificationDeliveryConnection');
+  }
+
+  /** Sends a delivery again from the start of its retry schedule, with the same webhook-id. */
+  async replayNotificationDelivery(id: string): Promise<NotificationDelivery> {
+    const data = await this.request(ReplayNotificationDeliveryDocument, { id });
+    return unwrap(data.replayNotificationDelivery, 'ReplayNotificationDeliveryPayload').delivery;
   }
 
   // ---------------------------------------------------------------- subscriptions

@@ -105,3 +105,30 @@ export type PendingApprovalEvent = Generated.PendingApprovalsSubscription['pendi
  * requester, when the change approved the request.
  */
 export type ApprovalUpdate = Generated.ApprovalUpdatedSubscription['approvalUpdated'];
+
+/** A notification channel (webhook, Slack or email) of the tenant; admins manage them. */
+export type NotificationChannel = Generated.NotificationChannelFieldsFragment;
+
+/** Where a channel sends: WEBHOOK, SLACK or EMAIL. */
+export type NotificationChannelKind = Generated.NotificationChannelKind;
+
+/** A new channel; `events` are names such as `approval.required` (see the schema for the list). */
+export type CreateNotificationChannelInput = Generated.CreateNotificationChannelInput;
+
+/** A channel's changes; fields left out stay as they are. */
+export type UpdateNotificationChannelInput = Generated.UpdateNotificationChannelInput;
+
+/** A new channel and, for webhook and Slack channels, its signing secret, shown only now. */
+export type CreatedNotificationChannel = Member<Generated.CreateNotificationChannelMutation['createNotificationChannel'], 'CreateNotificationChannelPayload'>;
+
+/** A channel's new signing secret, shown only now; the old one stops signing at once. */
+export type RotatedNotificationSecret = Member<Generated.RotateNotificationSecretMutation['rotateNotificationSecret'], 'RotateNotificationSecretPayload'>;
+
+/** One event owed to one channel, with every attempt to deliver it; its id is the webhook-id. */
+export type NotificationDelivery = Generated.NotificationDeliveryFieldsFragment;
+
+/** Where a delivery stands: PENDING, RETRYING, DELIVERED or DEAD. */
+export type NotificationDeliveryStatus = Generated.NotificationDeliveryStatus;
+
+/** Which deliveries to list, newest first; `first` is 1 to 200. */
+export type NotificationDeliveryFilter = Generated.NotificationDeliveriesQueryVariables;

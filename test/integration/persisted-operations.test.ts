@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CountersignClient, TransportError } from '../../src/client/index.js';
 import { PENDING_PAYMENT, REQUEST_APPROVAL, uniqueTenant, wsSubscribe } from '../support/clients.js';
+import { testNotifyConfig } from '../support/notifications.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
 import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
 
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -29,13 +31,20 @@ describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
   let tenant: string;
   let agent: string;
   let approver: string;
+  let admin: string;
+  let receiver: WebhookReceiver;
   beforeAll(async () => {
-    server = await startTestServer({ persistedOnly: true });
+    server = await startTestServer({ persistedOnly: true, notify: testNotifyConfig() });
+    receiver = await startWebhookReceiver();
     tenant = uniqueTenant('persisted');
     agent = await server.token('bot', tenant, ['agent']);
     approver = await server.token('alice', tenant, ['approver']);
+    admin = await server.token('root', tenant, ['admin']);
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await receiver?.close();
+    await server?.close();
+  });
 
   it('refuses any document sent as text, over HTTP and graphql-ws', async () => {
     const result = await server.gql(agent, REQUEST_APPROVAL, { input: PENDING_PAYMENT });
@@ -86,6 +95,52 @@ describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
     const refused = await cli(server, ['approvals', 'list', '--json'], approver, { COUNTERSIGN_PERSISTED_ONLY: '' });
     expect(refused.code).not.toBe(0);
   }, 60_000);
+
+  it('serves the CLI\'s notification commands: a channel is created, listed, changed, its deliveries shown and replayed, then deleted', async () => {
+    const persisted = { COUNTERSIGN_PERSISTED_ONLY: 'true' };
+    const created = await cli(
+      server,
+      ['notifications', 'create', '--kind', 'webhook', '--name', 'ops', '--webhook-url', receiver.url, '--events', 'approval.required', '--json'],
+      admin,
+      persisted,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const { channel, signingSecret } = JSON.parse(created.stdout);
+    expect(signingSecret).toMatch(/^whsec_/);
+    receiver.secret = signingSecret;
+
+    const client = new CountersignClient({ url: server.url, token: agent, persistedOperations: true });
+    await client.requestApproval(PENDING_PAYMENT);
+    const arrival = await receiver.arrivals.next();
+    expect(arrival.verified).toBe(true);
+
+    const [listed, updated, rotated] = await Promise.all([
+      cli(server, ['notifications', 'list'], admin, persisted),
+      cli(server, ['notifications', 'update', channel.id, '--name', 'ops-2', '--json'], admin, persisted),
+      cli(server, ['notifications', 'rotate-secret', channel.id, '--json'], admin, persisted),
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`${channel.id}  WEBHOOK on   ops  → ${receiver.url}`);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ id: channel.id, name: 'ops-2' });
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(JSON.parse(rotated.stdout).signingSecret).not.toBe(signingSecret);
+
+    const deliveries = await cli(server, ['notifications', 'deliveries', '--channel', channel.id, '--json'], admin, persisted);
+    expect(deliveries.code, deliveries.stderr).toBe(0);
+    const [delivery] = JSON.parse(deliveries.stdout);
+    expect(delivery).toMatchObject({ id: arrival.headers['webhook-id'], channelId: channel.id, eventType: 'approval.required' });
+    const replayed = await cli(server, ['notifications', 'replay', delivery.id], admin, persisted);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const deleted = await cli(server, ['notifications', 'delete', channel.id], admin, persisted);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toContain(`Deleted channel ${channel.id}`);
+
+    // A refusal still reads as one: an approver is not an admin.
+    const refused = await cli(server, ['notifications', 'list'], approver, persisted);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('FORBIDDEN');
+  }, 120_000);
 });
 
 describe('without COUNTERSIGN_PERSISTED_ONLY', () => {

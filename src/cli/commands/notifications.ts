@@ -1,52 +1,15 @@
-import { RefusedError, TransportError } from '../../client/index.js';
-import type { ErrorCode } from '../../domain/errors.js';
-import { CliUsageError, DEFAULT_URL, integerOption, noPositionals, onePositional, parseCommand, print, printJson, type ClientCommand } from './shared.js';
+import type { NotificationChannel, NotificationChannelKind, NotificationDelivery, NotificationDeliveryStatus } from '../../client/index.js';
+import { CliUsageError, connect, integerOption, noPositionals, onePositional, parseCommand, print, printJson, type ClientCommand } from './shared.js';
 
-const CHANNEL = 'id kind name url emailTo events enabled includeContext expiringBeforeSeconds createdAt';
-const DELIVERY = `id channelId eventType approvalId status attempts createdAt nextAttemptAt lastStatusCode lastResult deliveredAt
-  attemptLog { number at outcome statusCode result nextAttemptAt }`;
-const ERRORS = '... on Error { __typename code message } ... on InvalidInputError { field problem }';
-
-interface Connection {
-  url?: string | undefined;
-  token?: string | undefined;
-}
-
-/**
- * Runs one admin operation and returns its typed result: a refusal (FORBIDDEN, NOT_FOUND,
- * INVALID_INPUT) is thrown as the SDK's RefusedError (exit 1), an unreachable server as a
- * TransportError (exit 3).
- */
-async function call(values: Connection, env: NodeJS.ProcessEnv, usage: string, field: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const base = (values.url ?? (env['COUNTERSIGN_URL'] || DEFAULT_URL)).replace(/\/+$/, '');
-  const token = values.token ?? env['COUNTERSIGN_TOKEN'];
-  if (!token) throw new CliUsageError('no caller token: pass --token or set COUNTERSIGN_TOKEN', usage);
-  const endpoint = base.endsWith('/graphql') ? base : `${base}/graphql`;
-  let body: { data?: Record<string, any>; errors?: { message: string }[] };
-  try {
-    const response = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    body = (await response.json()) as typeof body;
-  } catch (error) {
-    throw new TransportError(`Could not reach Countersign at ${endpoint}: ${(error as Error).message}`, { cause: error });
-  }
-  if (body.errors?.length || !body.data) throw new TransportError(`Countersign failed: ${body.errors?.map((error) => error.message).join('; ') ?? 'no data'}`);
-  const result = body.data[field];
-  if (typeof result?.code === 'string' && typeof result.__typename === 'string' && result.__typename.endsWith('Error')) {
-    const detail = result.field ? ` (${result.field}: ${result.problem})` : '';
-    throw new RefusedError(result.code as ErrorCode, `${result.message}${detail}`, result);
-  }
-  return result;
-}
+// Every command goes through the SDK, whose documents form the persisted-operations manifest, so
+// these work against a server with COUNTERSIGN_PERSISTED_ONLY=true as the approver commands do.
+// A refusal (FORBIDDEN, NOT_FOUND, INVALID_INPUT) is thrown as the SDK's RefusedError (exit 1), an
+// unreachable server as a TransportError (exit 3).
 
 const list = (text: string | undefined): string[] | undefined =>
   text === undefined ? undefined : text.split(',').map((item) => item.trim()).filter(Boolean);
 
-function kindOption(value: string | undefined, usage: string): string {
+function kindOption(value: string | undefined, usage: string): NotificationChannelKind {
   const kind = value?.toUpperCase();
   if (kind !== 'WEBHOOK' && kind !== 'SLACK' && kind !== 'EMAIL') throw new CliUsageError('--kind must be webhook, slack or email', usage);
   return kind;
@@ -59,7 +22,7 @@ function booleanOption(value: string | undefined, name: string, usage: string): 
   throw new CliUsageError(`--${name} must be true or false`, usage);
 }
 
-function channelLine(channel: any): string {
+function channelLine(channel: NotificationChannel): string {
   const where = channel.kind === 'EMAIL' ? channel.emailTo.join(', ') : channel.url;
   return `${channel.id}  ${channel.kind.padEnd(7)} ${channel.enabled ? 'on ' : 'off'}  ${channel.name}  → ${where}\n    events: ${channel.events.join(', ')}${channel.includeContext ? '  (with context)' : ''}`;
 }
@@ -69,10 +32,10 @@ const channelsCommand: ClientCommand = {
   async run(argv, env) {
     const { values, positionals } = parseCommand(argv, {}, this.usage);
     noPositionals(positionals, this.usage);
-    const result = await call(values, env, this.usage, 'notificationChannels', `query { notificationChannels { __typename ... on NotificationChannelList { channels { ${CHANNEL} } } ${ERRORS} } }`);
-    if (values.json) printJson(result.channels);
-    else if (result.channels.length === 0) print('No notification channels.');
-    else for (const channel of result.channels) print(channelLine(channel));
+    const channels = await connect(values, env, this.usage).notificationChannels();
+    if (values.json) printJson(channels);
+    else if (channels.length === 0) print('No notification channels.');
+    else for (const channel of channels) print(channelLine(channel));
     return 0;
   },
 };
@@ -98,14 +61,11 @@ const createCommand: ClientCommand = {
       name: values.name,
       url: values['webhook-url'],
       emailTo: list(values.email),
-      events: list(values.events),
+      events: list(values.events) ?? [],
       includeContext: booleanOption(values['include-context'], 'include-context', this.usage),
       expiringBeforeSeconds: values['expiring-before'] === undefined ? undefined : integerOption(values['expiring-before'], 'expiring-before', 300, 1, 86_400, this.usage),
     };
-    const result = await call(values, env, this.usage, 'createNotificationChannel', `
-      mutation ($input: CreateNotificationChannelInput!) {
-        createNotificationChannel(input: $input) { __typename ... on CreateNotificationChannelPayload { signingSecret channel { ${CHANNEL} } } ${ERRORS} }
-      }`, { input });
+    const result = await connect(values, env, this.usage).createNotificationChannel(input);
     if (values.json) printJson(result);
     else {
       print(channelLine(result.channel));
@@ -130,12 +90,9 @@ const updateCommand: ClientCommand = {
       includeContext: booleanOption(values['include-context'], 'include-context', this.usage),
       expiringBeforeSeconds: values['expiring-before'] === undefined ? undefined : integerOption(values['expiring-before'], 'expiring-before', 300, 1, 86_400, this.usage),
     };
-    const result = await call(values, env, this.usage, 'updateNotificationChannel', `
-      mutation ($input: UpdateNotificationChannelInput!) {
-        updateNotificationChannel(input: $input) { __typename ... on UpdateNotificationChannelPayload { channel { ${CHANNEL} } } ${ERRORS} }
-      }`, { input });
-    if (values.json) printJson(result.channel);
-    else print(channelLine(result.channel));
+    const channel = await connect(values, env, this.usage).updateNotificationChannel(input);
+    if (values.json) printJson(channel);
+    else print(channelLine(channel));
     return 0;
   },
 };
@@ -145,7 +102,7 @@ const deleteCommand: ClientCommand = {
   async run(argv, env) {
     const { values, positionals } = parseCommand(argv, {}, this.usage);
     const id = onePositional(positionals, 'channel id', this.usage);
-    await call(values, env, this.usage, 'deleteNotificationChannel', `mutation ($id: ID!) { deleteNotificationChannel(id: $id) { __typename ... on DeleteNotificationChannelPayload { deletedId } ${ERRORS} } }`, { id });
+    await connect(values, env, this.usage).deleteNotificationChannel(id);
     print(`Deleted channel ${id} and its delivery history.`);
     return 0;
   },
@@ -156,19 +113,19 @@ const rotateCommand: ClientCommand = {
   async run(argv, env) {
     const { values, positionals } = parseCommand(argv, {}, this.usage);
     const id = onePositional(positionals, 'channel id', this.usage);
-    const result = await call(values, env, this.usage, 'rotateNotificationSecret', `mutation ($id: ID!) { rotateNotificationSecret(id: $id) { __typename ... on RotateNotificationSecretPayload { signingSecret channel { id } } ${ERRORS} } }`, { id });
+    const result = await connect(values, env, this.usage).rotateNotificationSecret(id);
     if (values.json) printJson(result);
     else print(`New signing secret of ${id} (shown only now; the old one no longer signs):\n${result.signingSecret}`);
     return 0;
   },
 };
 
-function deliveryLines(delivery: any): string[] {
+function deliveryLines(delivery: NotificationDelivery): string[] {
   const next = delivery.nextAttemptAt ? `, next attempt ${delivery.nextAttemptAt}` : '';
   return [
     `${delivery.id}  ${delivery.status.padEnd(9)} ${delivery.eventType}  approval ${delivery.approvalId ?? '-'}  channel ${delivery.channelId}  (${delivery.attempts} attempt(s)${next})`,
     ...delivery.attemptLog.map(
-      (attempt: any) => `    #${attempt.number} ${attempt.at} ${attempt.outcome} ${attempt.statusCode ?? '-'} ${attempt.result}${attempt.nextAttemptAt ? ` → retry ${attempt.nextAttemptAt}` : ''}`,
+      (attempt) => `    #${attempt.number} ${attempt.at} ${attempt.outcome} ${attempt.statusCode ?? '-'} ${attempt.result}${attempt.nextAttemptAt ? ` → retry ${attempt.nextAttemptAt}` : ''}`,
     ),
   ];
 }
@@ -178,20 +135,15 @@ const deliveriesCommand: ClientCommand = {
   async run(argv, env) {
     const { values, positionals } = parseCommand(argv, { channel: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } }, this.usage);
     noPositionals(positionals, this.usage);
-    const status = values.status?.toUpperCase();
+    const status = values.status?.toUpperCase() as NotificationDeliveryStatus | undefined;
     if (status !== undefined && !['PENDING', 'RETRYING', 'DELIVERED', 'DEAD'].includes(status)) {
       throw new CliUsageError('--status must be PENDING, RETRYING, DELIVERED or DEAD', this.usage);
     }
     const first = integerOption(values.limit, 'limit', 20, 1, 200, this.usage);
-    const result = await call(values, env, this.usage, 'notificationDeliveries', `
-      query ($channelId: ID, $status: NotificationDeliveryStatus, $first: Int) {
-        notificationDeliveries(channelId: $channelId, status: $status, first: $first) {
-          __typename ... on NotificationDeliveryConnection { nodes { ${DELIVERY} } } ${ERRORS}
-        }
-      }`, { channelId: values.channel, status, first });
-    if (values.json) printJson(result.nodes);
-    else if (result.nodes.length === 0) print('No deliveries.');
-    else for (const delivery of result.nodes) for (const line of deliveryLines(delivery)) print(line);
+    const { nodes } = await connect(values, env, this.usage).notificationDeliveries({ channelId: values.channel ?? null, status: status ?? null, first });
+    if (values.json) printJson(nodes);
+    else if (nodes.length === 0) print('No deliveries.');
+    else for (const delivery of nodes) for (const line of deliveryLines(delivery)) print(line);
     return 0;
   },
 };
@@ -201,8 +153,8 @@ const replayCommand: ClientCommand = {
   async run(argv, env) {
     const { values, positionals } = parseCommand(argv, {}, this.usage);
     const id = onePositional(positionals, 'delivery id', this.usage);
-    const result = await call(values, env, this.usage, 'replayNotificationDelivery', `mutation ($id: ID!) { replayNotificationDelivery(id: $id) { __typename ... on ReplayNotificationDeliveryPayload { delivery { ${DELIVERY} } } ${ERRORS} } }`, { id });
-    if (values.json) printJson(result.delivery);
+    const delivery = await connect(values, env, this.usage).replayNotificationDelivery(id);
+    if (values.json) printJson(delivery);
     else print(`Replaying ${id}: it is due now, with the same webhook-id.`);
     return 0;
   },

@@ -31,6 +31,19 @@ export type CompleteExecutionInput = {
   result?: unknown;
 };
 
+export type CreateNotificationChannelInput = {
+  /** Recipients of an email channel. */
+  emailTo?: Array<string> | null | undefined;
+  events: Array<string>;
+  /** Lead time of approval.expiring (default COUNTERSIGN_NOTIFY_EXPIRING_SECONDS, 300). */
+  expiringBeforeSeconds?: number | null | undefined;
+  includeContext?: boolean | null | undefined;
+  kind: NotificationChannelKind;
+  name: string;
+  /** The webhook URL, or the Slack incoming-webhook URL. */
+  url?: string | null | undefined;
+};
+
 export type DecideInput = {
   approvalId: string;
   comment?: string | null | undefined;
@@ -85,6 +98,23 @@ export type ExecutionStatus =
   | 'STARTED'
   | 'SUCCEEDED';
 
+export type NotificationAttemptOutcome =
+  | 'DELIVERED'
+  | 'FAILED';
+
+/** WEBHOOK: signed JSON (Standard Webhooks); SLACK: a Block Kit message to an incoming webhook; EMAIL: over SMTP. */
+export type NotificationChannelKind =
+  | 'EMAIL'
+  | 'SLACK'
+  | 'WEBHOOK';
+
+/** PENDING: due; RETRYING: an attempt failed, another is scheduled; DELIVERED; DEAD: every attempt failed (replay it). */
+export type NotificationDeliveryStatus =
+  | 'DEAD'
+  | 'DELIVERED'
+  | 'PENDING'
+  | 'RETRYING';
+
 export type PendingApprovalEventKind =
   /** The request became pending. */
   | 'ADDED'
@@ -129,6 +159,18 @@ export type ToolHintsInput = {
   idempotentHint?: boolean | null | undefined;
   openWorldHint?: boolean | null | undefined;
   readOnlyHint?: boolean | null | undefined;
+};
+
+/** Fields left out stay as they are. */
+export type UpdateNotificationChannelInput = {
+  emailTo?: Array<string> | null | undefined;
+  enabled?: boolean | null | undefined;
+  events?: Array<string> | null | undefined;
+  expiringBeforeSeconds?: number | null | undefined;
+  id: string;
+  includeContext?: boolean | null | undefined;
+  name?: string | null | undefined;
+  url?: string | null | undefined;
 };
 
 export type ApprovalFieldsFragment = { id: string, status: ApprovalStatus, action: string, resource: string | null, context: unknown, contextHash: string, agent: string | null, sessionId: string | null, requester: string, confidence: number | null, estimatedDurationMinutes: number | null, priority: string | null, source: string | null, riskScore: number, riskLevel: string, requiredApprovals: number, remainingApprovals: number, approverRoles: Array<string>, escalated: boolean, expiresAt: string, decidedAt: string | null, tokenExpiresAt: string | null, policyRevision: string, createdAt: string, updatedAt: string, decisionToken: string | null, reasons: Array<{ ruleId: string, message: string, fields: Array<string> }>, decisions: Array<{ approver: string, decision: Decision, comment: string | null, decidedAt: string }> };
@@ -360,6 +402,99 @@ export type ExecutePayloadFieldsFragment = { dryRun: boolean, approval: { id: st
 
 export type AlreadyDecidedFieldsFragment = { reason: string, status: ApprovalStatus, executionStatus: ExecutionStatus | null };
 
+export type NotificationChannelFieldsFragment = { id: string, kind: NotificationChannelKind, name: string, url: string | null, emailTo: Array<string>, events: Array<string>, enabled: boolean, includeContext: boolean, expiringBeforeSeconds: number, createdAt: string, updatedAt: string };
+
+export type NotificationDeliveryFieldsFragment = { id: string, channelId: string, eventType: string, approvalId: string | null, status: NotificationDeliveryStatus, attempts: number, occurredAt: string, createdAt: string, nextAttemptAt: string | null, lastAttemptAt: string | null, lastStatusCode: number | null, lastResult: string | null, deliveredAt: string | null, attemptLog: Array<{ number: number, at: string, outcome: NotificationAttemptOutcome, statusCode: number | null, result: string, durationMs: number, nextAttemptAt: string | null }> };
+
+export type NotificationChannelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type NotificationChannelsQuery = { notificationChannels:
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'NotificationChannelList', channels: Array<{ id: string, kind: NotificationChannelKind, name: string, url: string | null, emailTo: Array<string>, events: Array<string>, enabled: boolean, includeContext: boolean, expiringBeforeSeconds: number, createdAt: string, updatedAt: string }> }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
+
+export type CreateNotificationChannelMutationVariables = Exact<{
+  input: CreateNotificationChannelInput;
+}>;
+
+
+export type CreateNotificationChannelMutation = { createNotificationChannel:
+    | { __typename: 'CreateNotificationChannelPayload', signingSecret: string | null, channel: { id: string, kind: NotificationChannelKind, name: string, url: string | null, emailTo: Array<string>, events: Array<string>, enabled: boolean, includeContext: boolean, expiringBeforeSeconds: number, createdAt: string, updatedAt: string } }
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
+
+export type UpdateNotificationChannelMutationVariables = Exact<{
+  input: UpdateNotificationChannelInput;
+}>;
+
+
+export type UpdateNotificationChannelMutation = { updateNotificationChannel:
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'NotFoundError', code: ErrorCode, message: string }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+    | { __typename: 'UpdateNotificationChannelPayload', channel: { id: string, kind: NotificationChannelKind, name: string, url: string | null, emailTo: Array<string>, events: Array<string>, enabled: boolean, includeContext: boolean, expiringBeforeSeconds: number, createdAt: string, updatedAt: string } }
+   };
+
+export type DeleteNotificationChannelMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteNotificationChannelMutation = { deleteNotificationChannel:
+    | { __typename: 'DeleteNotificationChannelPayload', deletedId: string }
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'NotFoundError', code: ErrorCode, message: string }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
+
+export type RotateNotificationSecretMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RotateNotificationSecretMutation = { rotateNotificationSecret:
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'NotFoundError', code: ErrorCode, message: string }
+    | { __typename: 'RotateNotificationSecretPayload', signingSecret: string, channel: { id: string, kind: NotificationChannelKind, name: string, url: string | null, emailTo: Array<string>, events: Array<string>, enabled: boolean, includeContext: boolean, expiringBeforeSeconds: number, createdAt: string, updatedAt: string } }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
+
+export type NotificationDeliveriesQueryVariables = Exact<{
+  channelId?: string | null | undefined;
+  status?: NotificationDeliveryStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type NotificationDeliveriesQuery = { notificationDeliveries:
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'NotificationDeliveryConnection', nodes: Array<{ id: string, channelId: string, eventType: string, approvalId: string | null, status: NotificationDeliveryStatus, attempts: number, occurredAt: string, createdAt: string, nextAttemptAt: string | null, lastAttemptAt: string | null, lastStatusCode: number | null, lastResult: string | null, deliveredAt: string | null, attemptLog: Array<{ number: number, at: string, outcome: NotificationAttemptOutcome, statusCode: number | null, result: string, durationMs: number, nextAttemptAt: string | null }> }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
+
+export type ReplayNotificationDeliveryMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ReplayNotificationDeliveryMutation = { replayNotificationDelivery:
+    | { __typename: 'ForbiddenError', requiredRoles: Array<string> | null, code: ErrorCode, message: string }
+    | { __typename: 'InvalidInputError', field: string, problem: string, code: ErrorCode, message: string }
+    | { __typename: 'NotFoundError', code: ErrorCode, message: string }
+    | { __typename: 'ReplayNotificationDeliveryPayload', delivery: { id: string, channelId: string, eventType: string, approvalId: string | null, status: NotificationDeliveryStatus, attempts: number, occurredAt: string, createdAt: string, nextAttemptAt: string | null, lastAttemptAt: string | null, lastStatusCode: number | null, lastResult: string | null, deliveredAt: string | null, attemptLog: Array<{ number: number, at: string, outcome: NotificationAttemptOutcome, statusCode: number | null, result: string, durationMs: number, nextAttemptAt: string | null }> } }
+    | { __typename: 'UnauthenticatedError', code: ErrorCode, message: string }
+   };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -523,6 +658,47 @@ export const AlreadyDecidedFieldsFragmentDoc = new TypedDocumentString(`
   executionStatus
 }
     `, {"fragmentName":"AlreadyDecidedFields"}) as unknown as TypedDocumentString<AlreadyDecidedFieldsFragment, unknown>;
+export const NotificationChannelFieldsFragmentDoc = new TypedDocumentString(`
+    fragment NotificationChannelFields on NotificationChannel {
+  id
+  kind
+  name
+  url
+  emailTo
+  events
+  enabled
+  includeContext
+  expiringBeforeSeconds
+  createdAt
+  updatedAt
+}
+    `, {"fragmentName":"NotificationChannelFields"}) as unknown as TypedDocumentString<NotificationChannelFieldsFragment, unknown>;
+export const NotificationDeliveryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment NotificationDeliveryFields on NotificationDelivery {
+  id
+  channelId
+  eventType
+  approvalId
+  status
+  attempts
+  occurredAt
+  createdAt
+  nextAttemptAt
+  lastAttemptAt
+  lastStatusCode
+  lastResult
+  deliveredAt
+  attemptLog {
+    number
+    at
+    outcome
+    statusCode
+    result
+    durationMs
+    nextAttemptAt
+  }
+}
+    `, {"fragmentName":"NotificationDeliveryFields"}) as unknown as TypedDocumentString<NotificationDeliveryFieldsFragment, unknown>;
 export const RequestApprovalDocument = new TypedDocumentString(`
     mutation RequestApproval($input: RequestApprovalInput!) {
   requestApproval(input: $input) {
@@ -1326,3 +1502,273 @@ fragment AlreadyDecidedFields on AlreadyDecidedError {
   status
   executionStatus
 }`) as unknown as TypedDocumentString<DecideManyMutation, DecideManyMutationVariables>;
+export const NotificationChannelsDocument = new TypedDocumentString(`
+    query NotificationChannels {
+  notificationChannels {
+    __typename
+    ... on NotificationChannelList {
+      channels {
+        ...NotificationChannelFields
+      }
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}
+fragment NotificationChannelFields on NotificationChannel {
+  id
+  kind
+  name
+  url
+  emailTo
+  events
+  enabled
+  includeContext
+  expiringBeforeSeconds
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<NotificationChannelsQuery, NotificationChannelsQueryVariables>;
+export const CreateNotificationChannelDocument = new TypedDocumentString(`
+    mutation CreateNotificationChannel($input: CreateNotificationChannelInput!) {
+  createNotificationChannel(input: $input) {
+    __typename
+    ... on CreateNotificationChannelPayload {
+      signingSecret
+      channel {
+        ...NotificationChannelFields
+      }
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}
+fragment NotificationChannelFields on NotificationChannel {
+  id
+  kind
+  name
+  url
+  emailTo
+  events
+  enabled
+  includeContext
+  expiringBeforeSeconds
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<CreateNotificationChannelMutation, CreateNotificationChannelMutationVariables>;
+export const UpdateNotificationChannelDocument = new TypedDocumentString(`
+    mutation UpdateNotificationChannel($input: UpdateNotificationChannelInput!) {
+  updateNotificationChannel(input: $input) {
+    __typename
+    ... on UpdateNotificationChannelPayload {
+      channel {
+        ...NotificationChannelFields
+      }
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}
+fragment NotificationChannelFields on NotificationChannel {
+  id
+  kind
+  name
+  url
+  emailTo
+  events
+  enabled
+  includeContext
+  expiringBeforeSeconds
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<UpdateNotificationChannelMutation, UpdateNotificationChannelMutationVariables>;
+export const DeleteNotificationChannelDocument = new TypedDocumentString(`
+    mutation DeleteNotificationChannel($id: ID!) {
+  deleteNotificationChannel(id: $id) {
+    __typename
+    ... on DeleteNotificationChannelPayload {
+      deletedId
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}`) as unknown as TypedDocumentString<DeleteNotificationChannelMutation, DeleteNotificationChannelMutationVariables>;
+export const RotateNotificationSecretDocument = new TypedDocumentString(`
+    mutation RotateNotificationSecret($id: ID!) {
+  rotateNotificationSecret(id: $id) {
+    __typename
+    ... on RotateNotificationSecretPayload {
+      signingSecret
+      channel {
+        ...NotificationChannelFields
+      }
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}
+fragment NotificationChannelFields on NotificationChannel {
+  id
+  kind
+  name
+  url
+  emailTo
+  events
+  enabled
+  includeContext
+  expiringBeforeSeconds
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<RotateNotificationSecretMutation, RotateNotificationSecretMutationVariables>;
+export const NotificationDeliveriesDocument = new TypedDocumentString(`
+    query NotificationDeliveries($channelId: ID, $status: NotificationDeliveryStatus, $first: Int, $after: String) {
+  notificationDeliveries(
+    channelId: $channelId
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    __typename
+    ... on NotificationDeliveryConnection {
+      nodes {
+        ...NotificationDeliveryFields
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}
+fragment NotificationDeliveryFields on NotificationDelivery {
+  id
+  channelId
+  eventType
+  approvalId
+  status
+  attempts
+  occurredAt
+  createdAt
+  nextAttemptAt
+  lastAttemptAt
+  lastStatusCode
+  lastResult
+  deliveredAt
+  attemptLog {
+    number
+    at
+    outcome
+    statusCode
+    result
+    durationMs
+    nextAttemptAt
+  }
+}`) as unknown as TypedDocumentString<NotificationDeliveriesQuery, NotificationDeliveriesQueryVariables>;
+export const ReplayNotificationDeliveryDocument = new TypedDocumentString(`
+    mutation ReplayNotificationDelivery($id: ID!) {
+  replayNotificationDelivery(id: $id) {
+    __typename
+    ... on ReplayNotificationDeliveryPayload {
+      delivery {
+        ...NotificationDeliveryFields
+      }
+    }
+    ...CallerErrorFields
+  }
+}
+    fragment CallerErrorFields on Error {
+  code
+  message
+  ... on ForbiddenError {
+    requiredRoles
+  }
+  ... on InvalidInputError {
+    field
+    problem
+  }
+}
+fragment NotificationDeliveryFields on NotificationDelivery {
+  id
+  channelId
+  eventType
+  approvalId
+  status
+  attempts
+  occurredAt
+  createdAt
+  nextAttemptAt
+  lastAttemptAt
+  lastStatusCode
+  lastResult
+  deliveredAt
+  attemptLog {
+    number
+    at
+    outcome
+    statusCode
+    result
+    durationMs
+    nextAttemptAt
+  }
+}`) as unknown as TypedDocumentString<ReplayNotificationDeliveryMutation, ReplayNotificationDeliveryMutationVariables>;
