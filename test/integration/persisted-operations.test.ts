@@ -114,13 +114,13 @@ describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
     const arrival = await receiver.arrivals.next();
     expect(arrival.verified).toBe(true);
 
-    const [listed, updated, rotated] = await Promise.all([
-      cli(server, ['notifications', 'list'], admin, persisted),
+    const listed = await cli(server, ['notifications', 'list'], admin, persisted);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`${channel.id}  WEBHOOK on   ops  → ${receiver.url}`);
+    const [updated, rotated] = await Promise.all([
       cli(server, ['notifications', 'update', channel.id, '--name', 'ops-2', '--json'], admin, persisted),
       cli(server, ['notifications', 'rotate-secret', channel.id, '--json'], admin, persisted),
     ]);
-    expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toContain(`${channel.id}  WEBHOOK on   ops  → ${receiver.url}`);
     expect(updated.code, updated.stderr).toBe(0);
     expect(JSON.parse(updated.stdout)).toMatchObject({ id: channel.id, name: 'ops-2' });
     expect(rotated.code, rotated.stderr).toBe(0);
