@@ -9,7 +9,8 @@ import type { SignedCheckpointView } from './checkpoints.js';
  *
  * Each tenant has a folder (its id, URI-encoded), holding `<size>.checkpoint` for every size
  * written and `latest.checkpoint`. A checkpoint is written only when the chain grew since the last
- * one. Files are written whole (to a temporary name, then renamed), so a shipper never reads half.
+ * one. Files are written whole (to a temporary name, then renamed), so a shipper never reads half,
+ * and `latest.checkpoint` before the numbered one, so it is never older than any numbered file.
  */
 export class CheckpointFiles {
   private readonly written = new Map<string, number>();
@@ -51,8 +52,10 @@ export class CheckpointFiles {
       if (this.written.get(checkpoint.tenant) === checkpoint.size) continue;
       const folder = join(this.options.dir, encodeURIComponent(checkpoint.tenant));
       await mkdir(folder, { recursive: true });
-      await writeWhole(join(folder, `${checkpoint.size}.checkpoint`), checkpoint.note);
+      // latest first: whoever sees <size>.checkpoint (a shipper, a test) then finds latest at that
+      // size or beyond, never the round before.
       await writeWhole(join(folder, 'latest.checkpoint'), checkpoint.note);
+      await writeWhole(join(folder, `${checkpoint.size}.checkpoint`), checkpoint.note);
       this.written.set(checkpoint.tenant, checkpoint.size);
       count++;
     }
