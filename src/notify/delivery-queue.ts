@@ -10,50 +10,69 @@ import type { AttemptOutcome } from './senders.js';
 /** The statuses of a delivery still owed to its channel. */
 export const DUE_STATUSES: NotificationDeliveryStatus[] = ['PENDING', 'RETRYING'];
 
-/** A due delivery, as much as deciding whether to claim it needs. */
-export interface DueDelivery {
-  id: string;
-  channelId: string;
-  leaseUntil: Date | null;
-}
+/**
+ * The condition of the due-deliveries index (`notification_delivery_due_index`: channel, due
+ * time, over owed deliveries only), spelled as in the index's definition: both SQLite and
+ * PostgreSQL use a partial index only when the query states its condition with the same literals.
+ */
+const OWED = "status in ('PENDING', 'RETRYING')";
 
-/** Deliveries of these channels due at `now`, the longest waiting first. */
-export async function dueDeliveries(tx: EntityManager, channelIds: string[], now: Date, limit: number): Promise<DueDelivery[]> {
-  const rows = (await (tx as SqlEntityManager)
-    .createQueryBuilder(NotificationDelivery)
-    .select(['id', 'channelId', 'leaseUntil'])
-    .where({ status: { $in: DUE_STATUSES }, nextAttemptAt: { $lte: now }, channelId: { $in: channelIds } })
-    .orderBy({ nextAttemptAt: 'asc' })
-    .limit(limit)
-    .execute('all')) as { id: string; channelId: string; leaseUntil: unknown }[];
-  return rows.map((row) => ({ ...row, leaseUntil: toDate(row.leaseUntil) }));
+/** A lease that is free at `now`: never taken, released, or run out. */
+const freeAt = (now: Date) => ({ $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] });
+
+/** Deliveries a claim leased: the rows, and the lease they are held under. */
+export interface Claim {
+  leaseToken: string;
+  leased: NotificationDelivery[];
+  /** How many due deliveries the claim found free (some may have gone to another dispatcher meanwhile). */
+  found: number;
 }
 
 /**
- * Leases the deliveries among `ids` that nobody holds (or whose lease ran out) under a new token
- * until `leaseUntil`, and returns those this caller won: another dispatcher's lease is never taken.
+ * Leases up to `limit` deliveries of one channel that are due at `now` and held by nobody, the
+ * longest waiting first, under a new token until `leaseUntil`. The read walks the due-deliveries
+ * index from its oldest entry and stops after `limit` free ones: its cost is the batch, not the
+ * backlog. Another dispatcher's lease is never taken (the update re-checks each row).
  */
-export async function lease(tx: EntityManager, ids: string[], now: Date, leaseUntil: Date): Promise<{ leaseToken: string; leased: NotificationDelivery[] }> {
+export async function claimDue(em: EntityManager, channelId: string, now: Date, limit: number, leaseUntil: Date): Promise<Claim> {
   const leaseToken = randomUUID();
-  await tx.nativeUpdate(
+  const found = (await (em as SqlEntityManager)
+    .createQueryBuilder(NotificationDelivery)
+    .select(['id'])
+    .where(OWED)
+    .andWhere({ channelId, nextAttemptAt: { $lte: now }, ...freeAt(now) })
+    .orderBy({ nextAttemptAt: 'asc' })
+    .limit(limit)
+    .execute('all')) as { id: string }[];
+  if (found.length === 0) return { leaseToken, leased: [], found: 0 };
+  await em.nativeUpdate(
     NotificationDelivery,
-    { id: { $in: ids }, status: { $in: DUE_STATUSES }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
+    { id: { $in: found.map((row) => row.id) }, status: { $in: DUE_STATUSES }, ...freeAt(now) },
     { leaseToken, leaseUntil },
   );
-  const leased = (await findData(tx, NotificationDelivery, { leaseToken }, { orderBy: [{ nextAttemptAt: 'asc' }] })) as NotificationDelivery[];
-  return { leaseToken, leased };
+  const leased = (await findData(em, NotificationDelivery, { leaseToken }, { orderBy: [{ nextAttemptAt: 'asc' }] })) as NotificationDelivery[];
+  return { leaseToken, leased, found: found.length };
 }
 
-/** When the earliest unclaimed retry after `now` falls due, if any. */
-export async function nextRetryAt(tx: EntityManager, now: Date): Promise<Date | null> {
-  const next = (await (tx as SqlEntityManager)
+/**
+ * Extends a claim's lease to `leaseUntil` for the deliveries still held under it and still owed;
+ * returns their ids. A delivery whose lease ran out and that another dispatcher took over has
+ * another token by then, so it is not among them.
+ */
+export async function renewLease(em: EntityManager, leaseToken: string, leaseUntil: Date): Promise<Set<string>> {
+  await em.nativeUpdate(NotificationDelivery, { leaseToken, status: { $in: DUE_STATUSES } }, { leaseUntil });
+  const held = (await (em as SqlEntityManager)
     .createQueryBuilder(NotificationDelivery)
-    .select(['nextAttemptAt'])
-    .where({ status: { $in: DUE_STATUSES }, nextAttemptAt: { $gt: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] })
-    .orderBy({ nextAttemptAt: 'asc' })
-    .limit(1)
-    .execute('get')) as { nextAttemptAt: unknown } | undefined;
-  return next ? toDate(next.nextAttemptAt) : null;
+    .select(['id'])
+    .where({ leaseToken, status: { $in: DUE_STATUSES } })
+    .execute('all')) as { id: string }[];
+  return new Set(held.map((row) => row.id));
+}
+
+/** Gives claimed deliveries that will not be attempted here back, due at once for any dispatcher. */
+export async function releaseLease(em: EntityManager, leaseToken: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await em.nativeUpdate(NotificationDelivery, { id: { $in: ids }, leaseToken }, { leaseToken: null, leaseUntil: null });
 }
 
 /** One attempt's outcome as it is written: the attempt row and the delivery's new state. */
@@ -102,9 +121,4 @@ export function recordedAttempt(
     leaseUntil: null,
   };
   return { status, nextAttemptAt, attempt, update };
-}
-
-export function toDate(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  return value instanceof Date ? value : new Date(value as number | string);
 }

@@ -1,11 +1,11 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/core';
 import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
 import { NotificationChannel } from '../db/entities/notification-channel.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
 import { findData } from '../db/orm.js';
 import type { ChangeFeed, ChangeStream } from '../feed/feed.js';
 import type { NotifyConfig } from './config.js';
-import { dueDeliveries, lease, nextRetryAt, recordedAttempt } from './delivery-queue.js';
+import { claimDue, recordedAttempt, releaseLease, renewLease } from './delivery-queue.js';
 import { CursorMovedError, Outbox, type ChannelRow } from './outbox.js';
 import { channelSecretAad, type SecretBox } from './secret-box.js';
 import { Senders, type AttemptOutcome } from './senders.js';
@@ -27,12 +27,39 @@ export interface DispatcherOptions {
   random?: () => number;
 }
 
-type DeliveryRow = NotificationDelivery;
+/** A delivery leased by this dispatcher, waiting for a free slot of its channel. */
+interface Claimed {
+  delivery: NotificationDelivery;
+  leaseToken: string;
+  leaseUntil: number;
+}
 
-/** Due deliveries claimed per pass. */
-const CLAIMS_PER_PASS = 256;
+/** One channel's share of the dispatcher. */
+interface Lane {
+  channel: ChannelRow;
+  /** The channel's signing secret, opened once per sealed value. */
+  opened: { sealed: string; secret: string } | null;
+  /** Deliveries claimed and not yet attempted, the longest waiting first. */
+  queue: Claimed[];
+  inFlight: number;
+  /** The database may hold due deliveries of this channel that nobody has claimed. */
+  due: boolean;
+  /** Counts the times `due` was set, so that a claim that began before one does not clear it. */
+  dueMarks: number;
+  /** A claim or a lease renewal is under way (one at a time per channel). */
+  busy: boolean;
+  retryTimer: NodeJS.Timeout | undefined;
+  retryAt: number;
+}
+
 /** The shortest pause between two passes that a wake-up may cause: under load, wake-ups coalesce. */
 const MIN_PASS_GAP_MS = 20;
+/** A channel holds at most this many claimed deliveries (queued and in flight), or four per slot if more. */
+const MIN_CLAIM_BATCH = 16;
+/** An attempt starts only while its lease outlasts the timeout by this much (recording the outcome takes a moment). */
+const LEASE_MARGIN_MS = 500;
+/** How much longer than the timeout a claim or a renewal leases for: the time a claimed delivery may wait for a slot. */
+const LEASE_QUEUE_MS = 2_000;
 
 /**
  * Turns the audit trail into notifications and delivers them.
@@ -40,17 +67,27 @@ const MIN_PASS_GAP_MS = 20;
  * The audit trail is the outbox: every state change writes its audit event in its own
  * transaction, ordered per tenant by `seq`. A pass reads each tenant's events after a durable
  * cursor, writes one delivery per (channel, event) — unique, so nothing is created twice — and
- * advances the cursor with a compare-and-set in the same transaction; then it claims due
- * deliveries with a lease token. Sending happens outside any transaction, and each outcome is
- * recorded with the attempt. A crash at any point loses nothing: unread events are read after the
- * restart, and a claimed delivery's lease runs out. Several dispatchers can share one database:
- * the cursor's compare-and-set and the lease make each event become one delivery and each
- * attempt be made by one of them (at least once, never twice at the same moment).
+ * advances the cursor with a compare-and-set in the same transaction. Passes are woken by the
+ * change feed (each tenant with an enabled channel is followed, so a change committed on any
+ * instance sharing the feed wakes every dispatcher) and by a poll (the fallback: the feed is a
+ * wake-up, never the source of what is sent); wake-ups coalesce into one pending pass, and passes
+ * never run inside a request.
  *
- * Passes are woken by the change feed (each tenant with an enabled channel is followed, so a
- * change committed on any instance sharing the feed wakes every dispatcher: low latency) and by a
- * poll (the fallback: the feed is a wake-up, never the source of what is sent), and never run
- * inside a request.
+ * Delivering is per channel (a lane): a channel with a free slot and due work claims a batch of
+ * its due deliveries, the longest waiting first, through an index of owed deliveries, leasing
+ * them under one token; they wait in the lane's queue and are attempted as slots come free. A
+ * finished attempt starts the next queued one and claims more only for its own channel, and only
+ * when the queue runs low: the work per delivery is a share of one claim and the record of its
+ * attempt, whatever the backlog. A channel at its concurrency limit reads nothing. A lane learns
+ * of due work from a pass that wrote deliveries for it, from its own retries falling due, and
+ * from the poll (work of other instances, leases that ran out).
+ *
+ * Sending happens outside any transaction, and each outcome is recorded with the attempt. A crash
+ * at any point loses nothing: unread events are read after the restart, and a claimed delivery's
+ * lease runs out. Several dispatchers can share one database: the cursor's compare-and-set and
+ * the lease make each event become one delivery and each attempt be made by one of them (at
+ * least once, never twice at the same moment). An attempt starts only under a lease that outlasts
+ * its timeout; a queued delivery whose lease is getting short has it renewed first.
  */
 export class NotificationDispatcher {
   private readonly orm: MikroORM;
@@ -63,19 +100,22 @@ export class NotificationDispatcher {
   private readonly outbox: Outbox;
   private readonly changes: ChangeFeed | undefined;
   private readonly onAttempt: DispatcherOptions['onAttempt'];
+  /** Claimed deliveries a channel holds at most, queued and in flight together. */
+  private readonly claimBatch: number;
   /** The feed streams followed, one per tenant with an enabled channel. */
   private readonly followed = new Map<string, ChangeStream>();
+  /** One lane per enabled channel, as the last pass found them. */
+  private readonly lanes = new Map<string, Lane>();
   private stopped = true;
   private passing = false;
   private passAgain = false;
+  /** The next pass should look at every channel's due deliveries, not only the ones it writes. */
+  private sweep = false;
   private lastPassEnded = 0;
   private wakeTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryAt = Number.POSITIVE_INFINITY;
-  /** Attempts in flight per channel. */
-  private readonly inFlight = new Map<string, number>();
   private readonly attempts = new Set<Promise<void>>();
+  private readonly claims = new Set<Promise<void>>();
   /** Outcomes waiting to be written, with their log lines. */
   private readonly unrecorded: {
     deliveryId: string;
@@ -85,8 +125,6 @@ export class NotificationDispatcher {
     line: string;
   }[] = [];
   private flushing: Promise<void> | null = null;
-  /** A due delivery waited because its channel had no free slot: a finished attempt should look again. */
-  private starved = false;
 
   constructor(options: DispatcherOptions) {
     this.orm = options.orm;
@@ -99,6 +137,7 @@ export class NotificationDispatcher {
     this.outbox = new Outbox(options.config.publicUrl);
     this.changes = options.changes;
     this.onAttempt = options.onAttempt;
+    this.claimBatch = Math.max(MIN_CLAIM_BATCH, 4 * options.config.concurrencyPerChannel);
   }
 
   /**
@@ -116,21 +155,37 @@ export class NotificationDispatcher {
     this.wake();
   }
 
-  /** Stops passes and timers, then waits for the attempts in flight (each bounded by the timeout). */
+  /**
+   * Stops passes, claims and timers, waits for the attempts in flight (each bounded by the
+   * timeout) and gives the deliveries still queued back, so that a restart or another instance
+   * takes them at once rather than when their leases run out.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.wakeTimer);
-    clearTimeout(this.retryTimer);
     this.wakeTimer = undefined;
     this.follow(new Set());
+    await Promise.allSettled([...this.claims]);
     await Promise.allSettled([...this.attempts]);
     await this.flushing;
+    const lanes = [...this.lanes.values()];
+    this.lanes.clear();
+    await Promise.allSettled(lanes.map((lane) => this.detach(lane)));
     this.senders.close();
   }
 
-  /** Asks for a pass soon; never waits for it. Called after every committed change. */
+  /**
+   * Asks for a pass soon that also looks at every channel's due deliveries; never waits for it.
+   * Called when channels or deliveries changed (an admin's change, a replay) and by the poll.
+   */
   wake(): void {
+    this.sweep = true;
+    this.passSoon();
+  }
+
+  /** Asks for a pass soon, unless one is already asked for: any number of wake-ups make one pass. */
+  private passSoon(): void {
     if (this.stopped || this.wakeTimer) return;
     const gap = Math.max(0, this.lastPassEnded + MIN_PASS_GAP_MS - Date.now());
     this.wakeTimer = setTimeout(() => {
@@ -149,8 +204,12 @@ export class NotificationDispatcher {
       do {
         this.passAgain = false;
         if (this.stopped) break;
-        const claimed = await this.ingestAndClaim();
-        for (const item of claimed) this.attempt(item.delivery, item.channel, item.leaseToken);
+        const sweep = this.sweep;
+        this.sweep = false;
+        const owed = await this.ingest();
+        for (const lane of this.lanes.values()) {
+          if (sweep || owed.has(lane.channel.id)) this.markDue(lane);
+        }
       } while (this.passAgain);
     } catch (error) {
       if (!(error instanceof CursorMovedError)) this.log(`notify: dispatcher pass failed: ${(error as Error).message}`);
@@ -159,33 +218,156 @@ export class NotificationDispatcher {
       this.passing = false;
       this.lastPassEnded = Date.now();
     }
-    if (this.passAgain) this.wake();
+    if (this.passAgain) this.passSoon();
   }
 
-  /** One transaction: new audit events become deliveries, lapsing requests become `approval.expiring`, due deliveries are leased. */
-  private async ingestAndClaim(): Promise<{ delivery: DeliveryRow; channel: ChannelRow; leaseToken: string }[]> {
+  /**
+   * One transaction: new audit events become deliveries, lapsing requests become
+   * `approval.expiring`. Returns the channels that were owed something.
+   */
+  private async ingest(): Promise<Set<string>> {
     const now = this.now();
     // Without a channel there is nothing to do: no transaction, so a server without channels pays nothing.
     const anyChannel = await this.orm.em.fork().count(NotificationChannel, { enabled: true });
     if (anyChannel === 0) {
       this.follow(new Set());
-      return [];
+      this.syncLanes([]);
+      return new Set();
     }
     return this.orm.em.fork().transactional(async (tx) => {
       const channels = ((await findData(tx, NotificationChannel, { enabled: true }, { orderBy: [{ createdAt: 'asc' }] })) as ChannelRow[]).map(
         normaliseChannel,
       );
       this.follow(new Set(channels.map((channel) => channel.tenant)));
+      this.syncLanes(channels);
       const byTenant = new Map<string, ChannelRow[]>();
       for (const channel of channels) byTenant.set(channel.tenant, [...(byTenant.get(channel.tenant) ?? []), channel]);
+      const owed = new Set<string>();
       for (const [tenant, tenantChannels] of byTenant) {
-        if (await this.outbox.ingestTenant(tx, tenant, tenantChannels, now)) this.passAgain = true;
+        const ingested = await this.outbox.ingestTenant(tx, tenant, tenantChannels, now);
+        for (const id of ingested.owed) owed.add(id);
+        if (ingested.more) this.passAgain = true;
       }
-      await this.outbox.deriveExpiring(tx, byTenant, now);
-      const claimed = await this.claim(tx, channels, now);
-      await this.scheduleNextRetry(tx, now);
-      return claimed;
+      for (const id of await this.outbox.deriveExpiring(tx, byTenant, now)) owed.add(id);
+      return owed;
     });
+  }
+
+  /** Keeps one lane per enabled channel, with the channel as last read; a channel gone or disabled gives its queue back. */
+  private syncLanes(channels: ChannelRow[]): void {
+    const enabled = new Map(channels.map((channel) => [channel.id, channel]));
+    for (const [id, lane] of this.lanes) {
+      if (enabled.has(id)) continue;
+      this.lanes.delete(id);
+      void this.detach(lane);
+    }
+    for (const channel of channels) {
+      const lane = this.lanes.get(channel.id);
+      if (lane) lane.channel = channel;
+      else {
+        this.lanes.set(channel.id, {
+          channel,
+          opened: null,
+          queue: [],
+          inFlight: 0,
+          due: true,
+          dueMarks: 0,
+          busy: false,
+          retryTimer: undefined,
+          retryAt: Number.POSITIVE_INFINITY,
+        });
+      }
+    }
+  }
+
+  /** Releases what a lane no longer in use had queued; its attempts in flight finish and are recorded. */
+  private async detach(lane: Lane): Promise<void> {
+    clearTimeout(lane.retryTimer);
+    const queued = lane.queue.splice(0);
+    const byToken = new Map<string, string[]>();
+    for (const item of queued) byToken.set(item.leaseToken, [...(byToken.get(item.leaseToken) ?? []), item.delivery.id]);
+    try {
+      for (const [leaseToken, ids] of byToken) await releaseLease(this.orm.em.fork(), leaseToken, ids);
+    } catch (error) {
+      // Their leases run out instead.
+      this.log(`notify: releasing ${queued.length} claimed deliveries failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** The lane may have due work: claim it if there is room. */
+  private markDue(lane: Lane): void {
+    lane.due = true;
+    lane.dueMarks += 1;
+    this.pump(lane);
+  }
+
+  /**
+   * Starts queued deliveries while the channel has free slots, and claims more when the queue
+   * runs low and the channel may have due work. Called whenever one of those changes.
+   */
+  private pump(lane: Lane): void {
+    if (this.stopped || this.lanes.get(lane.channel.id) !== lane || lane.busy) return;
+    const slots = this.config.concurrencyPerChannel;
+    const now = this.now().getTime();
+    while (lane.inFlight < slots && lane.queue.length > 0) {
+      const next = lane.queue[0] as Claimed;
+      if (next.leaseUntil < now + this.config.timeoutMs + LEASE_MARGIN_MS) {
+        this.track(this.renew(lane, next.leaseToken));
+        return;
+      }
+      lane.queue.shift();
+      this.attempt(lane, next);
+    }
+    const held = lane.queue.length + lane.inFlight;
+    if (lane.due && lane.queue.length < slots && held < this.claimBatch) this.track(this.claim(lane, this.claimBatch - held));
+  }
+
+  private track(work: Promise<void>): void {
+    this.claims.add(work);
+    void work.finally(() => this.claims.delete(work));
+  }
+
+  /** Claims up to `limit` due deliveries of the lane's channel into its queue. */
+  private async claim(lane: Lane, limit: number): Promise<void> {
+    lane.busy = true;
+    const marks = lane.dueMarks;
+    let claimed = false;
+    try {
+      const now = this.now();
+      const leaseUntil = now.getTime() + this.config.timeoutMs + LEASE_QUEUE_MS;
+      const claim = await claimDue(this.orm.em.fork(), lane.channel.id, now, limit, new Date(leaseUntil));
+      for (const delivery of claim.leased) lane.queue.push({ delivery, leaseToken: claim.leaseToken, leaseUntil });
+      // Fewer found than asked for: nothing more is due now, unless something said otherwise meanwhile.
+      if (claim.found < limit && lane.dueMarks === marks) lane.due = false;
+      claimed = true;
+    } catch (error) {
+      // No retry at once (a failing database would make it spin): the next pass or poll tries again.
+      this.log(`notify: claiming deliveries of channel ${lane.channel.id} failed: ${(error as Error).message}`);
+    } finally {
+      lane.busy = false;
+    }
+    if (this.lanes.get(lane.channel.id) !== lane || this.stopped) await this.detach(lane);
+    else if (claimed) this.pump(lane);
+  }
+
+  /** Extends the lease of the deliveries queued under `leaseToken`; those another dispatcher took over leave the queue. */
+  private async renew(lane: Lane, leaseToken: string): Promise<void> {
+    lane.busy = true;
+    try {
+      const leaseUntil = this.now().getTime() + this.config.timeoutMs + LEASE_QUEUE_MS;
+      const held = await renewLease(this.orm.em.fork(), leaseToken, new Date(leaseUntil));
+      lane.queue = lane.queue.flatMap((item) =>
+        item.leaseToken !== leaseToken ? [item] : held.has(item.delivery.id) ? [{ ...item, leaseUntil }] : [],
+      );
+    } catch (error) {
+      // Let the leases run out: the deliveries are claimed again then, here or elsewhere.
+      lane.queue = lane.queue.filter((item) => item.leaseToken !== leaseToken);
+      this.log(`notify: renewing the lease of deliveries of channel ${lane.channel.id} failed: ${(error as Error).message}`);
+    } finally {
+      lane.busy = false;
+    }
+    if (this.lanes.get(lane.channel.id) !== lane || this.stopped) await this.detach(lane);
+    else this.pump(lane);
   }
 
   /**
@@ -211,7 +393,7 @@ export class NotificationDispatcher {
       }
       this.followed.set(tenant, stream);
       void (async () => {
-        for await (const _change of stream) this.wake();
+        for await (const _change of stream) this.passSoon();
         if (this.followed.get(tenant) === stream) {
           this.followed.delete(tenant);
           this.wake();
@@ -220,74 +402,54 @@ export class NotificationDispatcher {
     }
   }
 
-  /** Leases due deliveries of enabled channels, no more per channel than its free attempt slots. */
-  private async claim(tx: EntityManager, channels: ChannelRow[], now: Date): Promise<{ delivery: DeliveryRow; channel: ChannelRow; leaseToken: string }[]> {
-    if (channels.length === 0) return [];
-    const byId = new Map(channels.map((channel) => [channel.id, channel]));
-    const free = (lease: { leaseUntil: Date | null }) => lease.leaseUntil === null || lease.leaseUntil < now;
-    const due = await dueDeliveries(tx, [...byId.keys()], now, CLAIMS_PER_PASS);
-    if (due.length === CLAIMS_PER_PASS) this.passAgain = true;
-    const slots = new Map<string, number>();
-    const chosen: string[] = [];
-    for (const row of due) {
-      if (!free(row)) continue;
-      const left = slots.get(row.channelId) ?? this.config.concurrencyPerChannel - (this.inFlight.get(row.channelId) ?? 0);
-      if (left <= 0) {
-        this.starved = true;
-        continue;
-      }
-      slots.set(row.channelId, left - 1);
-      chosen.push(row.id);
-    }
-    if (chosen.length === 0) return [];
-    // The lease outlasts one attempt; whoever finds it run out may take the delivery over.
-    const { leaseToken, leased } = await lease(tx, chosen, now, new Date(now.getTime() + this.config.timeoutMs + 1_000));
-    return leased.map((delivery) => ({ delivery, channel: byId.get(delivery.channelId) as ChannelRow, leaseToken }));
+  /** The channel's signing secret (or Slack URL), opened from its sealed form. */
+  private secretOf(lane: Lane): string | null {
+    const sealed = lane.channel.sealedSecret;
+    if (sealed === null) return null;
+    if (lane.opened?.sealed !== sealed) lane.opened = { sealed, secret: this.secrets.open(sealed, channelSecretAad(lane.channel.id)) };
+    return lane.opened.secret;
   }
 
-  /** Sets a timer for the earliest retry due before the next poll, so short backoffs are kept. */
-  private async scheduleNextRetry(tx: EntityManager, now: Date): Promise<void> {
-    const next = await nextRetryAt(tx, now);
-    if (!next) return;
-    const at = next.getTime();
-    if (at >= now.getTime() + this.config.pollMs || at >= this.retryAt) return;
-    clearTimeout(this.retryTimer);
-    this.retryAt = at;
-    this.retryTimer = setTimeout(() => {
-      this.retryAt = Number.POSITIVE_INFINITY;
-      this.wake();
-    }, Math.max(0, at - now.getTime()));
-    this.retryTimer.unref();
-  }
-
-  private attempt(delivery: DeliveryRow, channel: ChannelRow, leaseToken: string): void {
-    this.inFlight.set(channel.id, (this.inFlight.get(channel.id) ?? 0) + 1);
+  private attempt(lane: Lane, claimed: Claimed): void {
+    lane.inFlight += 1;
+    const { delivery, leaseToken } = claimed;
+    const channel = lane.channel;
     const started = this.now();
     const run = (async () => {
       let outcome: AttemptOutcome;
       try {
-        const secret = channel.sealedSecret === null ? null : this.secrets.open(channel.sealedSecret, channelSecretAad(channel.id));
-        outcome = await this.senders.for(channel.kind)({ deliveryId: delivery.id, body: delivery.body, url: channel.url, secret, now: started });
+        outcome = await this.senders.for(channel.kind)({ deliveryId: delivery.id, body: delivery.body, url: channel.url, secret: this.secretOf(lane), now: started });
       } catch (error) {
         outcome = { delivered: false, statusCode: null, result: (error as Error).message };
       }
-      await this.record(delivery, channel, leaseToken, started, outcome);
+      const retryAt = await this.record(delivery, channel, leaseToken, started, outcome);
+      if (retryAt) this.retryAt(lane, retryAt);
     })()
       .catch((error: unknown) => this.log(`notify: recording delivery ${delivery.id} failed: ${(error as Error).message}`))
       .finally(() => {
-        this.inFlight.set(channel.id, (this.inFlight.get(channel.id) ?? 1) - 1);
+        lane.inFlight -= 1;
         this.attempts.delete(run);
-        // A slot came free: deliveries that waited for it are due.
-        if (this.starved) {
-          this.starved = false;
-          this.wake();
-        }
+        // A slot came free: the next queued delivery of this channel, and of no other, may start.
+        this.pump(lane);
       });
     this.attempts.add(run);
   }
 
-  /** Writes the attempt and the delivery's new state, then says so in the log. */
-  private async record(delivery: DeliveryRow, channel: ChannelRow, leaseToken: string, started: Date, outcome: AttemptOutcome): Promise<void> {
+  /** Marks the lane due when the earliest of its own retries falls due, so that short backoffs are kept between polls. */
+  private retryAt(lane: Lane, at: Date): void {
+    if (this.stopped || at.getTime() >= lane.retryAt) return;
+    clearTimeout(lane.retryTimer);
+    lane.retryAt = at.getTime();
+    lane.retryTimer = setTimeout(() => {
+      lane.retryAt = Number.POSITIVE_INFINITY;
+      lane.retryTimer = undefined;
+      this.markDue(lane);
+    }, Math.max(0, at.getTime() - this.now().getTime()));
+    lane.retryTimer.unref();
+  }
+
+  /** Writes the attempt and the delivery's new state, then says so in the log; returns when a retry is due, if one is. */
+  private async record(delivery: NotificationDelivery, channel: ChannelRow, leaseToken: string, started: Date, outcome: AttemptOutcome): Promise<Date | null> {
     const finished = this.now();
     const { status, nextAttemptAt, attempt, update } = recordedAttempt(delivery, started, finished, outcome, {
       maxAttempts: this.config.maxAttempts,
@@ -307,7 +469,7 @@ export class NotificationDispatcher {
           : `${what}: failed (${result}); retry at ${nextAttemptAt?.toISOString()}`;
     this.unrecorded.push({ deliveryId: delivery.id, leaseToken, update, attempt, line });
     await this.flush();
-    if (nextAttemptAt) this.wake();
+    return nextAttemptAt;
   }
 
   /**

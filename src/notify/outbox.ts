@@ -30,12 +30,15 @@ export class CursorMovedError extends Error {}
 export class Outbox {
   constructor(private readonly publicUrl: string | null) {}
 
-  /** Reads the tenant's audit events after its cursor into deliveries; returns true when more are waiting. */
-  async ingestTenant(tx: EntityManager, tenant: string, channels: ChannelRow[], now: Date): Promise<boolean> {
+  /**
+   * Reads the tenant's audit events after its cursor into deliveries. Returns the channels that
+   * were owed something, and whether more events are waiting.
+   */
+  async ingestTenant(tx: EntityManager, tenant: string, channels: ChannelRow[], now: Date): Promise<{ owed: Set<string>; more: boolean }> {
     const cursor = (await findData(tx, NotificationCursorSchema, { tenant }, { orderBy: [{ tenant: 'asc' }] }))[0] as NotificationCursor | undefined;
     const from = cursor?.lastSeq ?? Math.min(...channels.map((channel) => channel.startSeq));
     const events = (await findData(tx, AuditEvent, { tenant, seq: { $gt: from } }, { orderBy: [{ seq: 'asc' }], limit: EVENTS_PER_PASS })) as AuditEvent[];
-    if (events.length === 0) return false;
+    if (events.length === 0) return { owed: new Set(), more: false };
     const relevant = events.filter((event) => event.approvalId !== null && notificationEventsOf(event, true).length > 0);
     const approvals = await this.approvalsById(tx, relevant.map((event) => event.approvalId as string));
     const rows: NotificationDeliveryFields[] = [];
@@ -69,11 +72,15 @@ export class Outbox {
         .execute('run')) as { affectedRows?: number };
       if (created.affectedRows !== 1) throw new CursorMovedError();
     }
-    return events.length === EVENTS_PER_PASS;
+    return { owed: new Set(rows.map((row) => row.channelId)), more: events.length === EVENTS_PER_PASS };
   }
 
-  /** `approval.expiring`: a pending request entering a channel's lead time, once per channel and request. */
-  async deriveExpiring(tx: EntityManager, byTenant: Map<string, ChannelRow[]>, now: Date): Promise<void> {
+  /**
+   * `approval.expiring`: a pending request entering a channel's lead time, once per channel and
+   * request. Returns the channels that were owed something.
+   */
+  async deriveExpiring(tx: EntityManager, byTenant: Map<string, ChannelRow[]>, now: Date): Promise<Set<string>> {
+    const owed = new Set<string>();
     for (const [tenant, channels] of byTenant) {
       const watching = channels.filter((channel) => channel.events.includes('approval.expiring'));
       if (watching.length === 0) continue;
@@ -105,7 +112,9 @@ export class Outbox {
         }
       }
       await insertDeliveries(tx, rows);
+      for (const row of rows) owed.add(row.channelId);
     }
+    return owed;
   }
 
   private delivery(

@@ -66,6 +66,8 @@ export interface WebhookReceiverOptions {
   respond?: (index: number) => { status: number; headers?: Record<string, string> };
   /** Listen on this port (to bring back an endpoint at the address it had). */
   port?: number;
+  /** Hold each answer this long, as a slow receiver does (the request is recorded as it arrives). */
+  holdMs?: number;
 }
 
 export interface WebhookReceiver {
@@ -97,8 +99,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       const position = index++;
       const answer = options.respond?.(position) ?? { status: verifyError ? 401 : position < (options.failFirst ?? 0) ? 503 : 200 };
       arrivals.push({ headers: request.headers, raw, body, verified: verifyError === null, verifyError, answered: answer.status, receivedAt: Date.now() });
-      response.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-      response.end(answer.status < 300 ? 'ok' : 'not now');
+      const answerNow = () => {
+        response.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
+        response.end(answer.status < 300 ? 'ok' : 'not now');
+      };
+      if (options.holdMs) setTimeout(answerNow, options.holdMs);
+      else answerNow();
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve()));

@@ -67,6 +67,12 @@ export const NotificationDeliverySchema = new EntitySchema<NotificationDelivery>
     { properties: ['status', 'nextAttemptAt'] },
     { properties: ['tenant', 'channelId', 'createdAt'] },
     { properties: ['leaseToken'] },
+    // What a dispatcher claims from: owed deliveries only, per channel, by due time (partial, so
+    // written out; migrations create it per dialect).
+    {
+      name: 'notification_delivery_due_index',
+      expression: "create index notification_delivery_due_index on notification_delivery (channel_id, next_attempt_at) where status in ('PENDING', 'RETRYING')",
+    },
   ],
   properties: {
     id: { type: 'string', primary: true, length: 40 },

@@ -6,6 +6,8 @@ import { Migration20261201ServerLease as PostgresServerLease } from './postgresq
 import { Migration20261201ServerLease as SqliteServerLease } from './sqlite/Migration20261201ServerLease.js';
 import { Migration20261201SecretsAtRest as PostgresSecretsAtRest } from './postgresql/Migration20261201SecretsAtRest.js';
 import { Migration20261201SecretsAtRest as SqliteSecretsAtRest } from './sqlite/Migration20261201SecretsAtRest.js';
+import { Migration20261202DueDeliveries as PostgresDueDeliveries } from './postgresql/Migration20261202DueDeliveries.js';
+import { Migration20261202DueDeliveries as SqliteDueDeliveries } from './sqlite/Migration20261202DueDeliveries.js';
 
 /**
  * Migrations per dialect, in the order they apply; listed explicitly so compiled and source runs
@@ -16,6 +18,7 @@ export const sqliteMigrationsList = [
   { name: 'Migration20261201Notifications', class: SqliteNotifications },
   { name: 'Migration20261201ServerLease', class: SqliteServerLease },
   { name: 'Migration20261201SecretsAtRest', class: SqliteSecretsAtRest },
+  { name: 'Migration20261202DueDeliveries', class: SqliteDueDeliveries },
 ];
 
 export const postgresMigrationsList = [
@@ -23,4 +26,5 @@ export const postgresMigrationsList = [
   { name: 'Migration20261201Notifications', class: PostgresNotifications },
   { name: 'Migration20261201ServerLease', class: PostgresServerLease },
   { name: 'Migration20261201SecretsAtRest', class: PostgresSecretsAtRest },
+  { name: 'Migration20261202DueDeliveries', class: PostgresDueDeliveries },
 ];
