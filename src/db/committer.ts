@@ -4,6 +4,7 @@ import type { AuditEventFields } from './entities/audit-event.entity.js';
 import type { AuditLog } from './audit-log.js';
 import { runStatement } from './fast-paths.js';
 import { lockWriters } from './orm.js';
+import { flushChanges, inTransaction } from './transaction.js';
 
 /** What one job sees: its own EntityManager (in the batch's transaction), the audit log and a post-commit hook. */
 export interface UnitOfWork {
@@ -164,7 +165,7 @@ export class Committer {
   private async commitBatch(batch: Pending<unknown>[]): Promise<boolean> {
     const settled: Settled[] = [];
     try {
-      await this.orm.em.fork().transactional(async (tx) => {
+      await inTransaction(this.orm, async (tx) => {
         // The writer lock first: another process writing the same database waits for this batch, or
         // this batch for it, and every read below sees the state it extends (the audit chain's head).
         await lockWriters(tx);
@@ -217,7 +218,7 @@ export class Committer {
     let value: unknown;
     try {
       value = await job(unit);
-      if (!(value instanceof Refusal)) await em.flush();
+      if (!(value instanceof Refusal)) await flushChanges(em);
     } catch (error) {
       await runStatement(em, ROLLBACK_TO_SAVEPOINT);
       await runStatement(em, RELEASE_SAVEPOINT);

@@ -5,6 +5,7 @@ import { openSecret, sealSecret } from '../domain/sealed-secret.js';
 import { Approval } from './entities/approval.entity.js';
 import { SigningKeyRecord, type SealedPrivateKey } from './entities/signing-key.entity.js';
 import { lockWriters, oneAtATime, scrubFreedPages } from './orm.js';
+import { inTransaction } from './transaction.js';
 
 /** Where a signing key's sealed private half belongs: sealed for one row, it opens in no other. */
 export const signingKeyAad = (kid: string): string => `signing_key:${kid}`;
@@ -153,9 +154,10 @@ export class KeyRing {
     const key = await generateSigningKey(now);
     // Store the new key first and sign with it from the moment it is read back: every token signed
     // with an old key was noted in signedUntil before that, and none is signed with it after.
+    // Keys are written past the unit of work, so that no flush enters an async context (see transaction.ts).
     await this.orm.em
       .fork()
-      .persistAndFlush(
+      .insert(
         new SigningKeyRecord(key.kid, sealPrivateKey(this.keyEncryptionKey, key.kid, key.privateJwk), key.publicJwk as Record<string, unknown>, now),
       );
     await this.refresh();
@@ -165,14 +167,14 @@ export class KeyRing {
       { tokenExpiresAt: { $gt: now } },
       { orderBy: { tokenExpiresAt: 'desc' }, fields: ['tokenExpiresAt'] },
     );
-    await em.transactional(async (tx) => {
+    await inTransaction(this.orm, async (tx) => {
       // The write lock first: a deferred transaction that reads and then writes fails at once with
       // SQLITE_BUSY when the running server committed in between, whatever the busy timeout.
       await lockWriters(tx);
-      const retiring = await tx.find(SigningKeyRecord, { retiredAt: null, kid: { $ne: key.kid } });
+      const retiring = await tx.find(SigningKeyRecord, { retiredAt: null, kid: { $ne: key.kid } }, { disableIdentityMap: true });
       for (const record of retiring) {
-        record.retiredAt = now;
-        record.publishUntil = latest(now, lastToken?.tokenExpiresAt ?? null, this.signedUntil.get(record.kid));
+        const publishUntil = latest(now, lastToken?.tokenExpiresAt ?? null, this.signedUntil.get(record.kid));
+        await tx.nativeUpdate(SigningKeyRecord, { kid: record.kid }, { retiredAt: now, publishUntil });
       }
     });
     await this.refresh();
@@ -185,7 +187,7 @@ export class KeyRing {
    */
   async refresh(): Promise<boolean> {
     const em = this.orm.em.fork();
-    const records = await em.find(SigningKeyRecord, {}, { orderBy: { createdAt: 'asc' } });
+    const records = await em.find(SigningKeyRecord, {}, { orderBy: { createdAt: 'asc' }, disableIdentityMap: true });
     const fingerprint = (list: SigningKeyRecord[]) =>
       list.map((record) => `${record.kid}:${record.retiredAt?.getTime() ?? ''}:${record.publishUntil?.getTime() ?? ''}`).join(',');
     const changed = fingerprint(records) !== fingerprint(this.records);
@@ -197,8 +199,10 @@ export class KeyRing {
       const signed = this.signedUntil.get(record.kid);
       return record.retiredAt !== null && signed !== undefined && (record.publishUntil === null || record.publishUntil < signed);
     });
-    for (const record of extended) record.publishUntil = this.signedUntil.get(record.kid) as Date;
-    if (extended.length > 0) await em.flush();
+    for (const record of extended) {
+      record.publishUntil = this.signedUntil.get(record.kid) as Date;
+      await em.nativeUpdate(SigningKeyRecord, { kid: record.kid }, { publishUntil: record.publishUntil });
+    }
     return changed;
   }
 }
@@ -208,10 +212,13 @@ export class KeyRing {
  * sealed), in one transaction. Returns how many were sealed.
  */
 export async function sealPlaintextKeys(orm: MikroORM, keyEncryptionKey: Uint8Array): Promise<number> {
-  return orm.em.fork().transactional(async (em) => {
+  return inTransaction(orm, async (em) => {
     await lockWriters(em);
-    const plaintext = (await em.find(SigningKeyRecord, {})).filter((record) => isPlaintextPrivateKey(record.privateJwk));
-    for (const record of plaintext) record.privateJwk = sealPrivateKey(keyEncryptionKey, record.kid, record.privateJwk as JWK);
+    const records = await em.find(SigningKeyRecord, {}, { disableIdentityMap: true });
+    const plaintext = records.filter((record) => isPlaintextPrivateKey(record.privateJwk));
+    for (const record of plaintext) {
+      await em.nativeUpdate(SigningKeyRecord, { kid: record.kid }, { privateJwk: sealPrivateKey(keyEncryptionKey, record.kid, record.privateJwk as JWK) });
+    }
     return plaintext.length;
   });
 }

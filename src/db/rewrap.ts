@@ -5,6 +5,7 @@ import { channelSecretAad, NotificationChannel } from './entities/notification-c
 import { SigningKeyRecord } from './entities/signing-key.entity.js';
 import { isPlaintextPrivateKey, openPrivateKey, sealPrivateKey } from './keyring.js';
 import { lockWriters } from './orm.js';
+import { inTransaction } from './transaction.js';
 
 /** What a rotation of the key-encryption key sealed again. */
 export interface RewrapResult {
@@ -21,7 +22,7 @@ export interface RewrapResult {
  * later.
  */
 export async function rewrapSecrets(orm: MikroORM, currentKey: Uint8Array, newKey: Uint8Array): Promise<RewrapResult> {
-  return orm.em.fork().transactional(async (em) => {
+  return inTransaction(orm, async (em) => {
     await lockWriters(em);
     const keys = await em.find(SigningKeyRecord, {});
     for (const record of keys) {

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { MikroORM } from '@mikro-orm/core';
 import { ServerLeaseSchema, type ServerLease } from './entities/server-lease.entity.js';
 import { lockWriters } from './orm.js';
+import { inTransaction } from './transaction.js';
 
 const LEASE_NAME = 'server';
 
@@ -55,14 +56,16 @@ export class ServerLeaseHolder {
     const now = options.now ?? (() => new Date());
     const staleMs = options.staleMs ?? 30_000;
     const lease = new ServerLeaseHolder(orm, now);
-    await orm.em.fork().transactional(async (em) => {
+    await inTransaction(orm, async (em) => {
       await lockWriters(em);
-      const current = await em.findOne(ServerLeaseSchema, { name: LEASE_NAME });
+      const current = await em.findOne(ServerLeaseSchema, { name: LEASE_NAME }, { disableIdentityMap: true });
       const at = now();
       if (current && isLive(current, at, staleMs)) throw new DatabaseInUseError(databasePath, current);
-      // A stale lease (its holder crashed or stalled) is taken over.
-      if (current) Object.assign(current, { holder: lease.holder, pid: process.pid, host: hostname(), startedAt: at, heartbeatAt: at });
-      else em.persist(em.create(ServerLeaseSchema, { name: LEASE_NAME, holder: lease.holder, pid: process.pid, host: hostname(), startedAt: at, heartbeatAt: at }));
+      const holder = { holder: lease.holder, pid: process.pid, host: hostname(), startedAt: at, heartbeatAt: at };
+      // A stale lease (its holder crashed or stalled) is taken over. Written past the unit of work,
+      // so that no flush enters an async context (see transaction.ts).
+      if (current) await em.nativeUpdate(ServerLeaseSchema, { name: LEASE_NAME }, holder);
+      else await em.insert(ServerLeaseSchema, { name: LEASE_NAME, ...holder });
     });
     lease.timer = setInterval(() => void lease.renew(), options.heartbeatMs ?? 5_000);
     lease.timer.unref();
