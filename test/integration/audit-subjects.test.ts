@@ -4,7 +4,7 @@
  * `sub`, never by the token itself.
  */
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT_TYPES } from '../../src/domain/transitions.js';
 import {
   allowedToken,
@@ -17,17 +17,9 @@ import {
   request,
 } from '../support/gate.js';
 import { createChannel, notifications, testNotifyConfig } from '../support/notifications.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ expirySweepMs: 3_600_000, notify: testNotifyConfig() });
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer({ expirySweepMs: 3_600_000, notify: testNotifyConfig() });
 
 const JWT = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+/;
 

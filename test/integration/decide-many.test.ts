@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CountersignClient, RefusedError } from '../../src/client/index.js';
 import { freshTenant, PAYMENT_ONE_APPROVER, type Tenant } from '../support/gate.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ expirySweepMs: 3_600_000 });
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer({ expirySweepMs: 3_600_000 });
 
 const sdk = (client: { bearer: string | null }) => new CountersignClient({ url: server.url, token: client.bearer as string });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { ALLOWED_EMAIL, PENDING_PAYMENT, REQUEST_APPROVAL, request, uniqueTenant } from '../support/clients.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, useTestServer } from '../support/server.js';
 
 const EXECUTE = /* GraphQL */ `
   mutation ($input: ExecuteInput!) {
@@ -26,13 +26,11 @@ const COMPLETE = /* GraphQL */ `
 `;
 
 describe('one meaning for every input', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let agent: string;
   beforeAll(async () => {
-    server = await startTestServer();
     agent = await server.token('bot', uniqueTenant('inputs'), ['agent']);
   });
-  afterAll(() => server.close());
 
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(server.graphqlUrl, {
@@ -122,13 +120,11 @@ describe('one meaning for every input', () => {
 });
 
 describe('bounded requests', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let agent: string;
   beforeAll(async () => {
-    server = await startTestServer();
     agent = await server.token('bot', uniqueTenant('bounds'), ['agent', 'auditor']);
   });
-  afterAll(() => server.close());
 
   it('refuses a body over the limit (1 MiB by default) before parsing or authenticating it', async () => {
     const body = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1024 * 1024) } });

@@ -3,8 +3,8 @@
  * input is validated before any write, and a failed audit insert fails the call and leaves no row
  * behind. Attacks are sent the way an agent would send them: raw JSON over HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/server.js';
 import {
   allowedToken,
   EXECUTE,
@@ -24,15 +24,7 @@ import {
   type Tenant,
 } from '../support/gate.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ expirySweepMs: 3_600_000 });
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer({ expirySweepMs: 3_600_000 });
 
 /** POSTs a hand-written JSON body, so that escapes such as a lone `\ud800` reach the server's parser as sent. */
 async function rawGraphQL(client: GateClient, body: string): Promise<any> {

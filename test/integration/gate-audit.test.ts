@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/server.js';
 import {
   allowedToken,
   executionOf,
@@ -15,15 +15,7 @@ import {
   type Tenant,
 } from '../support/gate.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 /** Gives a tenant a chain of a few events: an approval decided and executed, and a refused replay. */
 async function tenantWithHistory(): Promise<{ tenant: Tenant; events: AuditEventData[] }> {

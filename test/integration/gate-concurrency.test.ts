@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/server.js';
 import {
   allowedToken,
   executionOf,
@@ -18,18 +18,13 @@ import {
 
 const PARALLEL = 50;
 
-let server: TestServer;
+const server = useTestServer();
 
 beforeAll(async () => {
-  server = await startTestServer();
   // Open the client's connections up front, so each test's parallel calls reach the server
   // together instead of trickling in behind connection set-up and committing one by one.
   const reader = await freshTenant(server);
   await Promise.all(Array.from({ length: PARALLEL }, () => reader.auditor.approvals({ first: 1 })));
-});
-
-afterAll(async () => {
-  await server?.close();
 });
 
 /** `count` distinct approvers of the tenant, each with its own caller token. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { contextHash } from '../../src/domain/context-hash.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 import {
   allowedToken,
   executionOf,
@@ -22,15 +22,7 @@ import {
   type Tenant,
 } from '../support/gate.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ expirySweepMs: 3_600_000 });
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer({ expirySweepMs: 3_600_000 });
 
 /** Every failure in this file must arrive as a typed union member, never as a GraphQL error. */
 async function requestWithHeaders(headers: Record<string, string>) {

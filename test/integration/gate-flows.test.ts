@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/server.js';
 import {
   allowedToken,
   CRITICAL_PAYMENT,
@@ -14,16 +14,8 @@ import {
   request,
 } from '../support/gate.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  // No background sweep: the sweep test calls it itself, and nothing else expires behind a test's back.
-  server = await startTestServer({ expirySweepMs: 3_600_000 });
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+// No background sweep: the sweep test calls it itself, and nothing else expires behind a test's back.
+const server = useTestServer({ expirySweepMs: 3_600_000 });
 
 const auditTypes = async (auditor: GateClient, approvalId: string) =>
   (await auditor.allAuditEvents({ approvalId })).map((event) => event.type);

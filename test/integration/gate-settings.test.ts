@@ -1,17 +1,9 @@
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/server.js';
 import { allowedToken, expectError, expectType, freshTenant, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request } from '../support/gate.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 /** Allowed only by confidence: meeting_request is low risk and matches no auto-approve rule. */
 const CONFIDENT_MEETING = { action: 'meeting_request', context: { with: 'vendor' }, confidence: 0.7 };

@@ -10,11 +10,11 @@ import {
   SignJWT,
   type JWK,
 } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { databaseOptions, openDatabase } from '../../src/db/orm.js';
 import { contextHash } from '../../src/domain/context-hash.js';
 import { KeyRing } from '../../src/db/keyring.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, useTestServer } from '../support/server.js';
 import {
   allowedToken,
   executionOf,
@@ -29,15 +29,7 @@ import {
   type Tenant,
 } from '../support/gate.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 const DECISION_TOKEN_TYPE = 'countersign-decision+jwt';
 

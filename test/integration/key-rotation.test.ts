@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startTestServer, TEST_AUTH_SECRET, type TestServer } from '../support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, TEST_AUTH_SECRET, useTestServer } from '../support/server.js';
 
 const run = promisify(execFile);
 
@@ -14,13 +14,11 @@ const EXECUTE = `mutation($input: ExecuteInput!) {
 }`;
 
 describe('countersign keys rotate, against a running server', () => {
-  let server: TestServer;
+  const server = useTestServer({ expirySweepMs: 100 });
   let agent: string;
   beforeAll(async () => {
-    server = await startTestServer({ expirySweepMs: 100 });
     agent = await server.token('mailer', 'rotation', ['agent']);
   });
-  afterAll(() => server.close());
 
   const allowedRequest = (to: string) => ({
     input: { action: 'email_response', context: { to }, estimatedDurationMinutes: 5 },

@@ -1,16 +1,14 @@
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 describe('operation limits', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let approver: string;
   beforeAll(async () => {
-    server = await startTestServer();
     approver = await server.token('alice', 'limits', ['approver']);
   });
-  afterAll(() => server.close());
 
   const aliasFlood = (count: number) =>
     `{ ${Array.from({ length: count }, (_, index) => `a${index}: tenantSettings { __typename }`).join(' ')} }`;

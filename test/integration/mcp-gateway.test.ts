@@ -9,7 +9,7 @@ import { ElicitRequestSchema, type CallToolResult, type ElicitRequest } from '@m
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountersignClient } from '../../src/client/index.js';
 import { decide, uniqueTenant, untilSubscribed } from '../support/clients.js';
-import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
+import { REPO_ROOT, type TestServer, useTestServer } from '../support/server.js';
 
 const EVERYTHING = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 const LEDGER = join(REPO_ROOT, 'test', 'support', 'ledger-mcp-server.mjs');
@@ -61,7 +61,7 @@ function text(result: unknown): string {
 }
 
 describe('countersign mcp-gateway in front of server-everything', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let tenant: string;
   let gateway: Client;
   let direct: Client;
@@ -70,7 +70,6 @@ describe('countersign mcp-gateway in front of server-everything', () => {
   const elicitations: ElicitRequest['params'][] = [];
 
   beforeAll(async () => {
-    server = await startTestServer();
     tenant = uniqueTenant('gateway');
     approver = await server.token('approver-1', tenant, ['approver']);
     const admin = new CountersignClient({ url: server.url, token: await server.token('admin-1', tenant, ['admin']) });
@@ -87,7 +86,6 @@ describe('countersign mcp-gateway in front of server-everything', () => {
   }, 120_000);
   afterAll(async () => {
     await Promise.all([gateway?.close(), direct?.close(), auditor?.close()]);
-    await server?.close();
   });
 
   it('lists the upstream\'s tools with their annotations, and passes resources and prompts through', async () => {
@@ -145,7 +143,7 @@ describe('countersign mcp-gateway in front of server-everything', () => {
 });
 
 describe('countersign mcp-gateway in front of a server whose tools leave a trace', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let tenant: string;
   let gateway: Client;
   let approver: string;
@@ -156,7 +154,6 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
   const ledger = () => (existsSync(ledgerFile) ? readFileSync(ledgerFile, 'utf8') : '');
 
   beforeAll(async () => {
-    server = await startTestServer();
     tenant = uniqueTenant('ledger');
     dir = mkdtempSync(join(tmpdir(), 'countersign-ledger-'));
     ledgerFile = join(dir, 'ledger.txt');
@@ -172,7 +169,6 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
   }, 120_000);
   afterAll(async () => {
     await Promise.all([gateway?.close(), auditor?.close()]);
-    await server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -256,12 +252,11 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
 });
 
 describe('countersign mcp-gateway --upstream-url (Streamable HTTP upstream)', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let upstream: ChildProcess;
   let gateway: Client;
 
   beforeAll(async () => {
-    server = await startTestServer();
     const tenant = uniqueTenant('gateway-http');
     await server.gql(await server.token('admin-1', tenant, ['admin']), `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`, {
       input: { allowlist: ['mcp.remote.get-sum'] },
@@ -281,7 +276,6 @@ describe('countersign mcp-gateway --upstream-url (Streamable HTTP upstream)', ()
   afterAll(async () => {
     await gateway?.close();
     upstream?.kill();
-    await server?.close();
   });
 
   it('gates the tools of an upstream reached over HTTP', async () => {

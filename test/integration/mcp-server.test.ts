@@ -3,9 +3,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ALLOWED_EMAIL, decide, PENDING_PAYMENT, uniqueTenant, untilSubscribed } from '../support/clients.js';
-import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
+import { REPO_ROOT, type TestServer, useTestServer } from '../support/server.js';
 
 /** A real MCP client over Streamable HTTP, authenticated with a bearer token as any agent would be. */
 async function connect(server: TestServer, token: string | null): Promise<Client> {
@@ -22,16 +22,12 @@ function structured(result: unknown): Record<string, any> {
 }
 
 describe('the MCP server at /mcp', () => {
-  let server: TestServer;
+  const server = useTestServer();
   const clients: Client[] = [];
 
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.close()));
   });
-  afterAll(() => server.close());
 
   async function agentClient(tenant: string, subject = 'agent-1'): Promise<Client> {
     const client = await connect(server, await server.token(subject, tenant, ['agent']));
@@ -132,12 +128,7 @@ describe('the MCP server at /mcp', () => {
 });
 
 describe('countersign mcp (stdio)', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const server = useTestServer();
 
   it('serves the same tools over stdio, as the caller of COUNTERSIGN_TOKEN', async () => {
     const tenant = uniqueTenant('mcp-stdio');

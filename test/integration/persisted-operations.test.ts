@@ -6,7 +6,7 @@ import { CountersignClient, TransportError } from '../../src/client/index.js';
 import { PENDING_PAYMENT, REQUEST_APPROVAL, uniqueTenant, wsSubscribe } from '../support/clients.js';
 import { testNotifyConfig } from '../support/notifications.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
-import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
+import { REPO_ROOT, type TestServer, useTestServer } from '../support/server.js';
 
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
@@ -27,14 +27,13 @@ function cli(server: TestServer, args: string[], token: string, env: Record<stri
 }
 
 describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
-  let server: TestServer;
+  const server = useTestServer({ persistedOnly: true, notify: testNotifyConfig() });
   let tenant: string;
   let agent: string;
   let approver: string;
   let admin: string;
   let receiver: WebhookReceiver;
   beforeAll(async () => {
-    server = await startTestServer({ persistedOnly: true, notify: testNotifyConfig() });
     receiver = await startWebhookReceiver();
     tenant = uniqueTenant('persisted');
     agent = await server.token('bot', tenant, ['agent']);
@@ -43,7 +42,6 @@ describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
   });
   afterAll(async () => {
     await receiver?.close();
-    await server?.close();
   });
 
   it('refuses any document sent as text, over HTTP and graphql-ws', async () => {
@@ -144,11 +142,7 @@ describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
 });
 
 describe('without COUNTERSIGN_PERSISTED_ONLY', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const server = useTestServer();
 
   it('runs documents sent as text and SDK operations named by hash alike', async () => {
     const agent = await server.token('bot', uniqueTenant('mixed'), ['agent']);

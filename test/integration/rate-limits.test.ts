@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { PENDING_PAYMENT, uniqueTenant } from '../support/clients.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 const REQUEST = /* GraphQL */ `
   mutation ($input: RequestApprovalInput!) {
@@ -34,15 +34,13 @@ const LIMIT = { perSecond: 2, burst: 50 };
 const FAILED_AUTH_LIMIT = { perSecond: 1, burst: 10 };
 
 describe('per-caller rate limits, on by default', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    const defaults = loadConfig({ COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) }).rateLimits;
-    expect(defaults.enabled).toBe(true);
-    server = await startTestServer({
-      rateLimits: { ...defaults, requestApproval: LIMIT, execute: LIMIT, failedAuthentication: FAILED_AUTH_LIMIT },
-    });
+  const defaults = loadConfig({ COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) }).rateLimits;
+  const server = useTestServer({
+    rateLimits: { ...defaults, requestApproval: LIMIT, execute: LIMIT, failedAuthentication: FAILED_AUTH_LIMIT },
   });
-  afterAll(() => server.close());
+  beforeAll(() => {
+    expect(defaults.enabled).toBe(true);
+  });
 
   it('refuses 500 requestApproval calls from one caller in a burst past its bucket, and not another caller', async () => {
     const tenant = uniqueTenant('flood');
@@ -114,11 +112,7 @@ describe('per-caller rate limits, on by default', () => {
 });
 
 describe('COUNTERSIGN_RATE_LIMIT=off', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ rateLimits: loadConfig({ COUNTERSIGN_RATE_LIMIT: 'off', COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) }).rateLimits });
-  });
-  afterAll(() => server.close());
+  const server = useTestServer({ rateLimits: loadConfig({ COUNTERSIGN_RATE_LIMIT: 'off', COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) }).rateLimits });
 
   it('accepts all 500 requests of one caller, as the benchmarks need', async () => {
     const agent = await server.token('bot', uniqueTenant('unlimited'), ['agent']);

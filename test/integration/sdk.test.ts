@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   ApprovalAbortedError,
   ApprovalDeniedError,
@@ -12,19 +12,14 @@ import {
   type Approval,
 } from '../../src/client/index.js';
 import { ALLOWED_EMAIL, PENDING_PAYMENT, uniqueTenant, untilSubscribed } from '../support/clients.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
+// No expiry sweep during the test: the SDK itself must notice a request that lapsed.
+const server = useTestServer({ expirySweepMs: 3_600_000 });
 const clients: CountersignClient[] = [];
-
-beforeAll(async () => {
-  // No expiry sweep during the test: the SDK itself must notice a request that lapsed.
-  server = await startTestServer({ expirySweepMs: 3_600_000 });
-});
 
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.close()));
-  await server?.close();
 });
 
 async function client(subject: string, tenant: string, roles: string[]): Promise<CountersignClient> {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DECISION_TOKEN_TYPE } from '../../src/domain/decision-token.js';
 import {
   EventQueue,
@@ -9,7 +9,7 @@ import {
   untilSubscribed,
   wsSubscribe,
 } from '../support/clients.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 const PENDING_APPROVALS = /* GraphQL */ `
   subscription ($current: Boolean) {
@@ -35,7 +35,7 @@ const APPROVAL_QUERY = /* GraphQL */ `
   query ($id: ID!) { approval(id: $id) { __typename ... on Approval { id status } } }
 `;
 
-let server: TestServer;
+const server = useTestServer({ expirySweepMs: 100 });
 const open: EventQueue[] = [];
 
 /** Every subscription a test opens is closed after the file, even when the test fails. */
@@ -44,13 +44,8 @@ function track<T extends EventQueue>(queue: T): T {
   return queue;
 }
 
-beforeAll(async () => {
-  server = await startTestServer({ expirySweepMs: 100 });
-});
-
 afterAll(async () => {
   await Promise.all(open.map((queue) => queue.close()));
-  await server?.close();
 });
 
 async function actors(tenant: string) {

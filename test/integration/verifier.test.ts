@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RefusedError, TransportError, contextHash, verifyDecisionTokenOffline, type OfflineVerificationOptions } from '../../src/client/index.js';
 import { generateSigningKey, signDecisionToken } from '../../src/domain/decision-token.js';
 import { decide, request, uniqueTenant } from '../support/clients.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
+const server = useTestServer();
 let tenant: string;
 let genuine: string;
 
@@ -14,7 +14,6 @@ const resource = 'invoice-42';
 const context = { amount: 1500, currency: 'EUR', payee: { iban: 'DE89370400440532013000', name: 'ACME' } };
 
 beforeAll(async () => {
-  server = await startTestServer();
   tenant = uniqueTenant('verify');
   const agent = await server.token('agent-1', tenant, ['agent']);
   const approver = await server.token('bob', tenant, ['approver']);
@@ -22,10 +21,6 @@ beforeAll(async () => {
   await decide(server, approver, id, 'APPROVE');
   const read = await server.gql(agent, 'query ($id: ID!) { approval(id: $id) { ... on Approval { decisionToken } } }', { id });
   genuine = read.data.approval.decisionToken;
-});
-
-afterAll(async () => {
-  await server?.close();
 });
 
 function options(overrides: Partial<OfflineVerificationOptions> = {}): OfflineVerificationOptions {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { FeedChange } from '../../src/feed/feed.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 import {
   CRITICAL_PAYMENT,
   expectError,
@@ -12,16 +12,11 @@ import {
 } from '../support/gate.js';
 import { type EventQueue, untilSubscribed, wsSubscribe } from '../support/clients.js';
 
-let server: TestServer;
+const server = useTestServer({ expirySweepMs: 3_600_000 });
 const open: EventQueue[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ expirySweepMs: 3_600_000 });
-});
 
 afterAll(async () => {
   await Promise.all(open.map((queue) => queue.close()));
-  await server?.close();
 });
 
 const APPROVAL_UPDATED = `subscription($id: ID!) { approvalUpdated(id: $id, current: true) { kind token approval { id status } } }`;

@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { request, sseSubscribe, uniqueTenant } from '../support/clients.js';
-import { startTestServer, TEST_AUTH_SECRET, type TestServer } from '../support/server.js';
+import { TEST_AUTH_SECRET, type TestServer, useTestServer } from '../support/server.js';
 
 /** A raw graphql-transport-ws socket, so the test sees close codes exactly. */
 function rawSocket(server: TestServer) {
@@ -31,13 +31,11 @@ function rawSocket(server: TestServer) {
 const PENDING = 'subscription { pendingApprovals { kind } }';
 
 describe('graphql-ws connections are bounded', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let approver: string;
   beforeAll(async () => {
-    server = await startTestServer();
     approver = await server.token('alice', uniqueTenant('ws'), ['approver']);
   });
-  afterAll(() => server.close());
 
   it('refuses and closes a connection_init without a valid token (4403)', async () => {
     for (const payload of [undefined, {}, { authorization: 'Bearer not-a-token' }]) {
@@ -76,11 +74,7 @@ describe('graphql-ws connections are bounded', () => {
 });
 
 describe('a subscriber that stops reading', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ subscriberMaxBufferedBytes: 256 * 1024 });
-  });
-  afterAll(() => server.close());
+  const server = useTestServer({ subscriberMaxBufferedBytes: 256 * 1024 });
 
   it('is cut off by the bytes held for it, long before 10,000 events', async () => {
     const tenant = uniqueTenant('slow');
@@ -110,11 +104,7 @@ describe('a subscriber that stops reading', () => {
 });
 
 describe('a subscription lives no longer than its caller token', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ authClockToleranceSeconds: 0 });
-  });
-  afterAll(() => server.close());
+  const server = useTestServer({ authClockToleranceSeconds: 0 });
 
   const shortLived = (tenant: string, seconds: number) =>
     new SignJWT({ tenant, roles: ['approver'] })
@@ -147,11 +137,7 @@ describe('a subscription lives no longer than its caller token', () => {
 });
 
 describe('an event after the caller token expired', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ authClockToleranceSeconds: 0 });
-  });
-  afterAll(() => server.close());
+  const server = useTestServer({ authClockToleranceSeconds: 0 });
 
   it('is never delivered, even before the expiry timer fires: the subscription ends with UNAUTHENTICATED instead', async () => {
     const tenant = uniqueTenant('late');

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/transports/http/app.js';
 import { mintCallerToken } from '../../src/transports/http/auth.js';
@@ -81,4 +82,30 @@ export async function startTestServer(
     },
   };
   return server;
+}
+
+/**
+ * The server of one test file or `describe` block: started before its first test and closed after
+ * its last, so a suite states only how its server differs from the default. The handle stands for
+ * that server from the first test (or a later `beforeAll`) on; reading it earlier is a mistake the
+ * handle reports.
+ */
+export function useTestServer(
+  overrides: Partial<Config> = {},
+  /** Receives the server's log lines; dropped by default. */
+  log?: (line: string) => void,
+): TestServer {
+  let started: TestServer | undefined;
+  beforeAll(async () => {
+    started = await startTestServer(overrides, undefined, log);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as TestServer, {
+    get(_, property) {
+      if (started === undefined) throw new Error('the suite\'s server starts in beforeAll: read it inside a test or a hook');
+      return Reflect.get(started, property);
+    },
+  });
 }
