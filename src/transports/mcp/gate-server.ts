@@ -7,7 +7,7 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Approval, ApprovalRequest, CountersignClient, Priority } from '../../client/index.js';
+import type { Approval, ApprovalRequest, CountersignClient, ExecutePayload, Priority } from '../../client/index.js';
 import { errorResult, outputSchema, toolError, toolResult } from './tool-results.js';
 import { progressReporter, waitForSettled, type HandlerExtra } from './waiting.js';
 
@@ -52,6 +52,15 @@ const APPROVAL_SUMMARY_PROPERTIES = {
 } as const;
 const APPROVAL_SUMMARY_REQUIRED = ['approvalId', 'status', 'action', 'riskScore', 'riskLevel', 'reasons', 'token'];
 
+/** The output of a tool that reports an approval, with the flag of its own it adds, if any. */
+function approvalOutput(flag?: 'replayed' | 'decided'): Tool['outputSchema'] {
+  if (flag === undefined) return outputSchema({ properties: APPROVAL_SUMMARY_PROPERTIES, required: APPROVAL_SUMMARY_REQUIRED });
+  return outputSchema({
+    properties: { ...APPROVAL_SUMMARY_PROPERTIES, [flag]: { type: 'boolean' } },
+    required: [...APPROVAL_SUMMARY_REQUIRED, flag],
+  });
+}
+
 const EXECUTION_OUTPUT = outputSchema({
   properties: {
     executionId: nullableString,
@@ -63,17 +72,39 @@ const EXECUTION_OUTPUT = outputSchema({
   required: ['executionId', 'approvalId', 'status', 'dryRun'],
 });
 
+/**
+ * One gate tool. Its input is a closed object, and none of the gate's tools destroys anything or
+ * reaches beyond the gate, so only reading and idempotence differ between their annotations.
+ */
+function gateTool(tool: {
+  name: string;
+  title: string;
+  description: string;
+  input: { properties: Record<string, object>; required: string[] };
+  outputSchema: Tool['outputSchema'];
+  readOnly: boolean;
+  idempotent: boolean;
+}): Tool {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: { type: 'object', ...tool.input, additionalProperties: false },
+    outputSchema: tool.outputSchema,
+    annotations: { title: tool.title, readOnlyHint: tool.readOnly, destructiveHint: false, idempotentHint: tool.idempotent, openWorldHint: false },
+  };
+}
+
 /** The tools an agent uses to ask for approval explicitly, with their schemas and annotations. */
 export const GATE_TOOLS: Tool[] = [
-  {
+  gateTool({
     name: 'request_approval',
     title: 'Request approval',
     description:
       'Ask the approval gate whether an action may run. The policy allows it at once (the result carries a decision token), ' +
       'denies it, or asks humans to approve it (status PENDING: call wait_for_decision). The context must be exactly the ' +
       'parameters the action will run with: the token is bound to them.',
-    inputSchema: {
-      type: 'object',
+    input: {
       properties: {
         action: { type: 'string', description: 'The action type, e.g. payment or delete_records.', minLength: 1, maxLength: 256 },
         resource: { type: 'string', description: 'What the action acts on, e.g. an account or a table.' },
@@ -86,57 +117,48 @@ export const GATE_TOOLS: Tool[] = [
         idempotencyKey: { type: 'string', description: 'Repeating a key returns the original request instead of a new one.' },
       },
       required: ['action', 'context'],
-      additionalProperties: false,
     },
-    outputSchema: outputSchema({
-      properties: { ...APPROVAL_SUMMARY_PROPERTIES, replayed: { type: 'boolean' } },
-      required: [...APPROVAL_SUMMARY_REQUIRED, 'replayed'],
-    }),
-    annotations: { title: 'Request approval', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  },
-  {
+    outputSchema: approvalOutput('replayed'),
+    readOnly: false,
+    idempotent: false,
+  }),
+  gateTool({
     name: 'get_approval',
     title: 'Get an approval',
     description: 'The current state of one approval request: status, risk, reasons, votes and, once approved, the decision token.',
-    inputSchema: {
-      type: 'object',
+    input: {
       properties: { approvalId: { type: 'string', minLength: 1 } },
       required: ['approvalId'],
-      additionalProperties: false,
     },
-    outputSchema: outputSchema({ properties: APPROVAL_SUMMARY_PROPERTIES, required: APPROVAL_SUMMARY_REQUIRED }),
-    annotations: { title: 'Get an approval', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  },
-  {
+    outputSchema: approvalOutput(),
+    readOnly: true,
+    idempotent: true,
+  }),
+  gateTool({
     name: 'wait_for_decision',
     title: 'Wait for a decision',
     description:
       'Block until a pending request is decided or the timeout passes, sending progress notifications meanwhile when the ' +
       'request carries a progress token. Returns the final status (and the decision token when approved); a request still ' +
       'PENDING at the timeout is not an error: wait again.',
-    inputSchema: {
-      type: 'object',
+    input: {
       properties: {
         approvalId: { type: 'string', minLength: 1 },
         timeoutSeconds: { type: 'number', minimum: 0, maximum: MAX_WAIT_SECONDS, default: DEFAULT_WAIT_SECONDS },
       },
       required: ['approvalId'],
-      additionalProperties: false,
     },
-    outputSchema: outputSchema({
-      properties: { ...APPROVAL_SUMMARY_PROPERTIES, decided: { type: 'boolean' } },
-      required: [...APPROVAL_SUMMARY_REQUIRED, 'decided'],
-    }),
-    annotations: { title: 'Wait for a decision', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  },
-  {
+    outputSchema: approvalOutput('decided'),
+    readOnly: true,
+    idempotent: true,
+  }),
+  gateTool({
     name: 'execute',
     title: 'Redeem a decision token',
     description:
       'Redeem a decision token, once, for the exact action it was issued for (same action, resource and context), just ' +
       'before running the action. Report how it ended with complete_execution, or pass outcome here.',
-    inputSchema: {
-      type: 'object',
+    input: {
       properties: {
         token: { type: 'string', minLength: 1 },
         action: { type: 'string', minLength: 1 },
@@ -147,28 +169,27 @@ export const GATE_TOOLS: Tool[] = [
         dryRun: { type: 'boolean', description: 'Verify the token and context without consuming the token.' },
       },
       required: ['token', 'action', 'context'],
-      additionalProperties: false,
     },
     outputSchema: EXECUTION_OUTPUT,
-    annotations: { title: 'Redeem a decision token', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  },
-  {
+    readOnly: false,
+    idempotent: false,
+  }),
+  gateTool({
     name: 'complete_execution',
     title: 'Report an execution\'s outcome',
     description: 'Report how an execution started with execute ended; FAILED leaves the approval FAILED.',
-    inputSchema: {
-      type: 'object',
+    input: {
       properties: {
         executionId: { type: 'string', minLength: 1 },
         outcome: { type: 'string', enum: ['SUCCEEDED', 'FAILED'] },
         result: { description: 'What the action returned, kept with the execution.' },
       },
       required: ['executionId', 'outcome'],
-      additionalProperties: false,
     },
     outputSchema: EXECUTION_OUTPUT,
-    annotations: { title: 'Report an execution\'s outcome', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  },
+    readOnly: false,
+    idempotent: true,
+  }),
 ];
 
 /** An approval as the tools report it. */
@@ -284,6 +305,17 @@ async function waitForDecision(client: CountersignClient, args: Arguments, extra
   return toolResult({ ...summary, decided: outcome.settled });
 }
 
+/** An execution as execute and complete_execution report it (EXECUTION_OUTPUT). */
+function executionResult(payload: ExecutePayload): CallToolResult {
+  return toolResult({
+    executionId: payload.execution?.id ?? null,
+    executionStatus: payload.execution?.status ?? null,
+    approvalId: payload.approval.id,
+    status: payload.approval.status,
+    dryRun: payload.dryRun,
+  });
+}
+
 async function execute(client: CountersignClient, args: Arguments): Promise<CallToolResult> {
   const token = text(args, 'token');
   const action = text(args, 'action');
@@ -301,13 +333,7 @@ async function execute(client: CountersignClient, args: Arguments): Promise<Call
     ...('result' in args && { result: args['result'] }),
     dryRun: args['dryRun'] === true,
   });
-  return toolResult({
-    executionId: payload.execution?.id ?? null,
-    executionStatus: payload.execution?.status ?? null,
-    approvalId: payload.approval.id,
-    status: payload.approval.status,
-    dryRun: payload.dryRun,
-  });
+  return executionResult(payload);
 }
 
 async function completeExecution(client: CountersignClient, args: Arguments): Promise<CallToolResult> {
@@ -316,11 +342,5 @@ async function completeExecution(client: CountersignClient, args: Arguments): Pr
   if (!executionId) return invalid('executionId', 'is required');
   if (outcome !== 'SUCCEEDED' && outcome !== 'FAILED') return invalid('outcome', 'must be SUCCEEDED or FAILED');
   const payload = await client.completeExecution({ executionId, outcome, ...('result' in args && { result: args['result'] }) });
-  return toolResult({
-    executionId: payload.execution?.id ?? null,
-    executionStatus: payload.execution?.status ?? null,
-    approvalId: payload.approval.id,
-    status: payload.approval.status,
-    dryRun: payload.dryRun,
-  });
+  return executionResult(payload);
 }
