@@ -17,35 +17,31 @@ export class Metrics {
   readonly registry = new Registry();
 
   /** Gate operations (requestApproval, decide, execute, ...) by outcome: the policy's outcome or the error code. */
-  readonly operations = new Counter({
-    name: 'countersign_operations_total',
-    help: 'Gate operations by outcome (allow, deny, require_approval, replayed, ok, or the error code).',
-    labelNames: ['operation', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly operations = this.counter(
+    'countersign_operations_total',
+    'Gate operations by outcome (allow, deny, require_approval, replayed, ok, or the error code).',
+    ['operation', 'outcome'],
+  );
 
   /** How long each operation took, queueing and commit included: the latency a caller sees. */
-  readonly operationSeconds = new Histogram({
-    name: 'countersign_operation_duration_seconds',
-    help: 'Duration of gate operations (the decision latency of requestApproval), from validation to commit.',
-    labelNames: ['operation'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly operationSeconds = this.histogram(
+    'countersign_operation_duration_seconds',
+    'Duration of gate operations (the decision latency of requestApproval), from validation to commit.',
+    LATENCY_BUCKETS,
+    ['operation'],
+  );
 
-  readonly policyEvaluationSeconds = new Histogram({
-    name: 'countersign_policy_evaluation_seconds',
-    help: 'Time to evaluate the policy for one request.',
-    buckets: EVALUATION_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly policyEvaluationSeconds = this.histogram(
+    'countersign_policy_evaluation_seconds',
+    'Time to evaluate the policy for one request.',
+    EVALUATION_BUCKETS,
+  );
 
-  readonly commitBatchSize = new Histogram({
-    name: 'countersign_commit_batch_size',
-    help: 'State changes committed together in one transaction (group commit).',
-    buckets: BATCH_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly commitBatchSize = this.histogram(
+    'countersign_commit_batch_size',
+    'State changes committed together in one transaction (group commit).',
+    BATCH_BUCKETS,
+  );
 
   private subscriberCount: () => number = () => 0;
 
@@ -56,28 +52,33 @@ export class Metrics {
     collect: (): void => this.subscribers.set(this.subscriberCount()),
   });
 
-  readonly notificationDeliveries = new Counter({
-    name: 'countersign_notification_deliveries_total',
-    help: 'Notification delivery attempts by channel kind and resulting status (DELIVERED, RETRYING, DEAD).',
-    labelNames: ['channel', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly notificationDeliveries = this.counter(
+    'countersign_notification_deliveries_total',
+    'Notification delivery attempts by channel kind and resulting status (DELIVERED, RETRYING, DEAD).',
+    ['channel', 'status'],
+  );
 
-  readonly redisErrors = new Counter({
-    name: 'countersign_redis_errors_total',
-    help: 'Errors talking to Redis (failed publishes, lost connections, failed readiness pings).',
-    registers: [this.registry],
-  });
+  readonly redisErrors = this.counter(
+    'countersign_redis_errors_total',
+    'Errors talking to Redis (failed publishes, lost connections, failed readiness pings).',
+  );
 
-  readonly databaseErrors = new Counter({
-    name: 'countersign_database_errors_total',
-    help: 'Database errors: write transactions that failed to commit and failed readiness checks.',
-    registers: [this.registry],
-  });
+  readonly databaseErrors = this.counter(
+    'countersign_database_errors_total',
+    'Database errors: write transactions that failed to commit and failed readiness checks.',
+  );
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     // Process metrics (CPU, memory, event-loop lag) help read the rest.
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'countersign_' });
+  }
+
+  private counter<Label extends string>(name: string, help: string, labelNames: readonly Label[] = []): Counter<Label> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram<Label extends string>(name: string, help: string, buckets: number[], labelNames: readonly Label[] = []): Histogram<Label> {
+    return new Histogram({ name, help, buckets, labelNames, registers: [this.registry] });
   }
 
   /** Where the subscribers gauge reads its value at each scrape. */
