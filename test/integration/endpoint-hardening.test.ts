@@ -1,7 +1,20 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { ALLOWED_EMAIL, PENDING_PAYMENT, REQUEST_APPROVAL, request, uniqueTenant } from '../support/clients.js';
 import { startTestServer, type TestServer, useTestServer } from '../support/server.js';
+
+/** Sends `head` as it is over TCP (fetch would not send a GET with a Content-Length) and returns the answer's text. */
+function rawRequest(base: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(head));
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    socket.once('error', reject);
+    socket.once('close', () => resolve(answer));
+  });
+}
 
 const EXECUTE = /* GraphQL */ `
   mutation ($input: ExecuteInput!) {
@@ -144,6 +157,37 @@ describe('bounded requests', () => {
       duplex: 'half',
     } as RequestInit);
     expect(chunked.status).toBe(413);
+  });
+
+  it('holds the same body limit on the routes beside /graphql, before authenticating', async () => {
+    const oversized = 'x'.repeat(1024 * 1024 + 1);
+    // A declared length over the limit is refused before the route looks at the token.
+    const raw = await rawRequest(server.url, `GET /audit/checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: ${oversized.length}\r\nConnection: close\r\n\r\n`);
+    expect(raw).toMatch(/^HTTP\/1\.1 413/);
+    const smuggled = await rawRequest(server.url, `GET /audit/checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\nConnection: close\r\n\r\nhello`);
+    expect(smuggled).toMatch(/^HTTP\/1\.1 400/);
+
+    // The development token route reads its JSON bounded, chunked or not.
+    const devToken = (body: BodyInit) =>
+      fetch(`${server.url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    const padded = JSON.stringify({ subject: 'a', tenant: 'b', roles: ['agent'], pad: oversized });
+    expect((await devToken(padded)).status).toBe(413);
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(padded));
+        controller.close();
+      },
+    });
+    expect((await devToken(stream)).status).toBe(413);
+    expect((await devToken(JSON.stringify({ subject: 'a', tenant: 'b', roles: ['agent'] }))).status).toBe(200);
+
+    // MCP takes at most 256 KiB, refused before the token is verified.
+    const mcp = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(300 * 1024) } }),
+    });
+    expect(mcp.status).toBe(413);
   });
 
   it('refuses 160 aliased verifyAuditChain, and even two, before any resolver runs', async () => {

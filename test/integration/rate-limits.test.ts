@@ -111,6 +111,51 @@ describe('per-caller rate limits, on by default', () => {
   });
 });
 
+describe('the failed-authentication limit beside /graphql', () => {
+  const defaults = loadConfig({ COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) }).rateLimits;
+  const server = useTestServer({ rateLimits: { ...defaults, failedAuthentication: FAILED_AUTH_LIMIT } });
+
+  const forged = (attempt: number) => ({ authorization: `Bearer forged.${attempt}.token` });
+
+  it('counts guesses at /audit/checkpoint and /mcp in the bucket /graphql uses, and still lets known callers in', async () => {
+    const auditor = await server.token('audrey', uniqueTenant('checkpoint-flood'), ['auditor']);
+    expect((await fetch(`${server.url}/audit/checkpoint`, { headers: { authorization: `Bearer ${auditor}` } })).status).toBe(200);
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const response = await fetch(`${server.url}/audit/checkpoint`, { headers: forged(attempt) });
+      statuses.push(response.status);
+      const body = (await response.json()) as { code: string };
+      if (response.status === 429) {
+        retryAfter = response.headers.get('retry-after');
+        expect(body.code).toBe('RATE_LIMITED');
+      } else expect(body.code).toBe('UNAUTHENTICATED');
+    }
+    expect(statuses.slice(0, FAILED_AUTH_LIMIT.burst).every((status) => status === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+
+    // The same address is refused at /graphql and /mcp too, before its next token is verified.
+    const graphql = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...forged(100) },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(graphql.status).toBe(429);
+    await graphql.body?.cancel();
+    const mcp = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...forged(101) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(mcp.status).toBe(429);
+    await mcp.body?.cancel();
+
+    // A token this server already verified is not a guess.
+    expect((await fetch(`${server.url}/audit/checkpoint`, { headers: { authorization: `Bearer ${auditor}` } })).status).toBe(200);
+  });
+});
+
 describe('COUNTERSIGN_RATE_LIMIT=off', () => {
   const server = useTestServer({ rateLimits: loadConfig({ COUNTERSIGN_RATE_LIMIT: 'off', COUNTERSIGN_AUTH_SECRET: 'x'.repeat(32) }).rateLimits });
 

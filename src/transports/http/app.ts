@@ -22,6 +22,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useStrictJsonRequests } from './json-body.js';
 import { useOperationGuards } from './limits.js';
 import { usePersistedOperationsOnly } from './persisted.js';
+import { useRouteBodyLimit } from './route-bounds.js';
 import { useSubscriptionDeadline } from './subscription-deadline.js';
 import { serveGraphQLOverWebSocket } from './websocket.js';
 import { createMcpHttpHandler, isMcpRequest } from '../mcp/http.js';
@@ -53,10 +54,15 @@ const GRAPHQL_PATH = '/graphql';
 /** The signed checkpoint of the caller's tenant's audit chain, as a C2SP signed note (text/plain). */
 const CHECKPOINT_PATH = '/audit/checkpoint';
 
-/** GET /audit/checkpoint: the note for auditors and admins; 401 or 403 with the error's code otherwise. */
-async function checkpointResponse(gate: Gate, caller: Caller | UnauthenticatedError, Response: typeof globalThis.Response): Promise<Response> {
-  const refusal = (status: number, error: CountersignError) =>
-    new Response(JSON.stringify({ code: error.code, message: error.message }), { status, headers: { 'content-type': 'application/json' } });
+/**
+ * GET /audit/checkpoint: the note for auditors and admins; 401 or 403 with the error's code
+ * otherwise, and 429 with Retry-After for an address that failed authentication too often (the
+ * limit /graphql counts in).
+ */
+async function checkpointResponse(gate: Gate, caller: Caller | UnauthenticatedError | RateLimitedError, Response: typeof globalThis.Response): Promise<Response> {
+  const refusal = (status: number, error: CountersignError, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify({ code: error.code, message: error.message }), { status, headers: { 'content-type': 'application/json', ...headers } });
+  if (caller instanceof RateLimitedError) return refusal(429, caller, { 'retry-after': String(caller.retryAfterSeconds) });
   if (caller instanceof UnauthenticatedError) return refusal(401, caller);
   try {
     const checkpoint = await gate.auditCheckpoint(caller);
@@ -136,6 +142,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         : { gate, changes, notifications: notifications.channels, caller: verified.caller, callerExpiresAtMs: verified.expiresAtMs, subscriberBufferBytes };
     },
     plugins: [
+      // First, so no route beside /graphql authenticates or reads a body yoga's own limit would refuse.
+      useRouteBodyLimit(GRAPHQL_PATH, config.maxBodyBytes),
       useStrictJsonRequests(),
       usePersistedOperationsOnly(config.persistedOnly),
       useSubscriptionDeadline(nowMs),
@@ -146,13 +154,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       useInbox(config.inboxDir),
       // Never with an identity provider's tokens, and never in production (devTokens is off there).
       ...(config.devTokens && config.authSecret && !config.authJwksUrl
-        ? [useDevTokens({ secret: config.authSecret, issuer: config.authIssuer, audience: config.authAudience })]
+        ? [useDevTokens({ secret: config.authSecret, issuer: config.authIssuer, audience: config.authAudience, maxBodyBytes: config.maxBodyBytes })]
         : []),
       {
-        async onRequest({ request, url, endResponse, fetchAPI }) {
+        async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
           if (request.method !== 'GET') return;
           if (url.pathname === CHECKPOINT_PATH) {
-            endResponse(await checkpointResponse(gate, await authenticator.authenticate(request.headers.get('authorization')), fetchAPI.Response));
+            const address = clientAddress((serverContext as { req?: IncomingMessage }).req);
+            const verified = await limitedAuthenticator.verify(request.headers.get('authorization'), address).catch((error: unknown) => {
+              if (error instanceof RateLimitedError) return error;
+              throw error;
+            });
+            const caller = verified instanceof UnauthenticatedError || verified instanceof RateLimitedError ? verified : verified.caller;
+            endResponse(await checkpointResponse(gate, caller, fetchAPI.Response));
           } else if (url.pathname === '/.well-known/jwks.json') {
             return gate.publishedKeys().then((jwks) =>
               endResponse(
@@ -183,6 +197,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return verified instanceof Error ? verified : verified.caller;
     },
     baseUrl: () => url,
+    maxBodyBytes: config.maxBodyBytes,
   });
   const server: Server = createServer((request, response) => {
     if (isMcpRequest(request)) void mcp(request, response);

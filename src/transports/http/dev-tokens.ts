@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { ROLES } from '../../app/caller.js';
 import { mintCallerToken } from './auth.js';
+import { BodyTooLargeError, readBoundedText } from './route-bounds.js';
 
 /** Where the inbox asks for a development caller token. */
 export const DEV_TOKEN_PATH = '/dev/token';
@@ -13,6 +14,8 @@ export interface DevTokenOptions {
   secret: string;
   issuer: string | null;
   audience: string | null;
+  /** The body limit of every route (COUNTERSIGN_MAX_BODY_BYTES). */
+  maxBodyBytes: number;
 }
 
 /**
@@ -41,9 +44,10 @@ export function useDevTokens(options: DevTokenOptions): Plugin {
       }
       let input: { subject?: unknown; tenant?: unknown; roles?: unknown };
       try {
-        input = (await request.json()) as typeof input;
-      } catch {
-        endResponse(json({ error: 'the body is not JSON' }, 400));
+        input = JSON.parse(await readBoundedText(request, options.maxBodyBytes)) as typeof input;
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) endResponse(json({ error: error.message }, 413));
+        else endResponse(json({ error: 'the body is not JSON' }, 400));
         return;
       }
       const { subject, tenant, roles } = input ?? {};

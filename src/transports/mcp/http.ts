@@ -3,13 +3,14 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CountersignClient } from '../../client/index.js';
 import type { Caller } from '../../app/caller.js';
 import { RateLimitedError } from '../../domain/errors.js';
+import { BodyTooLargeError, declaredBodyProblem, readBoundedNodeText } from '../http/route-bounds.js';
 import { createGateMcpServer } from './gate-server.js';
 
 /** Where the MCP server is served, beside /graphql. */
 export const MCP_PATH = '/mcp';
 
-/** The largest JSON-RPC body accepted, read before anything else is done with it. */
-const MAX_BODY_BYTES = 256 * 1024;
+/** The largest JSON-RPC body accepted, whatever COUNTERSIGN_MAX_BODY_BYTES allows /graphql. */
+const MAX_MCP_BODY_BYTES = 256 * 1024;
 
 export interface McpHttpOptions {
   /** Verifies the `Authorization` header exactly as /graphql does. */
@@ -17,6 +18,8 @@ export interface McpHttpOptions {
   authenticate(authorization: string | null | undefined, request: IncomingMessage): Promise<Caller | Error>;
   /** The server's own base URL (known once it listens). */
   baseUrl(): string;
+  /** The body limit of /graphql (COUNTERSIGN_MAX_BODY_BYTES); MCP takes at most 256 KiB of it. */
+  maxBodyBytes: number;
 }
 
 /** Whether a request is for the MCP endpoint. */
@@ -38,6 +41,13 @@ export function createMcpHttpHandler(options: McpHttpOptions): (request: Incomin
       // No sessions: no standalone event stream (GET) and nothing to end (DELETE).
       return jsonRpcError(response, 405, -32000, 'Method not allowed: this MCP endpoint is stateless, POST only.', { allow: 'POST' });
     }
+    const limit = Math.min(options.maxBodyBytes, MAX_MCP_BODY_BYTES);
+    // A declared length over the limit is refused before the token is even verified.
+    const declared = declaredBodyProblem(request.headers['content-length'], limit);
+    if (declared) {
+      request.resume();
+      return jsonRpcError(response, declared.status, -32600, declared.message, { connection: 'close' });
+    }
     const authorization = request.headers.authorization;
     const caller = await options.authenticate(authorization, request);
     if (caller instanceof RateLimitedError) {
@@ -48,7 +58,7 @@ export function createMcpHttpHandler(options: McpHttpOptions): (request: Incomin
     }
     let body: unknown;
     try {
-      body = JSON.parse(await readBody(request, MAX_BODY_BYTES));
+      body = JSON.parse(await readBoundedNodeText(request, limit));
     } catch (error) {
       if (error instanceof BodyTooLargeError) return jsonRpcError(response, 413, -32600, error.message, { connection: 'close' });
       return jsonRpcError(response, 400, -32700, 'Parse error: the body is not JSON.');
@@ -68,34 +78,6 @@ export function createMcpHttpHandler(options: McpHttpOptions): (request: Incomin
       if (!response.headersSent) jsonRpcError(response, 500, -32603, 'Internal error.');
     }
   };
-}
-
-class BodyTooLargeError extends Error {}
-
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new BodyTooLargeError(`The body is larger than ${limit} bytes.`));
-      request.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        // Read on without keeping anything, so the refusal can still be answered.
-        request.removeAllListeners('data');
-        request.resume();
-        reject(new BodyTooLargeError(`The body is larger than ${limit} bytes.`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
 
 function jsonRpcError(response: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
