@@ -27,6 +27,8 @@ export function completeExecution(deps: GateDeps, caller: Caller, input: Complet
     const now = deps.now();
     const previousStatus = approval.status;
     const completion = applyCompletion(approval, execution, { executionId: execution.id, outcome, result: outcomeResult }, now);
+    await deps.stores.executions.save(unit.em, execution);
+    if (approval.status !== previousStatus) await deps.stores.approvals.save(unit.em, approval);
     const transition = completed({
       tenant: approval.tenant,
       approvalId: approval.id,

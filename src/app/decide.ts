@@ -47,13 +47,14 @@ export async function decide(deps: GateDeps, caller: Caller, input: DecideInput)
       now,
     );
     const previousStatus = approval.status;
-    deps.stores.votes.add(unit.em, approval, caller.subject, input.decision, comment, now);
+    await deps.stores.votes.add(unit.em, approval, caller.subject, input.decision, comment, now);
     approval.updatedAt = now;
     if (outcome.nextStatus === 'APPROVED' || outcome.nextStatus === 'REJECTED') {
       approval.status = outcome.nextStatus;
       approval.decidedAt = now;
     }
     if (outcome.nextStatus === 'APPROVED') await issueToken(deps, approval, now);
+    await deps.stores.approvals.save(unit.em, approval);
     const transition = voted({
       tenant: approval.tenant,
       approvalId: approval.id,

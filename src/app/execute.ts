@@ -84,12 +84,13 @@ export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInpu
     const previousStatus = approval.status;
     const execution = new Execution(caller.tenant, approval.id, claims.jti, caller.subject);
     execution.createdAt = now;
-    deps.stores.executions.add(unit.em, execution);
     approval.status = 'EXECUTED';
     approval.updatedAt = now;
     const completion = input.outcome
       ? applyCompletion(approval, execution, { executionId: execution.id, outcome: input.outcome, result: outcomeResult }, now)
       : null;
+    await deps.stores.executions.add(unit.em, execution);
+    await deps.stores.approvals.save(unit.em, approval);
     const transition = executed({
       tenant: approval.tenant,
       approvalId: approval.id,

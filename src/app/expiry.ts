@@ -9,6 +9,7 @@ import { record } from './record.js';
 export async function expire(deps: GateDeps, unit: UnitOfWork, approval: Approval, now: Date): Promise<void> {
   approval.status = 'EXPIRED';
   approval.updatedAt = now;
+  await deps.stores.approvals.save(unit.em, approval);
   const transition = expired({ tenant: approval.tenant, approvalId: approval.id, occurredAt: now, expiresAt: approval.expiresAt });
   await record(deps, unit, transition, viewFor(approval, null));
 }

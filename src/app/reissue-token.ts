@@ -39,6 +39,7 @@ export function reissueToken(deps: GateDeps, caller: Caller, input: { approvalId
     const previousJti = approval.tokenJti;
     const token = await issueToken(deps, approval, now);
     approval.updatedAt = now;
+    await deps.stores.approvals.save(unit.em, approval);
     const transition = tokenReissued({
       tenant: approval.tenant,
       approvalId: approval.id,

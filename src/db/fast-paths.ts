@@ -1,4 +1,4 @@
-import { ReferenceKind, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { OptimisticLockError, Reference, ReferenceKind, wrap, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import { BetterSqliteDriver, type SqlEntityManager } from '@mikro-orm/better-sqlite';
 
 /*
@@ -46,8 +46,9 @@ interface InsertPlan {
 const insertPlans = new WeakMap<EntityMetadata, InsertPlan | null>();
 
 /**
- * The INSERT for an entity whose columns are all plain scalars, or null when it has anything else
- * (an owning relation, an embeddable, a formula), which only the unit of work knows how to write.
+ * The INSERT for an entity whose columns are all plain scalars or single-column references, or
+ * null when it has anything else (a composite key, an embeddable, a formula), which only the unit
+ * of work knows how to write.
  * The version column is left to its database default, as MikroORM leaves it.
  */
 function insertPlan(meta: EntityMetadata): InsertPlan | null {
@@ -58,9 +59,9 @@ function insertPlan(meta: EntityMetadata): InsertPlan | null {
     (prop) =>
       prop.kind === ReferenceKind.ONE_TO_MANY ||
       prop.kind === ReferenceKind.MANY_TO_MANY ||
-      (prop.kind === ReferenceKind.SCALAR && !prop.formula && prop.fieldNames?.length === 1),
+      ((prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE) && !prop.formula && prop.fieldNames?.length === 1),
   );
-  const props = columns.filter((prop) => prop.kind === ReferenceKind.SCALAR);
+  const props = columns.filter((prop) => prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE);
   plan = mappable && !meta.discriminatorColumn
     ? {
         sql:
@@ -80,9 +81,9 @@ function insertPlan(meta: EntityMetadata): InsertPlan | null {
  * insert itself. Values are converted as MikroORM converts them (JSON text, dates as epoch
  * milliseconds, booleans as 0 or 1). The entity is not managed by `em` afterwards.
  *
- * Only for better-sqlite3, whose synchronous statements can be prepared once and reused; with
- * another driver, outside a transaction or for an entity it cannot map, the entity is persisted
- * through the unit of work instead, and written when `em` flushes.
+ * Prepared statements only on better-sqlite3, whose synchronous statements can be prepared once
+ * and reused; with another driver, or for an entity it cannot map, MikroORM's native insert writes
+ * it at once; outside a transaction it is persisted, and written when `em` flushes.
  */
 export async function insertNew(em: EntityManager, entity: object): Promise<void> {
   const transaction = em.getTransactionContext<{ client: { acquireConnection(): Promise<unknown> } }>();
@@ -90,7 +91,9 @@ export async function insertNew(em: EntityManager, entity: object): Promise<void
   const plan = transaction && meta && em.getDriver() instanceof BetterSqliteDriver ? insertPlan(meta) : null;
   const values = plan && rowValues(em, plan, entity as Record<string, unknown>);
   if (!plan || !values) {
-    em.persist(entity);
+    // Another driver: a native insert, which needs no flush (see transaction.ts).
+    if (transaction) await em.insert(entity);
+    else em.persist(entity);
     return;
   }
   // A transaction's knex client hands out the transaction's own connection: the statement runs inside it.
@@ -168,10 +171,82 @@ function rowValues(em: EntityManager, plan: InsertPlan, entity: Record<string, u
     let value = entity[prop.name];
     if (value == null && prop.onCreate) value = entity[prop.name] = prop.onCreate(entity, em);
     if (value === undefined) return null;
+    if (prop.kind === ReferenceKind.MANY_TO_ONE && value !== null) value = wrap(Reference.unwrapReference(value as object), true).getPrimaryKey();
     if (value !== null && prop.customType) value = prop.customType.convertToDatabaseValue(value, platform, { mode: 'query-data' });
     if (value instanceof Date) value = platform.processDateProperty(value);
     else if (typeof value === 'boolean') value = value ? 1 : 0;
     values.push(value);
   }
   return values;
+}
+
+/** An UPDATE of some columns of one entity by its primary key, bumping and checking its version. */
+interface UpdatePlan {
+  sql: string;
+  props: EntityProperty[];
+  primaryKey: EntityProperty;
+  version: EntityProperty | undefined;
+}
+
+const updatePlans = new WeakMap<EntityMetadata, Map<string, UpdatePlan>>();
+
+function updatePlan(meta: EntityMetadata, names: readonly string[]): UpdatePlan {
+  let plans = updatePlans.get(meta);
+  if (!plans) updatePlans.set(meta, (plans = new Map()));
+  const key = names.join(',');
+  let plan = plans.get(key);
+  if (!plan) {
+    const props = names.map((name) => meta.properties[name] as EntityProperty);
+    const primaryKey = meta.properties[meta.primaryKeys[0] as string] as EntityProperty;
+    const version = meta.versionProperty ? (meta.properties[meta.versionProperty] as EntityProperty) : undefined;
+    const assignments = props.map((prop) => `\`${prop.fieldNames[0]}\` = ?`);
+    if (version) assignments.push(`\`${version.fieldNames[0]}\` = \`${version.fieldNames[0]}\` + 1`);
+    const where = `\`${primaryKey.fieldNames[0]}\` = ?` + (version ? ` and \`${version.fieldNames[0]}\` = ?` : '');
+    plan = { sql: `update \`${meta.tableName}\` set ${assignments.join(', ')} where ${where}`, props, primaryKey, version };
+    plans.set(key, plan);
+  }
+  return plan;
+}
+
+/**
+ * Writes the named scalar properties of an entity that `em` does not manage (read with
+ * `disableIdentityMap`) in `em`'s open transaction, by its primary key. An entity with a version
+ * column is updated only at the version it was read at, and its version is bumped; a row changed
+ * meanwhile throws MikroORM's OptimisticLockError, as a flush would. Through a statement prepared
+ * once per connection on better-sqlite3, through a native update otherwise: either way no unit of
+ * work is flushed (see transaction.ts).
+ */
+export async function updateColumns<T extends object>(em: EntityManager, entity: T, names: readonly (keyof T & string)[]): Promise<void> {
+  const meta = em.getMetadata().get(entity.constructor.name);
+  const plan = updatePlan(meta, names);
+  const record = entity as Record<string, unknown>;
+  const version = plan.version ? (record[plan.version.name] as number) : undefined;
+  const connection = await transactionConnection(em);
+  let changed: number;
+  if (connection) {
+    const platform = em.getPlatform();
+    const values = plan.props.map((prop) => {
+      let value = record[prop.name];
+      if (value != null && prop.customType) value = prop.customType.convertToDatabaseValue(value, platform, { mode: 'query-data' });
+      if (value instanceof Date) return platform.processDateProperty(value);
+      return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    });
+    values.push(record[plan.primaryKey.name]);
+    if (plan.version) values.push(version);
+    try {
+      changed = (prepared(connection, plan.sql).run(...values) as { changes: number }).changes;
+    } catch (error) {
+      throw em.getDriver().convertException(error as Error);
+    }
+  } else {
+    const data: Record<string, unknown> = Object.fromEntries(plan.props.map((prop) => [prop.name, record[prop.name]]));
+    const where: Record<string, unknown> = { [plan.primaryKey.name]: record[plan.primaryKey.name] };
+    if (plan.version) {
+      data[plan.version.name] = (version as number) + 1;
+      where[plan.version.name] = version;
+    }
+    changed = await em.nativeUpdate(meta.class, where as never, data as never);
+  }
+  if (changed !== 1) throw OptimisticLockError.lockFailed(entity as never);
+  if (plan.version) record[plan.version.name] = (version as number) + 1;
 }

@@ -1,11 +1,18 @@
 /**
  * Run in a process of its own (the test runner's may have promise hooks on already): starts a
- * server, drives the request path and a subscriber's delivery through it, and prints whether
+ * server, drives requests, a subscriber's delivery, a decision and an execution through it, and prints whether
  * promise hooks were on at each step as one JSON line.
  */
 import { executionAsyncResource } from 'node:async_hooks';
 import { startTestServer } from './server.js';
-import { PENDING_PAYMENT, REQUEST_APPROVAL, uniqueTenant, untilSubscribed, wsSubscribe } from './clients.js';
+import { DECIDE, PENDING_PAYMENT, REQUEST_APPROVAL, uniqueTenant, untilSubscribed, wsSubscribe } from './clients.js';
+
+const EXECUTE = /* GraphQL */ `
+  mutation ($input: ExecuteInput!) { execute(input: $input) { __typename ... on ExecutePayload { execution { id status } } ... on Error { code message } } }
+`;
+const COMPLETE = /* GraphQL */ `
+  mutation ($input: CompleteExecutionInput!) { completeExecution(input: $input) { __typename ... on ExecutePayload { execution { id status } } ... on Error { code message } } }
+`;
 
 /** With promise hooks off, every continuation runs in the same async resource. */
 async function promiseHooksOn(): Promise<boolean> {
@@ -29,12 +36,21 @@ try {
   const delivered = await pending.nextData();
   await pending.close();
   steps['served'] = await promiseHooksOn();
+  const pendingId = asked.data.requestApproval.approval.id;
+  const decided = await server.gql(approver, DECIDE, { input: { approvalId: pendingId, decision: 'APPROVE' } });
+  const approvedToken = (await server.gql(agent, 'query ($id: ID!) { approval(id: $id) { ... on Approval { decisionToken } } }', { id: pendingId })).data?.approval?.decisionToken;
+  const executed = await server.gql(agent, EXECUTE, { input: { token: approvedToken, ...PENDING_PAYMENT } });
+  const completed = await server.gql(agent, COMPLETE, { input: { executionId: executed.data?.execute?.execution?.id, outcome: 'SUCCEEDED' } });
+  steps['decidedAndExecuted'] = await promiseHooksOn();
   process.stdout.write(
     JSON.stringify({
       steps,
       allowed: allowed.data?.requestApproval?.approval?.status ?? allowed,
       pending: asked.data?.requestApproval?.approval?.status ?? asked,
       delivered: delivered.pendingApprovals.kind,
+      decided: decided.data?.decide?.status ?? decided,
+      executed: executed.data?.execute?.execution?.status ?? executed,
+      completed: completed.data?.completeExecution?.execution?.status ?? completed,
     }) + '\n',
   );
 } finally {

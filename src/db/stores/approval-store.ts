@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
 import type { ApprovalStatus } from '../../domain/approval-state.js';
 import { Approval } from '../entities/approval.entity.js';
-import { insertNew, selectRawRows } from '../fast-paths.js';
+import { insertNew, selectRawRows, updateColumns } from '../fast-paths.js';
 import { findData } from '../orm.js';
 
 /** An approval read as plain data (see findData): every scalar field, no collections. */
@@ -19,6 +19,9 @@ export interface ApprovalQuery {
   /** Keyset position: rows strictly older than this (createdAt, id). */
   before?: { createdAt: Date; id: string } | undefined;
 }
+
+/** What changes on an approval after its request: everything else is written once, by insert. */
+const LIFE_FIELDS = ['status', 'decidedAt', 'updatedAt', 'tokenJti', 'tokenIssuedAt', 'tokenExpiresAt', 'tokenKid'] as const;
 
 const STATUSES_SQL = 'select id, status from approval where tenant = ? and id > ? order by id limit ?';
 
@@ -74,9 +77,20 @@ export class ApprovalStore {
     return rows.map((row: unknown[]) => ({ id: row[0] as string, status: row[1] as string }));
   }
 
-  /** One approval with its votes, in a unit of work, to change it. */
+  /**
+   * One approval with its votes, read in a unit of work's transaction to change it. It is not
+   * managed: what a use case changes it writes back with {@link save}, so that no flush is needed.
+   */
   load(em: EntityManager, tenant: string, id: string): Promise<Approval | null> {
-    return em.findOne(Approval, { id, tenant }, { populate: ['decisions'] });
+    return em.findOne(Approval, { id, tenant }, { populate: ['decisions'], disableIdentityMap: true });
+  }
+
+  /**
+   * Writes back the fields of its life that use cases change (status, decision time, token
+   * claims) of an approval read with {@link load}, at the version it was read at.
+   */
+  save(em: EntityManager, approval: Approval): Promise<void> {
+    return updateColumns(em, approval, LIFE_FIELDS);
   }
 
   /** Writes a new request in the unit of work's transaction (see insertNew). */

@@ -2,6 +2,7 @@ import { ref, type EntityManager, type MikroORM } from '@mikro-orm/core';
 import type { Vote as VoteValue } from '../../domain/approval-state.js';
 import type { Approval } from '../entities/approval.entity.js';
 import { Vote } from '../entities/vote.entity.js';
+import { insertNew } from '../fast-paths.js';
 import { findData } from '../orm.js';
 
 /** A vote read as plain data: its approval is the approval's id. */
@@ -11,12 +12,13 @@ export type VoteRow = Omit<Vote, 'approval'> & { approval: string };
 export class VoteStore {
   constructor(private readonly orm: MikroORM) {}
 
-  /** Records a vote on a loaded approval in the unit of work. */
-  add(em: EntityManager, approval: Approval, approver: string, decision: VoteValue, comment: string | null, at: Date): Vote {
+  /** Writes a vote on an approval read with ApprovalStore.load, in the unit of work's transaction, and adds it to its votes. */
+  async add(em: EntityManager, approval: Approval, approver: string, decision: VoteValue, comment: string | null, at: Date): Promise<Vote> {
     const vote = new Vote(ref(approval), approver, decision, comment);
     vote.createdAt = at;
+    vote.updatedAt = at;
+    await insertNew(em, vote);
     approval.decisions.add(vote);
-    em.persist(vote);
     return vote;
   }
 
