@@ -4,22 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { PolicyEvaluator, type PolicyEvent, type PolicyInput } from '../../src/policy/index.js';
+import { PolicyEvaluator } from '../../src/policy/index.js';
+import { BUNDLE_DIR, bundleCopy, policyInput, POLICY_SOURCES_DIR, setRevision, watchedBundleCopy } from '../support/bundles.js';
 import { REPO_ROOT, startTestServer } from '../support/server.js';
 
 const run = promisify(execFile);
-const BUNDLE = join(REPO_ROOT, 'bundle');
-const SOURCES = join(REPO_ROOT, 'policies');
 
-const largePayment: PolicyInput = {
-  tenant: 'acme',
-  requester: { subject: 'bot', roles: ['agent'] },
-  agent: 'payer',
-  action: 'payment',
-  resource: 'invoice/1',
-  context: { amount: 1_000_000 },
-  confidence: 1,
-};
+const largePayment = policyInput({ agent: 'payer', action: 'payment', resource: 'invoice/1', context: { amount: 1_000_000 }, confidence: 1 });
 
 const ALWAYS_ALLOW = `package countersign.approval
 
@@ -35,17 +26,6 @@ decision := {
 	"token_ttl_seconds": 300,
 }
 `;
-
-function bundleCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-bundle-'));
-  cpSync(BUNDLE, dir, { recursive: true });
-  return dir;
-}
-
-function setRevision(dir: string, revision: string): void {
-  const manifest = JSON.parse(readFileSync(join(dir, '.manifest'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, '.manifest'), JSON.stringify({ ...manifest, revision }));
-}
 
 describe('the bundle that runs is the bundle that was built', () => {
   let alwaysAllowWasm: Buffer;
@@ -63,7 +43,7 @@ describe('the bundle that runs is the bundle that was built', () => {
   });
 
   it('records the digests of policy.wasm and data.json in the manifest at build time', () => {
-    const manifest = JSON.parse(readFileSync(join(BUNDLE, '.manifest'), 'utf8')) as {
+    const manifest = JSON.parse(readFileSync(join(BUNDLE_DIR, '.manifest'), 'utf8')) as {
       metadata: { countersign: { files: Record<string, string> } };
     };
     expect(manifest.metadata.countersign.files).toEqual({
@@ -75,7 +55,7 @@ describe('the bundle that runs is the bundle that was built', () => {
   it('refuses at start an always-allow policy.wasm copied beside a genuine manifest', async () => {
     const dir = bundleCopy();
     writeFileSync(join(dir, 'policy.wasm'), alwaysAllowWasm);
-    const loading = PolicyEvaluator.load({ bundleDir: dir, sourcesDir: SOURCES });
+    const loading = PolicyEvaluator.load({ bundleDir: dir, sourcesDir: POLICY_SOURCES_DIR });
     await expect(loading).rejects.toMatchObject({ problem: 'tampered' });
     await expect(loading).rejects.toThrow(/policy\.wasm .* is not the file \.manifest was built with/);
   });
@@ -83,7 +63,7 @@ describe('the bundle that runs is the bundle that was built', () => {
   it('refuses a data.json changed after the build', async () => {
     const dir = bundleCopy();
     writeFileSync(join(dir, 'data.json'), JSON.stringify({ countersign: { tenants: { acme: { allowlist: ['payment'] } } } }));
-    await expect(PolicyEvaluator.load({ bundleDir: dir, sourcesDir: SOURCES })).rejects.toMatchObject({ problem: 'tampered' });
+    await expect(PolicyEvaluator.load({ bundleDir: dir, sourcesDir: POLICY_SOURCES_DIR })).rejects.toMatchObject({ problem: 'tampered' });
   });
 
   it('refuses a bundle whose manifest records no digests (a bare opa build)', async () => {
@@ -91,19 +71,11 @@ describe('the bundle that runs is the bundle that was built', () => {
     const manifest = JSON.parse(readFileSync(join(dir, '.manifest'), 'utf8')) as Record<string, unknown>;
     delete manifest['metadata'];
     writeFileSync(join(dir, '.manifest'), JSON.stringify(manifest));
-    await expect(PolicyEvaluator.load({ bundleDir: dir, sourcesDir: SOURCES })).rejects.toMatchObject({ problem: 'tampered' });
+    await expect(PolicyEvaluator.load({ bundleDir: dir, sourcesDir: POLICY_SOURCES_DIR })).rejects.toMatchObject({ problem: 'tampered' });
   });
 
   it('refuses the swapped policy.wasm on hot reload and keeps requiring approval for a large payment', async () => {
-    const dir = bundleCopy();
-    const events: PolicyEvent[] = [];
-    const evaluator = await PolicyEvaluator.load({
-      bundleDir: dir,
-      sourcesDir: SOURCES,
-      watch: true,
-      watchIntervalMs: 50,
-      onEvent: (event) => events.push(event),
-    });
+    const { dir, evaluator, events } = await watchedBundleCopy({ sourcesDir: POLICY_SOURCES_DIR });
     try {
       const revision = evaluator.revision;
       writeFileSync(join(dir, 'policy.wasm'), alwaysAllowWasm);
@@ -118,14 +90,7 @@ describe('the bundle that runs is the bundle that was built', () => {
   });
 
   it('keeps watching after the bundle folder is deleted and created again', async () => {
-    const dir = bundleCopy();
-    const events: PolicyEvent[] = [];
-    const evaluator = await PolicyEvaluator.load({
-      bundleDir: dir,
-      watch: true,
-      watchIntervalMs: 50,
-      onEvent: (event) => events.push(event),
-    });
+    const { dir, evaluator, events } = await watchedBundleCopy();
     try {
       const firstRevision = evaluator.revision;
       rmSync(dir, { recursive: true, force: true });
@@ -136,7 +101,7 @@ describe('the bundle that runs is the bundle that was built', () => {
       });
       expect(evaluator.evaluate(largePayment).outcome).toBe('require_approval');
 
-      cpSync(BUNDLE, dir, { recursive: true });
+      cpSync(BUNDLE_DIR, dir, { recursive: true });
       setRevision(dir, 'sha256:2222222222222222');
       await vi.waitFor(() => expect(evaluator.revision).toBe('sha256:2222222222222222'), { timeout: 10_000 });
       expect(events).toContainEqual({ kind: 'reloaded', revision: 'sha256:2222222222222222', previousRevision: firstRevision });
@@ -155,7 +120,7 @@ describe('the bundle that runs is the bundle that was built', () => {
       // The watcher sees the folder gone: the reload fails, and the old bundle keeps serving.
       await vi.waitFor(() => expect(server.app.evaluator.reloadProblem?.problem).toBe('unreadable'), { timeout: 10_000 });
       expect(await health()).toBe(firstRevision);
-      cpSync(BUNDLE, dir, { recursive: true });
+      cpSync(BUNDLE_DIR, dir, { recursive: true });
       setRevision(dir, 'sha256:3333333333333333');
       await vi.waitFor(async () => expect(await health()).toBe('sha256:3333333333333333'), { timeout: 15_000, interval: 100 });
       expect(server.app.evaluator.reloadProblem).toBeUndefined();

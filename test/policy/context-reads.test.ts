@@ -4,22 +4,21 @@ import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { narrowContext, readContextKeys } from '../../src/policy/context-reads.js';
 import { POLICY_ENTRYPOINT, PolicyEvaluator, type PolicyInput } from '../../src/policy/index.js';
-import { REPO_ROOT } from '../support/server.js';
+import { BUNDLE_DIR, loadBuiltBundle, policyInput, POLICY_SOURCES_DIR } from '../support/bundles.js';
 
-const bundleDir = join(REPO_ROOT, 'bundle');
 const { decision_cases: cases } = JSON.parse(
-  readFileSync(join(REPO_ROOT, 'policies', 'approval', 'decision_cases_test.json'), 'utf8'),
+  readFileSync(join(POLICY_SOURCES_DIR, 'approval', 'decision_cases_test.json'), 'utf8'),
 ) as { decision_cases: { name: string; input: PolicyInput }[] };
 
-const base: PolicyInput = { tenant: 'acme', requester: { subject: 'bot', roles: ['agent'] }, agent: null, action: 'payment', resource: null, context: {} };
+const base = policyInput({ action: 'payment' });
 
 describe('the context handed to the policy', () => {
   let raw: LoadedPolicy;
   let evaluator: PolicyEvaluator;
   beforeAll(async () => {
-    raw = await loadPolicy(readFileSync(join(bundleDir, 'policy.wasm')));
-    raw.setData({ ...JSON.parse(readFileSync(join(bundleDir, 'data.json'), 'utf8')), countersign: { tenants: {} } });
-    evaluator = await PolicyEvaluator.load({ bundleDir, sourcesDir: join(REPO_ROOT, 'policies') });
+    raw = await loadPolicy(readFileSync(join(BUNDLE_DIR, 'policy.wasm')));
+    raw.setData({ ...JSON.parse(readFileSync(join(BUNDLE_DIR, 'data.json'), 'utf8')), countersign: { tenants: {} } });
+    evaluator = await loadBuiltBundle();
   });
 
   it('is narrowed to the keys the bundle declares it reads', () => {

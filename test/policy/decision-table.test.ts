@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PolicyEvaluator, type PolicyInput, type TenantPolicySettings } from '../../src/policy/index.js';
-import { REPO_ROOT } from '../support/server.js';
+import { loadBuiltBundle, policyInput, POLICY_SOURCES_DIR } from '../support/bundles.js';
 
 interface DecisionCase {
   name: string;
@@ -14,16 +14,13 @@ interface DecisionCase {
 // The same table `opa test` checks against the Rego (test_decision_table_cases), so the
 // WASM the server runs and the policy authors' tests can never disagree.
 const { decision_cases: cases } = JSON.parse(
-  readFileSync(join(REPO_ROOT, 'policies', 'approval', 'decision_cases_test.json'), 'utf8'),
+  readFileSync(join(POLICY_SOURCES_DIR, 'approval', 'decision_cases_test.json'), 'utf8'),
 ) as { decision_cases: DecisionCase[] };
 
 describe('the compiled policy bundle', () => {
   let evaluator: PolicyEvaluator;
   beforeAll(async () => {
-    evaluator = await PolicyEvaluator.load({
-      bundleDir: join(REPO_ROOT, 'bundle'),
-      sourcesDir: join(REPO_ROOT, 'policies'),
-    });
+    evaluator = await loadBuiltBundle();
   });
 
   it('has a table of decision cases to agree on', () => {
@@ -44,14 +41,7 @@ describe('the compiled policy bundle', () => {
 
   it('never allows an action that no rule allows', () => {
     evaluator.setTenantSettings({});
-    const decision = evaluator.evaluate({
-      tenant: 'acme',
-      requester: { subject: 'bot', roles: ['agent'] },
-      agent: null,
-      action: 'launch_rockets',
-      resource: null,
-      context: {},
-    });
+    const decision = evaluator.evaluate(policyInput({ action: 'launch_rockets' }));
     expect(decision.outcome).toBe('require_approval');
   });
 });

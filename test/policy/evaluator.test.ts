@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -8,37 +7,15 @@ import {
   PolicyBundleError,
   PolicyEvaluator,
   type PolicyEvent,
-  type PolicyInput,
 } from '../../src/policy/index.js';
 import { sealBundle } from '../../src/policy/bundle-seal.mjs';
-import { REPO_ROOT } from '../support/server.js';
+import { BUNDLE_DIR, bundleCopy, loadBuiltBundle, policyInput, POLICY_SOURCES_DIR, setRevision, watchedBundleCopy } from '../support/bundles.js';
 
-const BUNDLE = join(REPO_ROOT, 'bundle');
-
-const allowedInput: PolicyInput = {
-  tenant: 'acme',
-  requester: { subject: 'bot', roles: ['agent'] },
-  agent: 'mailer',
-  action: 'email_response',
-  resource: null,
-  context: { to: 'someone@example.com' },
-  estimated_duration_minutes: 5,
-};
-
-function bundleCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-bundle-'));
-  cpSync(BUNDLE, dir, { recursive: true });
-  return dir;
-}
-
-function setRevision(dir: string, revision: string): void {
-  const manifest = JSON.parse(readFileSync(join(dir, '.manifest'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, '.manifest'), JSON.stringify({ ...manifest, revision }));
-}
+const allowedInput = policyInput({ agent: 'mailer', action: 'email_response', context: { to: 'someone@example.com' }, estimated_duration_minutes: 5 });
 
 describe('the policy evaluator', () => {
   it('says which bundle revision made each decision', async () => {
-    const evaluator = await PolicyEvaluator.load({ bundleDir: BUNDLE, sourcesDir: join(REPO_ROOT, 'policies') });
+    const evaluator = await loadBuiltBundle();
     const decision = evaluator.evaluate(allowedInput);
     expect(decision.outcome).toBe('allow');
     expect(decision.policyRevision).toMatch(/^sha256:[0-9a-f]{16}$/);
@@ -57,14 +34,14 @@ describe('the policy evaluator', () => {
   it('refuses a bundle whose revision does not match the policy sources', async () => {
     const dir = bundleCopy();
     setRevision(dir, 'sha256:0000000000000000');
-    const loading = PolicyEvaluator.load({ bundleDir: dir, sourcesDir: join(REPO_ROOT, 'policies') });
+    const loading = PolicyEvaluator.load({ bundleDir: dir, sourcesDir: POLICY_SOURCES_DIR });
     await expect(loading).rejects.toBeInstanceOf(PolicyBundleError);
     await expect(loading).rejects.toMatchObject({ problem: 'stale' });
   });
 
   it('fails safe, never allowing, when evaluation throws, and reports it', async () => {
     const events: PolicyEvent[] = [];
-    const evaluator = await PolicyEvaluator.load({ bundleDir: BUNDLE, onEvent: (event) => events.push(event) });
+    const evaluator = await PolicyEvaluator.load({ bundleDir: BUNDLE_DIR, onEvent: (event) => events.push(event) });
     // A BigInt cannot be serialised into the WASM module's input: evaluation throws inside opa-wasm.
     const decision = evaluator.evaluate({ ...allowedInput, context: { amount: 10n } });
     expect(decision.outcome).toBe('require_approval');
@@ -116,14 +93,7 @@ describe('the policy evaluator', () => {
   });
 
   it('reloads a changed bundle without a restart, and keeps serving when the new one is broken', async () => {
-    const dir = bundleCopy();
-    const events: PolicyEvent[] = [];
-    const evaluator = await PolicyEvaluator.load({
-      bundleDir: dir,
-      watch: true,
-      watchIntervalMs: 50,
-      onEvent: (event) => events.push(event),
-    });
+    const { dir, evaluator, events } = await watchedBundleCopy();
     const firstRevision = evaluator.revision;
     try {
       setRevision(dir, 'sha256:1111111111111111');
@@ -140,7 +110,7 @@ describe('the policy evaluator', () => {
   });
 
   it('applies tenant settings to the next evaluation without rebuilding the bundle', async () => {
-    const evaluator = await PolicyEvaluator.load({ bundleDir: BUNDLE });
+    const evaluator = await PolicyEvaluator.load({ bundleDir: BUNDLE_DIR });
     expect(evaluator.evaluate(allowedInput).outcome).toBe('allow');
     evaluator.setTenant('acme', { denylist: ['email_response'] });
     expect(evaluator.evaluate(allowedInput).outcome).toBe('deny');

@@ -1,23 +1,21 @@
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PolicyEvaluator, policyToolHints, type PolicyInput } from '../../src/policy/index.js';
-import { REPO_ROOT } from '../support/server.js';
+import { type PolicyEvaluator, type PolicyInput, policyToolHints } from '../../src/policy/index.js';
+import { loadBuiltBundle, policyInput } from '../support/bundles.js';
 
-const toolCall: PolicyInput = {
-  tenant: 'acme',
+const toolCall = policyInput({
   requester: { subject: 'gateway', roles: ['agent'] },
   agent: 'mcp-gateway',
   action: 'mcp.files.write_file',
   resource: 'mcp:files',
   context: { arguments: { path: '/tmp/a' } },
-};
+});
 
 const ruleIds = (decision: { reasons: { ruleId: string }[] }) => decision.reasons.map((reason) => reason.ruleId);
 
 describe('MCP tool hints in the compiled policy', () => {
   let evaluator: PolicyEvaluator;
   beforeAll(async () => {
-    evaluator = await PolicyEvaluator.load({ bundleDir: join(REPO_ROOT, 'bundle'), sourcesDir: join(REPO_ROOT, 'policies') });
+    evaluator = await loadBuiltBundle();
     evaluator.setTenant('acme', { allowlist: ['mcp.files.write_file'] });
   });
 
