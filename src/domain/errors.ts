@@ -28,13 +28,15 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Base class of all expected Countersign failures. */
 export class CountersignError extends Error {
-  /** Stable code clients match on. */
-  readonly code: ErrorCode;
-
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    /** Stable code clients match on. */
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
-    this.code = code;
-    this.name = 'CountersignError';
+    // Each subclass is named after itself (`SelfApprovalError`, ...) in logs and stack traces.
+    this.name = new.target.name;
   }
 }
 
@@ -44,7 +46,6 @@ export class UnauthenticatedError extends CountersignError {
 
   constructor(message = 'Authentication is required.') {
     super('UNAUTHENTICATED', message);
-    this.name = 'UnauthenticatedError';
   }
 }
 
@@ -64,7 +65,6 @@ export class ForbiddenError extends CountersignError {
             ? 'No role is allowed to perform this operation.'
             : `This operation requires one of the roles: ${requiredRoles.join(', ')}.`),
     );
-    this.name = 'ForbiddenError';
     if (requiredRoles !== undefined) this.requiredRoles = [...requiredRoles];
   }
 }
@@ -72,31 +72,28 @@ export class ForbiddenError extends CountersignError {
 /** The referenced entity does not exist (or is not visible to the caller's tenant). */
 export class NotFoundError extends CountersignError {
   declare readonly code: 'NOT_FOUND';
-  /** Kind of entity, e.g. `'Approval'`. */
-  readonly entity: string;
-  readonly id: string;
 
-  constructor(entity: string, id: string) {
+  constructor(
+    /** Kind of entity, e.g. `'Approval'`. */
+    readonly entity: string,
+    readonly id: string,
+  ) {
     super('NOT_FOUND', `${entity} ${JSON.stringify(id)} was not found.`);
-    this.name = 'NotFoundError';
-    this.entity = entity;
-    this.id = id;
   }
 }
 
 /** An input value is malformed or out of range. */
 export class InvalidInputError extends CountersignError {
   declare readonly code: 'INVALID_INPUT';
-  /** Which input is wrong, as a name or JSON path (e.g. `'requiredApprovals'`, `'$.items[2]'`). */
-  readonly field: string;
-  /** What is wrong with it, in words. */
-  readonly problem: string;
 
-  constructor(field: string, problem: string, options?: { cause?: unknown }) {
+  constructor(
+    /** Which input is wrong, as a name or JSON path (e.g. `'requiredApprovals'`, `'$.items[2]'`). */
+    readonly field: string,
+    /** What is wrong with it, in words. */
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
     super('INVALID_INPUT', `Invalid input at ${field}: ${problem}.`, options);
-    this.name = 'InvalidInputError';
-    this.field = field;
-    this.problem = problem;
   }
 }
 
@@ -126,7 +123,6 @@ export class AlreadyDecidedError extends CountersignError {
     details: { status: ApprovalStatus; approver?: string; executionId?: string; executionStatus?: ExecutionStatus },
   ) {
     super('ALREADY_DECIDED', message);
-    this.name = 'AlreadyDecidedError';
     this.reason = reason;
     this.status = details.status;
     if (details.approver !== undefined) this.approver = details.approver;
@@ -164,25 +160,21 @@ export class AlreadyDecidedError extends CountersignError {
 /** The requester tried to decide on their own request. */
 export class SelfApprovalError extends CountersignError {
   declare readonly code: 'SELF_APPROVAL';
-  /** The subject who is both requester and decider. */
-  readonly subject: string;
 
-  constructor(subject: string) {
+  constructor(
+    /** The subject who is both requester and decider. */
+    readonly subject: string,
+  ) {
     super('SELF_APPROVAL', 'You cannot decide on an approval that you requested.');
-    this.name = 'SelfApprovalError';
-    this.subject = subject;
   }
 }
 
 /** The approval expired before it was decided. */
 export class ExpiredError extends CountersignError {
   declare readonly code: 'EXPIRED';
-  readonly expiresAt: Date;
 
-  constructor(expiresAt: Date) {
+  constructor(readonly expiresAt: Date) {
     super('EXPIRED', `The approval expired at ${expiresAt.toISOString()}.`);
-    this.name = 'ExpiredError';
-    this.expiresAt = expiresAt;
   }
 }
 
@@ -208,12 +200,12 @@ export type TokenInvalidReason =
 /** A decision token was refused for a reason other than expiry. */
 export class TokenInvalidError extends CountersignError {
   declare readonly code: 'TOKEN_INVALID';
-  readonly reason: TokenInvalidReason;
 
-  constructor(reason: TokenInvalidReason, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: TokenInvalidReason,
+    options?: { cause?: unknown },
+  ) {
     super('TOKEN_INVALID', `The decision token is invalid (${TOKEN_INVALID_MESSAGES[reason]}).`, options);
-    this.name = 'TokenInvalidError';
-    this.reason = reason;
   }
 }
 
@@ -232,25 +224,24 @@ const TOKEN_INVALID_MESSAGES: Record<TokenInvalidReason, string> = {
 /** A decision token's `exp` has passed. */
 export class TokenExpiredError extends CountersignError {
   declare readonly code: 'TOKEN_EXPIRED';
-  readonly expiredAt: Date;
 
-  constructor(expiredAt: Date, options?: { cause?: unknown }) {
+  constructor(
+    readonly expiredAt: Date,
+    options?: { cause?: unknown },
+  ) {
     super('TOKEN_EXPIRED', `The decision token expired at ${expiredAt.toISOString()}.`, options);
-    this.name = 'TokenExpiredError';
-    this.expiredAt = expiredAt;
   }
 }
 
 /** A decision token has already been used to execute its action. */
 export class TokenReplayedError extends CountersignError {
   declare readonly code: 'TOKEN_REPLAYED';
-  /** The token's `jti`. */
-  readonly jti: string;
 
-  constructor(jti: string) {
+  constructor(
+    /** The token's `jti`. */
+    readonly jti: string,
+  ) {
     super('TOKEN_REPLAYED', 'The decision token has already been used.');
-    this.name = 'TokenReplayedError';
-    this.jti = jti;
   }
 }
 
@@ -260,14 +251,12 @@ export class TokenReplayedError extends CountersignError {
  */
 export class ContextMismatchError extends CountersignError {
   declare readonly code: 'CONTEXT_MISMATCH';
-  readonly expectedHash: string;
-  readonly presentedHash: string;
 
-  constructor(expectedHash: string, presentedHash: string) {
+  constructor(
+    readonly expectedHash: string,
+    readonly presentedHash: string,
+  ) {
     super('CONTEXT_MISMATCH', 'The action context differs from the one that was approved.');
-    this.name = 'ContextMismatchError';
-    this.expectedHash = expectedHash;
-    this.presentedHash = presentedHash;
   }
 }
 
@@ -289,6 +278,5 @@ export class RateLimitedError extends CountersignError {
         ? `Too many failed authentications from this address; retry in ${retryAfterSeconds} s.`
         : `Too many ${operation} calls from this caller; retry in ${retryAfterSeconds} s.`,
     );
-    this.name = 'RateLimitedError';
   }
 }
