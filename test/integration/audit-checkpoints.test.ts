@@ -4,7 +4,6 @@
  * published JWKS), truncation and re-hashing detected against one kept elsewhere, and state
  * cross-checked with the trail.
  */
-import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +21,8 @@ import {
   request,
   type Tenant,
 } from '../support/gate.js';
-import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
+import { runCli } from '../support/cli.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let checkpointDir: string;
@@ -267,18 +267,4 @@ describe('state cross-checked with the trail', () => {
 });
 
 /** Runs `countersign ARGS` against the server as `token`. */
-function cli(args: string[], token: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts'), ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], token: string) => runCli(server, args, token);

@@ -1,55 +1,14 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS } from '../../src/app/rate-limits.js';
 import { PENDING_PAYMENT, decide, request, uniqueTenant } from '../support/clients.js';
-import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
+import { runCli, startCli } from '../support/cli.js';
+import { useTestServer } from '../support/server.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+// The audit export test makes 205 requests of one agent at once, as a load test would.
+const server = useTestServer({ rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false } });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-let server: TestServer;
-
-beforeAll(async () => {
-  // The audit export test makes 205 requests of one agent at once, as a load test would.
-  server = await startTestServer({ rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false } });
-});
-
-afterAll(async () => {
-  await server?.close();
-});
-
-/** Starts `countersign ARGS` as a child process, the server and caller given by the environment. */
-function start(args: string[], token: string | null, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      COUNTERSIGN_URL: server.url,
-      COUNTERSIGN_TOKEN: token ?? '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, ...output }));
-  });
-  return { child, output, done };
-}
-
-function run(args: string[], token: string | null, env: Record<string, string> = {}): Promise<Run> {
-  return start(args, token, env).done;
-}
+const run = (args: string[], token: string | null, env: Record<string, string> = {}) => runCli(server, args, token, env);
 
 async function until(condition: () => boolean, what: string, timeoutMs = 8_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -127,7 +86,7 @@ describe('countersign approver commands', () => {
   it('watches pending approvals live until interrupted', async () => {
     const { agent, approver } = await team('cli-watch');
     const existing = await request(server, agent);
-    const watcher = start(['watch', '--json'], approver);
+    const watcher = startCli(server, ['watch', '--json'], approver);
     const events = () =>
       watcher.output.stdout
         .split('\n')

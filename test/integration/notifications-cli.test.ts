@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshTenant, PAYMENT_ONE_APPROVER, request } from '../support/gate.js';
 import { deliveryWhere, testNotifyConfig } from '../support/notifications.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
-import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
+import { runCli } from '../support/cli.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 let server: TestServer;
 let receiver: WebhookReceiver;
 
@@ -20,21 +18,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-function countersign(args: string[], token: string | null): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const countersign = (args: string[], token: string | null) => runCli(server, args, token);
 
 describe('countersign notifications', () => {
   it('creates a webhook channel, shows its deliveries with every attempt, and refuses non-admins', async () => {

@@ -1,30 +1,12 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CountersignClient, TransportError } from '../../src/client/index.js';
 import { PENDING_PAYMENT, REQUEST_APPROVAL, uniqueTenant, wsSubscribe } from '../support/clients.js';
 import { testNotifyConfig } from '../support/notifications.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
-import { REPO_ROOT, type TestServer, useTestServer } from '../support/server.js';
+import { runCli } from '../support/cli.js';
+import { useTestServer } from '../support/server.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
-
-function cli(server: TestServer, args: string[], token: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
   const server = useTestServer({ persistedOnly: true, notify: testNotifyConfig() });
@@ -87,16 +69,16 @@ describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
   it('serves the CLI, which sends hashes when COUNTERSIGN_PERSISTED_ONLY is set for it too', async () => {
     const client = new CountersignClient({ url: server.url, token: agent, persistedOperations: true });
     const id = (await client.requestApproval(PENDING_PAYMENT)).approval.id;
-    const listed = await cli(server, ['approvals', 'list', '--json'], approver, { COUNTERSIGN_PERSISTED_ONLY: 'true' });
+    const listed = await runCli(server, ['approvals', 'list', '--json'], approver, { COUNTERSIGN_PERSISTED_ONLY: 'true' });
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(id);
-    const refused = await cli(server, ['approvals', 'list', '--json'], approver, { COUNTERSIGN_PERSISTED_ONLY: '' });
+    const refused = await runCli(server, ['approvals', 'list', '--json'], approver, { COUNTERSIGN_PERSISTED_ONLY: '' });
     expect(refused.code).not.toBe(0);
   }, 60_000);
 
   it('serves the CLI\'s notification commands: a channel is created, listed, changed, its deliveries shown and replayed, then deleted', async () => {
     const persisted = { COUNTERSIGN_PERSISTED_ONLY: 'true' };
-    const created = await cli(
+    const created = await runCli(
       server,
       ['notifications', 'create', '--kind', 'webhook', '--name', 'ops', '--webhook-url', receiver.url, '--events', 'approval.required', '--json'],
       admin,
@@ -112,30 +94,30 @@ describe('COUNTERSIGN_PERSISTED_ONLY=true', () => {
     const arrival = await receiver.arrivals.next();
     expect(arrival.verified).toBe(true);
 
-    const listed = await cli(server, ['notifications', 'list'], admin, persisted);
+    const listed = await runCli(server, ['notifications', 'list'], admin, persisted);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(`${channel.id}  WEBHOOK on   ops  → ${receiver.url}`);
     const [updated, rotated] = await Promise.all([
-      cli(server, ['notifications', 'update', channel.id, '--name', 'ops-2', '--json'], admin, persisted),
-      cli(server, ['notifications', 'rotate-secret', channel.id, '--json'], admin, persisted),
+      runCli(server, ['notifications', 'update', channel.id, '--name', 'ops-2', '--json'], admin, persisted),
+      runCli(server, ['notifications', 'rotate-secret', channel.id, '--json'], admin, persisted),
     ]);
     expect(updated.code, updated.stderr).toBe(0);
     expect(JSON.parse(updated.stdout)).toMatchObject({ id: channel.id, name: 'ops-2' });
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(JSON.parse(rotated.stdout).signingSecret).not.toBe(signingSecret);
 
-    const deliveries = await cli(server, ['notifications', 'deliveries', '--channel', channel.id, '--json'], admin, persisted);
+    const deliveries = await runCli(server, ['notifications', 'deliveries', '--channel', channel.id, '--json'], admin, persisted);
     expect(deliveries.code, deliveries.stderr).toBe(0);
     const [delivery] = JSON.parse(deliveries.stdout);
     expect(delivery).toMatchObject({ id: arrival.headers['webhook-id'], channelId: channel.id, eventType: 'approval.required' });
-    const replayed = await cli(server, ['notifications', 'replay', delivery.id], admin, persisted);
+    const replayed = await runCli(server, ['notifications', 'replay', delivery.id], admin, persisted);
     expect(replayed.code, replayed.stderr).toBe(0);
-    const deleted = await cli(server, ['notifications', 'delete', channel.id], admin, persisted);
+    const deleted = await runCli(server, ['notifications', 'delete', channel.id], admin, persisted);
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(deleted.stdout).toContain(`Deleted channel ${channel.id}`);
 
     // A refusal still reads as one: an approver is not an admin.
-    const refused = await cli(server, ['notifications', 'list'], approver, persisted);
+    const refused = await runCli(server, ['notifications', 'list'], approver, persisted);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('FORBIDDEN');
   }, 120_000);
