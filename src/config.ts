@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimitSettings } from './app/rate-limits.js';
-import { loadNotifyConfig, NotifyConfigError, type NotifyConfig } from './notify/config.js';
+import { ConfigError, flag, integer, type Env } from './env.js';
+import { loadNotifyConfig, type NotifyConfig } from './notify/config.js';
+
+export { ConfigError } from './env.js';
 
 /** Everything the server reads from its environment, validated. */
 export interface Config {
@@ -76,30 +79,6 @@ export interface Config {
   persistedOnly: boolean;
 }
 
-/** A configuration problem, reported at start before anything listens. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
 function url(env: Env, name: string): string | null {
   const raw = env[name];
   if (!raw) return null;
@@ -153,14 +132,6 @@ function rateLimitSettings(env: Env): RateLimitSettings {
   };
 }
 
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes'].includes(raw)) return true;
-  if (['0', 'false', 'no'].includes(raw)) return false;
-  throw new ConfigError(name, `expected true or false, got "${raw}"`);
-}
-
 /** Reads and validates the configuration; `overrides` win over the environment (tests use them). */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const production = env['NODE_ENV'] === 'production';
@@ -209,7 +180,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     // Minting any caller at will is a development convenience; production never has it.
     devTokens: !production && flag(env, 'COUNTERSIGN_DEV_TOKENS', true),
     keyEncryptionKey: EMPTY_KEY,
-    notify: notifySettings(env),
+    notify: loadNotifyConfig(env),
     checkpointDir: env['COUNTERSIGN_CHECKPOINT_DIR'] ? resolve(env['COUNTERSIGN_CHECKPOINT_DIR']) : null,
     checkpointIntervalMs: integer(env, 'COUNTERSIGN_CHECKPOINT_INTERVAL_MS', 300_000, 1000, 86_400_000),
     maxBodyBytes: integer(env, 'COUNTERSIGN_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -326,15 +297,6 @@ export function developmentKeyEncryptionKeyFile(databasePath: string): string {
 
 function developmentBase(databasePath: string): string {
   return databasePath === ':memory:' ? resolve('data', 'countersign.sqlite') : databasePath;
-}
-
-function notifySettings(env: Env): NotifyConfig {
-  try {
-    return loadNotifyConfig(env);
-  } catch (error) {
-    if (error instanceof NotifyConfigError) throw new ConfigError(error.variable, error.message.slice(error.variable.length + 2));
-    throw error;
-  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { ConfigError, flag, integer, type Env } from '../env.js';
+
 /** The notification settings, read from the environment with the rest of the configuration. */
 export interface NotifyConfig {
   /** Base URL of the web inbox, for links in messages (`COUNTERSIGN_PUBLIC_URL`). */
@@ -24,37 +26,6 @@ export interface NotifyConfig {
   dispatch: boolean;
 }
 
-type Env = Record<string, string | undefined>;
-
-/** A notification setting that does not parse; the server refuses to start with it. */
-export class NotifyConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`${variable}: ${problem}`);
-    this.name = 'NotifyConfigError';
-  }
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new NotifyConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes'].includes(raw)) return true;
-  if (['0', 'false', 'no'].includes(raw)) return false;
-  throw new NotifyConfigError(name, `expected true or false, got "${raw}"`);
-}
 
 function parsedUrl(env: Env, name: string, protocols: string[]): string | null {
   const raw = env[name];
@@ -63,9 +34,9 @@ function parsedUrl(env: Env, name: string, protocols: string[]): string | null {
   try {
     parsed = new URL(raw);
   } catch {
-    throw new NotifyConfigError(name, 'expected a URL');
+    throw new ConfigError(name, 'expected a URL');
   }
-  if (!protocols.includes(parsed.protocol)) throw new NotifyConfigError(name, `expected a ${protocols.join(' or ')} URL`);
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL`);
   return raw.replace(/\/+$/, '');
 }
 
