@@ -6,6 +6,7 @@ import { AuditEvent } from '../db/entities/audit-event.entity.js';
 import { NotificationChannel, type NotificationChannelKind } from '../db/entities/notification-channel.entity.js';
 import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
 import { NotificationDelivery } from '../db/entities/notification-delivery.entity.js';
+import { insertNew } from '../db/fast-paths.js';
 import { findData } from '../db/orm.js';
 import { requireRole, type Caller } from '../app/caller.js';
 import type { Page } from '../app/pagination.js';
@@ -116,7 +117,8 @@ export class NotificationChannels {
         startSeq: head?.seq ?? 0,
       });
       if (secret !== null) channel.sealedSecret = this.secrets.seal(secret, channelSecretAad(channel.id));
-      unit.em.persist(channel);
+      // Written past the unit of work: the flush that persist would need turns promise hooks on (see db/transaction.ts).
+      await insertNew(unit.em, channel);
       await audited(unit, caller, 'notification_channel_created', { channel: auditedView(channel) });
       // The dispatcher follows the change feed of tenants with enabled channels: this may be a new one.
       unit.afterCommit(this.wake);

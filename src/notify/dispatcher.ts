@@ -3,6 +3,7 @@ import { NotificationAttempt } from '../db/entities/notification-attempt.entity.
 import { NotificationChannel } from '../db/entities/notification-channel.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
 import { findData } from '../db/orm.js';
+import { inTransaction } from '../db/transaction.js';
 import type { ChangeFeed, ChangeStream } from '../feed/feed.js';
 import type { NotifyConfig } from './config.js';
 import { claimDue, recordedAttempt, releaseLease, renewLease } from './delivery-queue.js';
@@ -234,7 +235,7 @@ export class NotificationDispatcher {
       this.syncLanes([]);
       return new Set();
     }
-    return this.orm.em.fork().transactional(async (tx) => {
+    return inTransaction(this.orm, async (tx) => {
       const channels = ((await findData(tx, NotificationChannel, { enabled: true }, { orderBy: [{ createdAt: 'asc' }] })) as ChannelRow[]).map(
         normaliseChannel,
       );
@@ -482,7 +483,7 @@ export class NotificationDispatcher {
       while (this.unrecorded.length > 0) {
         const batch = this.unrecorded.splice(0);
         try {
-          await this.orm.em.fork().transactional(async (tx) => {
+          await inTransaction(this.orm, async (tx) => {
             for (const item of batch) {
               await tx.nativeUpdate(NotificationDelivery, { id: item.deliveryId, leaseToken: item.leaseToken }, item.update);
               await tx.insert(NotificationAttempt, item.attempt);
