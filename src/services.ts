@@ -12,6 +12,7 @@ import type { NotificationDeliveryStatus } from './db/entities/notification-deli
 import { createNotifications, type Notifications } from './notify/index.js';
 import { PolicyEvaluator, type PolicyEvent } from './policy/index.js';
 import { RateLimits } from './app/rate-limits.js';
+import { Redis } from 'ioredis';
 
 /** The service graph every entry point works with: the server, the CLI, the benchmarks and tests. */
 export interface Services {
@@ -62,6 +63,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   });
   let orm: MikroORM | undefined;
   let shared: RedisChangeFeed | null = null;
+  let limitsRedis: Redis | null = null;
   try {
     orm = await openDatabase(databaseOptions(config));
     if (!options.changes && config.redisUrl) {
@@ -72,6 +74,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
       });
     }
     const changes = options.changes ?? shared ?? new InProcessChangeFeed();
+    // Instances sharing a Redis share the rate-limit buckets in it, so N instances do not give a
+    // caller N times its limit. No offline queue: while Redis is down each instance limits on its
+    // own (the limiters' in-memory insurance, see rate-limits.ts) instead of waiting on it.
+    if (config.redisUrl && config.rateLimits.enabled) {
+      limitsRedis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'countersign-limits' });
+      limitsRedis.on('error', options.onRedisError ?? ((error: unknown) => log(`redis (rate limits): ${(error as Error).message}`)));
+      await limitsRedis.connect();
+    }
     // One writer for the gate and channel administration, whose changes are audited alike.
     const committer = new Committer(orm, new AuditLog(() => evaluator.revision), undefined, options.onCommitBatch);
     const notifications = createNotifications({
@@ -91,7 +101,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       tokenAudience: config.tokenAudience,
       committer,
       keyEncryptionKey: config.keyEncryptionKey,
-      rateLimits: new RateLimits(config.rateLimits),
+      rateLimits: new RateLimits(config.rateLimits, limitsRedis ? { redis: limitsRedis, prefix: config.redisPrefix } : undefined),
       ...(options.now && { now: options.now }),
     });
     const opened = orm;
@@ -107,12 +117,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
         await gate.whenIdle();
         await notifications.dispatcher?.stop();
         await shared?.close();
+        limitsRedis?.disconnect();
         await opened.close(true);
       },
     };
   } catch (error) {
     evaluator.close();
     await shared?.close();
+    limitsRedis?.disconnect();
     await orm?.close(true);
     throw error;
   }
