@@ -34,6 +34,11 @@ export interface Config {
   authTokenType: string | null;
   /** Shortest interval between JWKS refetches on an unknown `kid`, milliseconds. */
   authJwksCooldownMs: number;
+  /**
+   * How often the JWKS is fetched again to end what tokens under a withdrawn key still hold
+   * (their subscriptions, their cached verification), milliseconds.
+   */
+  authJwksRevalidateMs: number;
   /** `iss` of decision tokens. */
   issuer: string;
   /** `aud` of decision tokens: who executes with them. */
@@ -168,6 +173,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     authClockToleranceSeconds: integer(env, 'COUNTERSIGN_AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 600),
     authTokenType: env['COUNTERSIGN_AUTH_TOKEN_TYPE'] || null,
     authJwksCooldownMs: integer(env, 'COUNTERSIGN_AUTH_JWKS_COOLDOWN_MS', 1000, 0, 3_600_000),
+    authJwksRevalidateMs: integer(env, 'COUNTERSIGN_AUTH_JWKS_REVALIDATE_MS', 60_000, 1000, 86_400_000),
     issuer: env['COUNTERSIGN_ISSUER'] || 'urn:countersign:local',
     tokenAudience: env['COUNTERSIGN_TOKEN_AUDIENCE'] || 'urn:countersign:execute',
     bundleDir: resolve(env['COUNTERSIGN_BUNDLE_DIR'] || 'bundle'),

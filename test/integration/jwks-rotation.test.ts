@@ -1,47 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { generateKeyPair } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UnauthenticatedError } from '../../src/domain/errors.js';
 import { Authenticator } from '../../src/transports/http/auth.js';
+import { idpToken, JwksServer } from '../support/identity-provider.js';
 
-/** A real identity provider's JWKS endpoint whose published keys the test rotates. */
-class JwksServer {
-  readonly published: JWK[] = [];
-  fetches = 0;
-  private readonly server: Server = createServer((_request, response) => {
-    this.fetches += 1;
-    response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify({ keys: this.published }));
-  });
-  url = '';
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/jwks.json`;
-  }
-
-  /** A new signing key, published; with `replace`, the old ones are withdrawn. */
-  async rotate(kid: string, replace = false): Promise<CryptoKey> {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    if (replace) this.published.length = 0;
-    this.published.push({ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' });
-    return privateKey;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-const callerToken = (key: CryptoKey, kid: string) =>
-  new SignJWT({ tenant: 'acme', roles: ['agent'] })
-    .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-    .setSubject('bot')
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(key);
+const callerToken = idpToken;
 
 describe('caller tokens verified against a JWKS whose keys rotate', () => {
   const idp = new JwksServer();

@@ -14,6 +14,8 @@ export interface Context {
   caller: Caller | UnauthenticatedError;
   /** When the caller's token expires (epoch ms, clock tolerance included); subscriptions end then. */
   callerExpiresAtMs?: number | null;
+  /** Aborts when the caller's token is revoked before it expires (its signing key withdrawn); subscriptions end then. */
+  callerRevoked?: AbortSignal | null;
   /** Bytes of changes held for a subscriber that is not reading before its subscription ends. */
   subscriberBufferBytes?: number;
 }

@@ -45,6 +45,12 @@ export interface App {
   readonly checkpointFiles: CheckpointFiles | null;
   /** This instance's Prometheus metrics, served at /metrics. */
   readonly metrics: Metrics;
+  /**
+   * Fetches the identity provider's JWKS again and revokes what tokens under a withdrawn key
+   * still hold (their subscriptions end, their next request is refused); returns how many. Runs
+   * every COUNTERSIGN_AUTH_JWKS_REVALIDATE_MS with a JWKS URL; a no-op with a shared secret.
+   */
+  revalidateCallers(): Promise<number>;
   readonly url: string;
 }
 
@@ -138,8 +144,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       });
       const subscriberBufferBytes = config.subscriberMaxBufferedBytes;
       return verified instanceof UnauthenticatedError
-        ? { gate, changes, notifications: notifications.channels, caller: verified, callerExpiresAtMs: null, subscriberBufferBytes }
-        : { gate, changes, notifications: notifications.channels, caller: verified.caller, callerExpiresAtMs: verified.expiresAtMs, subscriberBufferBytes };
+        ? { gate, changes, notifications: notifications.channels, caller: verified, callerExpiresAtMs: null, callerRevoked: null, subscriberBufferBytes }
+        : { gate, changes, notifications: notifications.channels, caller: verified.caller, callerExpiresAtMs: verified.expiresAtMs, callerRevoked: verified.revoked, subscriberBufferBytes };
     },
     plugins: [
       // First, so no route beside /graphql authenticates or reads a body yoga's own limit would refuse.
@@ -220,6 +226,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ? new CheckpointFiles({ dir: config.checkpointDir, intervalMs: config.checkpointIntervalMs, checkpoints: () => gate.checkpoints(), log })
     : null;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let revalidateTimer: NodeJS.Timeout | undefined;
   let url = '';
   const app: App = {
     gate,
@@ -232,6 +239,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     get url() {
       return url;
     },
+    revalidateCallers: () => authenticator.revalidate(),
     async start() {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -244,12 +252,22 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         gate.refreshSigningKeys().catch((error: unknown) => log(`signing key refresh failed: ${String(error)}`));
       }, config.expirySweepMs);
       sweepTimer.unref();
+      if (config.authJwksUrl) {
+        revalidateTimer = setInterval(() => {
+          authenticator.revalidate().then(
+            (revoked) => revoked > 0 && log(`auth: ${revoked} caller token(s) revoked: their signing key is no longer published`),
+            (error: unknown) => log(`auth: fetching the JWKS again failed (nothing revoked): ${String(error)}`),
+          );
+        }, config.authJwksRevalidateMs);
+        revalidateTimer.unref();
+      }
       await notifications.dispatcher?.start();
       checkpointFiles?.start();
       return url;
     },
     async stop() {
       clearInterval(sweepTimer);
+      clearInterval(revalidateTimer);
       // Readiness turns 503 and no new connection is taken; subscribers are told to reconnect
       // (elsewhere, behind a load balancer), and requests in progress finish within the grace period.
       await draining.drain(config.shutdownGraceMs);

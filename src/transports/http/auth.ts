@@ -7,6 +7,8 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+
+type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
 import { InvalidInputError, UnauthenticatedError } from '../../domain/errors.js';
 import { ROLES, type Caller } from '../../app/caller.js';
 import { name } from '../../app/inputs.js';
@@ -49,13 +51,27 @@ export interface VerifiedCaller {
   caller: Caller;
   /** When the token expires (its `exp` plus the clock tolerance), epoch milliseconds. */
   expiresAtMs: number;
+  /**
+   * Aborts when the token stops being valid before it expires: the identity provider no longer
+   * publishes the key that signed it (see {@link Authenticator.revalidate}). Its reason is the
+   * {@link UnauthenticatedError} a new request with the token would get.
+   */
+  revoked: AbortSignal;
+}
+
+/** A verified token as the cache keeps it: what {@link Authenticator.revalidate} checks again. */
+interface Verified extends VerifiedCaller {
+  /** The `kid` of the key that signed it, when its header names one. */
+  kid: string | null;
+  revocation: AbortController;
 }
 
 /** Verifies callers' bearer JWTs: HS256 with a shared secret in development, an IdP's JWKS otherwise. */
 export class Authenticator {
   private readonly key: Uint8Array | JWTVerifyGetKey | Promise<CryptoKey>;
+  private readonly remoteKeys: RemoteKeySet | null = null;
   private readonly algorithms: string[];
-  private readonly verified = new Map<string, VerifiedCaller>();
+  private readonly verified = new Map<string, Verified>();
   private readonly maxLifetime: number;
   private readonly tolerance: number;
   private readonly now: () => number;
@@ -65,9 +81,10 @@ export class Authenticator {
     this.tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
     this.now = options.now ?? Date.now;
     if (options.jwksUrl) {
-      this.key = createRemoteJWKSet(new URL(options.jwksUrl), {
+      this.remoteKeys = createRemoteJWKSet(new URL(options.jwksUrl), {
         cooldownDuration: options.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
       });
+      this.key = this.remoteKeys;
       this.algorithms = ['RS256', 'ES256', 'EdDSA', 'PS256'];
     } else if (options.secret) {
       // Imported once: handing jose the raw bytes would import the HMAC key on every request.
@@ -104,6 +121,67 @@ export class Authenticator {
     if (cached && cached.expiresAtMs > nowMs) return cached;
     if (cached) this.verified.delete(token);
 
+    const checked = await this.check(token, nowMs);
+    if (checked instanceof UnauthenticatedError) return checked;
+    const revocation = new AbortController();
+    const verified: Verified = { ...checked, revocation, revoked: revocation.signal };
+    this.remember(token, verified, nowMs);
+    return verified;
+  }
+
+  /**
+   * Checks every token verified and not yet expired against the identity provider's keys as
+   * they are now (the JWKS fetched again): a token whose signing key was withdrawn is forgotten,
+   * so its next request is refused, and its `revoked` signal aborts, which ends its
+   * subscriptions. Returns how many were revoked. With a shared secret there is nothing to
+   * withdraw. When the JWKS cannot be fetched nothing is revoked (an outage of the identity
+   * provider is not a revocation) and the error is thrown for the caller to log.
+   */
+  async revalidate(): Promise<number> {
+    if (!this.remoteKeys) return 0;
+    await this.remoteKeys.reload();
+    const published = new Set((this.remoteKeys.jwks()?.keys ?? []).flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : [])));
+    const nowMs = this.now();
+    let revoked = 0;
+    for (const [token, entry] of [...this.verified]) {
+      if (entry.expiresAtMs <= nowMs) {
+        this.verified.delete(token);
+        continue;
+      }
+      // A token naming its key is checked by name; one that names none is verified again.
+      const refusal =
+        entry.kid !== null
+          ? published.has(entry.kid)
+            ? null
+            : new UnauthenticatedError('The bearer token is signed with a key ("kid") the identity provider no longer publishes.')
+          : await this.check(token, nowMs).then((result) => (result instanceof UnauthenticatedError ? result : null));
+      if (refusal === null) continue;
+      this.verified.delete(token);
+      entry.revocation.abort(refusal);
+      revoked += 1;
+    }
+    return revoked;
+  }
+
+  /** Keeps a verified token; when the cache is full, the expired go first, then the oldest. */
+  private remember(token: string, verified: Verified, nowMs: number): void {
+    if (this.verified.size >= MAX_CACHED_CALLERS) {
+      for (const [key, entry] of this.verified) if (entry.expiresAtMs <= nowMs) this.verified.delete(key);
+      // Still full: the oldest half is verified again on its next request. (A subscription of a
+      // token dropped here still ends at its expiry, but no longer on a revocation.)
+      if (this.verified.size >= MAX_CACHED_CALLERS) {
+        let drop = this.verified.size / 2;
+        for (const key of this.verified.keys()) {
+          if (drop-- <= 0) break;
+          this.verified.delete(key);
+        }
+      }
+    }
+    this.verified.set(token, verified);
+  }
+
+  /** Verifies a token's signature and claims, with no cache. */
+  private async check(token: string, nowMs: number): Promise<{ caller: Caller; expiresAtMs: number; kid: string | null } | UnauthenticatedError> {
     let payload: JWTPayload;
     let header: JWTHeaderParameters;
     try {
@@ -136,10 +214,7 @@ export class Authenticator {
       return new UnauthenticatedError('The bearer token\'s roles must be a list of strings.');
     }
     const caller: Caller = { subject: sub, tenant, roles: roles.filter((role) => (ROLES as readonly string[]).includes(role)) };
-    const verified: VerifiedCaller = { caller, expiresAtMs: ((payload.exp as number) + this.tolerance) * 1000 };
-    if (this.verified.size >= MAX_CACHED_CALLERS) this.verified.clear();
-    this.verified.set(token, verified);
-    return verified;
+    return { caller, expiresAtMs: ((payload.exp as number) + this.tolerance) * 1000, kid: typeof header.kid === 'string' ? header.kid : null };
   }
 
   /** What jose does not check: type confusion, lifetime, issue time in the future. */

@@ -5,23 +5,30 @@ import type { Plugin } from 'graphql-yoga';
 export interface CallerDeadline {
   /** Epoch milliseconds at which the caller's token expires (clock tolerance included); null when unauthenticated. */
   callerExpiresAtMs?: number | null;
+  /** Aborts, with the refusal as its reason, when the token is revoked before it expires. */
+  callerRevoked?: AbortSignal | null;
 }
+
+const EXPIRED = 'The caller token has expired; subscribe again with a fresh token.';
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 /**
- * A subscription's results until `deadlineMs`; then one result carrying an UNAUTHENTICATED error
- * and the end of the stream. The source stops at once, even while a `next()` is waiting.
+ * A subscription's results until `deadlineMs`, or until `revoked` aborts; then one result
+ * carrying an UNAUTHENTICATED error and the end of the stream. The source stops at once, even
+ * while a `next()` is waiting.
  */
 export function untilDeadline(
   source: AsyncIterable<ExecutionResult>,
   deadlineMs: number,
   now: () => number = Date.now,
+  revoked?: AbortSignal | null,
 ): AsyncIterableIterator<ExecutionResult> {
   const inner = source[Symbol.asyncIterator]();
   let finished = false;
   let timer: NodeJS.Timeout | undefined;
+  let onRevoked: (() => void) | undefined;
   const expired = new Promise<'expired'>((resolve) => {
     const wait = (): void => {
       const remaining = deadlineMs - now();
@@ -30,10 +37,17 @@ export function untilDeadline(
       timer.unref();
     };
     wait();
+    if (revoked) {
+      onRevoked = () => resolve('expired');
+      if (revoked.aborted) onRevoked();
+      else revoked.addEventListener('abort', onRevoked, { once: true });
+    }
   });
+  const ended = (): boolean => now() >= deadlineMs || revoked?.aborted === true;
   const stop = async (): Promise<IteratorResult<ExecutionResult>> => {
     finished = true;
     clearTimeout(timer);
+    if (onRevoked) revoked?.removeEventListener('abort', onRevoked);
     await inner.return?.();
     return { done: true, value: undefined };
   };
@@ -42,19 +56,13 @@ export function untilDeadline(
       if (finished) return { done: true, value: undefined };
       const result = await Promise.race([inner.next(), expired]);
       // Checked again at delivery: a timer can fire late, an event must never be sent after expiry.
-      if (result !== 'expired' && (result.done || now() < deadlineMs)) {
+      if (result !== 'expired' && (result.done || !ended())) {
         if (result.done) await stop();
         return result;
       }
+      const message = revoked?.aborted ? `${(revoked.reason as Error | undefined)?.message ?? 'The caller token was revoked.'} Subscribe again with a valid token.` : EXPIRED;
       await stop();
-      return {
-        done: false,
-        value: {
-          errors: [
-            new GraphQLError('The caller token has expired; subscribe again with a fresh token.', { extensions: { code: 'UNAUTHENTICATED' } }),
-          ],
-        },
-      };
+      return { done: false, value: { errors: [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })] } };
     },
     return: stop,
     [Symbol.asyncIterator]() {
@@ -65,18 +73,19 @@ export function untilDeadline(
 }
 
 /**
- * Ends every subscription when its caller's token expires, over SSE and graphql-ws alike (the
- * graphql-ws connection itself is also closed with 4403 then): an approver whose token lapsed
- * must stop receiving pending requests and their contexts.
+ * Ends every subscription when its caller's token expires or is revoked (its signing key
+ * withdrawn by the identity provider), over SSE and graphql-ws alike (the graphql-ws connection
+ * itself is also closed with 4403 then): an approver whose token lapsed or was revoked must stop
+ * receiving pending requests and their contexts.
  */
 export function useSubscriptionDeadline(now: () => number = Date.now): Plugin {
   return {
     onSubscribe({ args }) {
-      const deadline = (args.contextValue as CallerDeadline).callerExpiresAtMs;
+      const { callerExpiresAtMs: deadline, callerRevoked } = args.contextValue as CallerDeadline;
       if (typeof deadline !== 'number') return;
       return {
         onSubscribeResult({ result, setResult }) {
-          if (isAsyncIterable(result)) setResult(untilDeadline(result, deadline, now));
+          if (isAsyncIterable(result)) setResult(untilDeadline(result, deadline, now, callerRevoked));
         },
       };
     },

@@ -43,6 +43,8 @@ interface Extra {
   request: IncomingMessage;
   /** Ends the connection when the caller's token expires. */
   expiryTimer?: NodeJS.Timeout;
+  /** Stops listening for the token's revocation. */
+  forgetRevocation?: () => void;
 }
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => never; subscribe: (args: ExecutionArgs) => never };
@@ -71,7 +73,7 @@ function closeAt(extra: Extra, deadlineMs: number, now: () => number, close: () 
  * - caps message size (`maxPayload`) before a byte is parsed,
  * - reads every message as strict JSON (one meaning for every input, as over HTTP),
  * - refuses a `connection_init` without a valid caller token (close 4403) instead of holding the socket,
- * - closes the connection (4403) when the caller's token expires,
+ * - closes the connection (4403) when the caller's token expires or is revoked,
  * - caps subscriptions per connection, and cuts a client that stops reading by bytes queued.
  */
 export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer: WebSocketServer; dispose(): Promise<void> } {
@@ -95,6 +97,14 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
       if (verified instanceof UnauthenticatedError) return false;
       const { socket } = ctx.extra;
       closeAt(ctx.extra, verified.expiresAtMs, now, () => socket.close(CLOSE_FORBIDDEN, 'The caller token has expired.'));
+      // Revoked before it expires (its signing key withdrawn): the connection ends as at expiry.
+      const onRevoked = () => socket.close(CLOSE_FORBIDDEN, 'The caller token was revoked.');
+      if (verified.revoked.aborted) {
+        onRevoked();
+        return false;
+      }
+      verified.revoked.addEventListener('abort', onRevoked, { once: true });
+      ctx.extra.forgetRevocation = () => verified.revoked.removeEventListener('abort', onRevoked);
       return true;
     },
     onSubscribe: async (ctx, _id, payload) => {
@@ -173,6 +183,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
     );
     socket.once('close', (code, reason) => {
       clearTimeout(extra.expiryTimer);
+      extra.forgetRevocation?.();
       void closed(code, String(reason));
     });
   });
