@@ -27,22 +27,31 @@ export function untilDeadline(
 ): AsyncIterableIterator<ExecutionResult> {
   const inner = source[Symbol.asyncIterator]();
   let finished = false;
+  let over = false;
   let timer: NodeJS.Timeout | undefined;
   let onRevoked: (() => void) | undefined;
-  const expired = new Promise<'expired'>((resolve) => {
-    const wait = (): void => {
-      const remaining = deadlineMs - now();
-      if (remaining <= 0) return resolve('expired');
-      timer = setTimeout(wait, Math.min(remaining, 2 ** 31 - 1));
-      timer.unref();
-    };
-    wait();
-    if (revoked) {
-      onRevoked = () => resolve('expired');
-      if (revoked.aborted) onRevoked();
-      else revoked.addEventListener('abort', onRevoked, { once: true });
-    }
-  });
+  /*
+   * Ends the next() in progress. A promise of its own per next(), not a race against one
+   * long-lived "expired" promise: each race would leave a reaction on that promise, holding the
+   * result it delivered, for as long as the subscription lives.
+   */
+  let interrupt: (() => void) | undefined;
+  const end = (): void => {
+    over = true;
+    interrupt?.();
+  };
+  const wait = (): void => {
+    const remaining = deadlineMs - now();
+    if (remaining <= 0) return end();
+    timer = setTimeout(wait, Math.min(remaining, 2 ** 31 - 1));
+    timer.unref();
+  };
+  wait();
+  if (revoked) {
+    onRevoked = end;
+    if (revoked.aborted) end();
+    else revoked.addEventListener('abort', onRevoked, { once: true });
+  }
   const ended = (): boolean => now() >= deadlineMs || revoked?.aborted === true;
   const stop = async (): Promise<IteratorResult<ExecutionResult>> => {
     finished = true;
@@ -54,7 +63,13 @@ export function untilDeadline(
   const iterator: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       if (finished) return { done: true, value: undefined };
-      const result = await Promise.race([inner.next(), expired]);
+      const result = over
+        ? 'expired'
+        : await new Promise<IteratorResult<ExecutionResult> | 'expired'>((resolve, reject) => {
+            interrupt = () => resolve('expired');
+            inner.next().then(resolve, reject);
+          });
+      interrupt = undefined;
       // Checked again at delivery: a timer can fire late, an event must never be sent after expiry.
       if (result !== 'expired' && (result.done || !ended())) {
         if (result.done) await stop();
