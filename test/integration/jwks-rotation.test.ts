@@ -1,4 +1,4 @@
-import { generateKeyPair } from 'jose';
+import { exportSPKI, generateKeyPair, importJWK, SignJWT, type KeyObject } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UnauthenticatedError } from '../../src/domain/errors.js';
 import { Authenticator } from '../../src/transports/http/auth.js';
@@ -44,5 +44,29 @@ describe('caller tokens verified against a JWKS whose keys rotate', () => {
     // Still inside the cooldown: a flood of further made-up kids fetches nothing.
     for (let index = 0; index < 20; index++) await auth.authenticate(`Bearer ${await callerToken(stranger, `again-${index}`)}`);
     expect(idp.fetches).toBe(fetchesBefore + 1);
+  });
+
+  it('refuses alg none, an HS256 token keyed with a published public key, and a kid full of SQL and path characters', async () => {
+    const key = await idp.rotate('key-x', true);
+    const auth = new Authenticator({ secret: null, jwksUrl: idp.url, issuer: null, audience: null, jwksCooldownMs: 0 });
+    expect(await auth.authenticate(`Bearer ${await callerToken(key, 'key-x')}`)).toMatchObject({ subject: 'bot' });
+    const claims = { sub: 'bot', tenant: 'acme', roles: ['admin'], iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 };
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+    const unsecured = `${encode({ alg: 'none', typ: 'JWT', kid: 'key-x' })}.${encode(claims)}.`;
+    expect(await auth.authenticate(`Bearer ${unsecured}`)).toBeInstanceOf(UnauthenticatedError);
+
+    // The classic confusion: the provider's public key, as PEM text, used as an HMAC secret.
+    const publicPem = await exportSPKI((await importJWK(idp.published[0]!, 'ES256', { extractable: true })) as KeyObject);
+    const confused = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'key-x', typ: 'JWT' }).sign(new TextEncoder().encode(publicPem));
+    const refusal = await auth.authenticate(`Bearer ${confused}`);
+    expect(refusal).toBeInstanceOf(UnauthenticatedError);
+    expect((refusal as UnauthenticatedError).message).toContain('"alg"');
+
+    for (const kid of ["key-x' OR '1'='1", '../../../etc/passwd', 'key-x; DROP TABLE approval;--', '%00']) {
+      const odd = await auth.authenticate(`Bearer ${await callerToken(key, kid)}`);
+      expect(odd).toBeInstanceOf(UnauthenticatedError);
+      expect((odd as UnauthenticatedError).message).toContain('"kid"');
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createClient } from 'graphql-ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { sseSubscribe } from '../support/clients.js';
 import { useTestServer } from '../support/server.js';
 
 describe('operation limits', () => {
@@ -54,6 +55,17 @@ describe('operation limits', () => {
       expect(await run('{ tenantSettings { __typename } }')).toEqual({ data: { tenantSettings: { __typename: 'TenantSettings' } } });
     } finally {
       await client.dispose();
+    }
+  });
+
+  it('applies the same limits to operations over Server-Sent Events', async () => {
+    for (const query of [aliasFlood(300), `{ tenantSettings { __typename } } # ${'x'.repeat(30_000)}`, `subscription { pendingApprovals ${'{ kind '.repeat(60)}${'} '.repeat(60)} }`]) {
+      // Too many aliases, too long, too deeply nested (refused before graphql-js parses it).
+      const stream = await sseSubscribe(server, approver, query);
+      const first = await stream.next();
+      expect(first.data ?? null).toBeNull();
+      expect(first.errors?.[0]?.extensions?.['code'], query.slice(0, 60)).toBe('LIMIT_EXCEEDED');
+      await stream.close();
     }
   });
 });
