@@ -6,7 +6,7 @@ import { viewFor } from './access.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import { jsonValue, optionalText, type CompleteExecutionInput } from './inputs.js';
-import { record } from './record.js';
+import { changeBy, record } from './record.js';
 import { executionView, type ExecuteResult } from './views.js';
 
 /** The executor reports how an execution ended; FAILED leaves the approval FAILED. */
@@ -30,10 +30,7 @@ export function completeExecution(deps: GateDeps, caller: Caller, input: Complet
     await deps.stores.executions.save(unit.em, execution);
     if (approval.status !== previousStatus) await deps.stores.approvals.save(unit.em, approval);
     const transition = completed({
-      tenant: approval.tenant,
-      approvalId: approval.id,
-      occurredAt: now,
-      actor: caller.subject,
+      ...changeBy(caller, approval, now),
       previousStatus,
       completion,
     });

@@ -6,7 +6,7 @@ import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import { expireJob } from './expiry.js';
 import { optionalText, type DecideInput } from './inputs.js';
-import { record } from './record.js';
+import { changeBy, record } from './record.js';
 import { issueToken } from './tokens.js';
 import type { ApprovalView } from './views.js';
 
@@ -56,10 +56,7 @@ export async function decide(deps: GateDeps, caller: Caller, input: DecideInput)
     if (outcome.nextStatus === 'APPROVED') await issueToken(deps, approval, now);
     await deps.stores.approvals.save(unit.em, approval);
     const transition = voted({
-      tenant: approval.tenant,
-      approvalId: approval.id,
-      occurredAt: now,
-      actor: caller.subject,
+      ...changeBy(caller, approval, now),
       previousStatus,
       status: outcome.nextStatus,
       decision: input.decision,

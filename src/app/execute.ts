@@ -9,7 +9,7 @@ import { requireRole, type Caller } from './caller.js';
 import { applyCompletion } from './complete-execution.js';
 import type { GateDeps } from './deps.js';
 import { contextObject, jsonValue, name, optionalText, type ExecuteInput } from './inputs.js';
-import { presentedClaims, record, refuse, refuseIn } from './record.js';
+import { changeBy, presentedClaims, record, refuse, refuseIn } from './record.js';
 import { executionView, type ExecuteResult } from './views.js';
 
 /** Longer than any token we sign by far; refused before a byte of it is decoded. */
@@ -92,10 +92,7 @@ export async function execute(deps: GateDeps, caller: Caller, input: ExecuteInpu
     await deps.stores.executions.add(unit.em, execution);
     await deps.stores.approvals.save(unit.em, approval);
     const transition = executed({
-      tenant: approval.tenant,
-      approvalId: approval.id,
-      occurredAt: now,
-      actor: caller.subject,
+      ...changeBy(caller, approval, now),
       previousStatus,
       executionId: execution.id,
       jti: claims.jti,

@@ -20,6 +20,11 @@ function inForce(deps: GateDeps, contextHash: string | null, details: Record<str
   return { policyRevision: deps.evaluator.revision, contextHash, ...details };
 }
 
+/** What a caller's transition is about: the approval, the moment and the caller as its actor. */
+export function changeBy(caller: Caller, approval: { tenant: string; id: string }, now: Date): { tenant: string; approvalId: string; occurredAt: Date; actor: string } {
+  return { tenant: approval.tenant, approvalId: approval.id, occurredAt: now, actor: caller.subject };
+}
+
 /**
  * Records a transition in `unit`: its audit rows now, in the transaction, and its change on the
  * feed once the transaction has committed. `view` is the approval after the change; what is

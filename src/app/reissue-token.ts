@@ -4,7 +4,7 @@ import { canRead, viewFor } from './access.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import { optionalText } from './inputs.js';
-import { record } from './record.js';
+import { changeBy, record } from './record.js';
 import { issueToken } from './tokens.js';
 import type { ApprovalView } from './views.js';
 
@@ -41,10 +41,7 @@ export function reissueToken(deps: GateDeps, caller: Caller, input: { approvalId
     approval.updatedAt = now;
     await deps.stores.approvals.save(unit.em, approval);
     const transition = tokenReissued({
-      tenant: approval.tenant,
-      approvalId: approval.id,
-      occurredAt: now,
-      actor: caller.subject,
+      ...changeBy(caller, approval, now),
       previousJti,
       token: { jti: approval.tokenJti, expiresAt: approval.tokenExpiresAt },
     });

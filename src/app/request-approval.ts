@@ -16,7 +16,7 @@ import {
   priority,
   type RequestApprovalInput,
 } from './inputs.js';
-import { record } from './record.js';
+import { changeBy, record } from './record.js';
 import { issueToken } from './tokens.js';
 import type { RequestApprovalResult } from './views.js';
 
@@ -113,10 +113,7 @@ export async function requestApproval(deps: GateDeps, caller: Caller, input: Req
     }
     await deps.stores.approvals.insert(unit.em, approval);
     const transition = requested({
-      tenant: caller.tenant,
-      approvalId: approval.id,
-      occurredAt: now,
-      actor: caller.subject,
+      ...changeBy(caller, approval, now),
       status,
       decision: requestDetails(decision, hash),
       reasons: decision.reasons,
