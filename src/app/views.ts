@@ -1,6 +1,6 @@
-import type { ApprovalStatus, Vote } from '../domain/approval-state.js';
+import type { Vote } from '../domain/approval-state.js';
 import type { ExecutionStatus } from '../domain/transitions.js';
-import type { Approval, StoredReason } from '../db/entities/approval.entity.js';
+import type { Approval, ApprovalRequestFields } from '../db/entities/approval.entity.js';
 import type { Execution } from '../db/entities/execution.entity.js';
 import type { TenantSettings } from '../db/entities/tenant-settings.entity.js';
 
@@ -12,32 +12,15 @@ export interface VoteView {
   decidedAt: Date;
 }
 
-/** An approval as the API shows it: a detached snapshot, safe to hand to many subscribers. */
-export interface ApprovalView {
+/**
+ * An approval as the API shows it: a detached snapshot, safe to hand to many subscribers. It shows
+ * what was requested and decided, except the requester's idempotency key and the token lifetime.
+ */
+export interface ApprovalView extends Omit<ApprovalRequestFields, 'requesterSubject' | 'idempotencyKey' | 'tokenTtlSeconds'> {
   id: string;
-  tenant: string;
-  status: ApprovalStatus;
-  action: string;
-  resource: string | null;
-  context: Record<string, unknown>;
-  contextHash: string;
-  agent: string | null;
-  sessionId: string | null;
   requester: string;
-  confidence: number | null;
-  estimatedDurationMinutes: number | null;
-  priority: string | null;
-  source: string | null;
-  riskScore: number;
-  riskLevel: string;
-  reasons: StoredReason[];
-  requiredApprovals: number;
-  approverRoles: string[];
-  escalated: boolean;
   decisions: VoteView[];
-  expiresAt: Date;
   decidedAt: Date | null;
-  policyRevision: string;
   createdAt: Date;
   updatedAt: Date;
   tokenExpiresAt: Date | null;
