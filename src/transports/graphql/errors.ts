@@ -14,6 +14,7 @@ import {
   TokenReplayedError,
   UnauthenticatedError,
 } from '../../domain/errors.js';
+import type { ObjectFieldsShape } from '@pothos/core';
 import { builder } from './builder.js';
 import { ApprovalStatusEnum, ExecutionStatusEnum } from './enums.js';
 
@@ -30,84 +31,66 @@ export const ErrorInterface = builder.interfaceRef<CountersignError>('Error').im
   }),
 });
 
-builder.objectType(UnauthenticatedError, {
-  name: 'UnauthenticatedError',
-  description: 'No valid bearer token was presented.',
-  interfaces: [ErrorInterface],
-});
-builder.objectType(ForbiddenError, {
-  name: 'ForbiddenError',
-  description: 'The caller lacks a role this operation needs.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ requiredRoles: t.stringList({ nullable: true, resolve: (error) => error.requiredRoles ?? null }) }),
-});
-builder.objectType(NotFoundError, {
-  name: 'NotFoundError',
-  description: 'Nothing with this id exists in the caller\'s tenant.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ entity: t.exposeString('entity'), id: t.exposeID('id') }),
-});
-builder.objectType(InvalidInputError, {
-  name: 'InvalidInputError',
-  description: 'An argument was missing or malformed; nothing was changed.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ field: t.exposeString('field'), problem: t.exposeString('problem') }),
-});
-builder.objectType(AlreadyDecidedError, {
-  name: 'AlreadyDecidedError',
-  description: 'The approval is no longer pending, or this approver has already decided it.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({
-    reason: t.exposeString('reason'),
-    status: t.field({ type: ApprovalStatusEnum, description: "The approval's current status.", resolve: (error) => error.status }),
-    executionStatus: t.field({
-      type: ExecutionStatusEnum,
-      nullable: true,
-      description: 'How the execution ended, when its outcome was reported twice.',
-      resolve: (error) => error.executionStatus ?? null,
-    }),
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer BuilderTypes> ? BuilderTypes : never;
+
+/** One member of the result unions: named after its error class, implementing Error, with the fields it adds. */
+function errorType<Shape extends CountersignError>(
+  errorClass: new (...args: any[]) => Shape,
+  description: string,
+  fields?: ObjectFieldsShape<Types, Shape>,
+): void {
+  // Pothos cannot tell that a generic Shape extends the interface's shape: the casts say it, and the
+  // signature above keeps each call's fields checked against its own class.
+  builder.objectType(errorClass as new (...args: any[]) => CountersignError, {
+    name: errorClass.name,
+    description,
+    interfaces: [ErrorInterface],
+    ...(fields && { fields: fields as unknown as ObjectFieldsShape<Types, CountersignError> }),
+  });
+}
+
+errorType(UnauthenticatedError, 'No valid bearer token was presented.');
+errorType(ForbiddenError, 'The caller lacks a role this operation needs.', (t) => ({
+  requiredRoles: t.stringList({ nullable: true, resolve: (error) => error.requiredRoles ?? null }),
+}));
+errorType(NotFoundError, 'Nothing with this id exists in the caller\'s tenant.', (t) => ({
+  entity: t.exposeString('entity'),
+  id: t.exposeID('id'),
+}));
+errorType(InvalidInputError, 'An argument was missing or malformed; nothing was changed.', (t) => ({
+  field: t.exposeString('field'),
+  problem: t.exposeString('problem'),
+}));
+errorType(AlreadyDecidedError, 'The approval is no longer pending, or this approver has already decided it.', (t) => ({
+  reason: t.exposeString('reason'),
+  status: t.field({ type: ApprovalStatusEnum, description: "The approval's current status.", resolve: (error) => error.status }),
+  executionStatus: t.field({
+    type: ExecutionStatusEnum,
+    nullable: true,
+    description: 'How the execution ended, when its outcome was reported twice.',
+    resolve: (error) => error.executionStatus ?? null,
   }),
-});
-builder.objectType(SelfApprovalError, {
-  name: 'SelfApprovalError',
-  description: 'A requester may not decide its own request.',
-  interfaces: [ErrorInterface],
-});
-builder.objectType(ExpiredError, {
-  name: 'ExpiredError',
-  description: 'The approval request expired before it was decided.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ expiresAt: t.expose('expiresAt', { type: 'DateTime' }) }),
-});
-builder.objectType(TokenInvalidError, {
-  name: 'TokenInvalidError',
-  description: 'The decision token is malformed, not ours, or not for this approval.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ reason: t.exposeString('reason') }),
-});
-builder.objectType(TokenExpiredError, {
-  name: 'TokenExpiredError',
-  description: 'The decision token has expired.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ expiredAt: t.expose('expiredAt', { type: 'DateTime' }) }),
-});
-builder.objectType(TokenReplayedError, {
-  name: 'TokenReplayedError',
-  description: 'The decision token has already been used.',
-  interfaces: [ErrorInterface],
-});
-builder.objectType(ContextMismatchError, {
-  name: 'ContextMismatchError',
-  description: 'The presented action context differs from the approved one.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ expectedHash: t.exposeString('expectedHash'), presentedHash: t.exposeString('presentedHash') }),
-});
-builder.objectType(RateLimitedError, {
-  name: 'RateLimitedError',
-  description: 'The caller has used up its allowance of this operation for now; nothing was done. Retry after retryAfterSeconds.',
-  interfaces: [ErrorInterface],
-  fields: (t) => ({
+}));
+errorType(SelfApprovalError, 'A requester may not decide its own request.');
+errorType(ExpiredError, 'The approval request expired before it was decided.', (t) => ({
+  expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+}));
+errorType(TokenInvalidError, 'The decision token is malformed, not ours, or not for this approval.', (t) => ({
+  reason: t.exposeString('reason'),
+}));
+errorType(TokenExpiredError, 'The decision token has expired.', (t) => ({
+  expiredAt: t.expose('expiredAt', { type: 'DateTime' }),
+}));
+errorType(TokenReplayedError, 'The decision token has already been used.');
+errorType(ContextMismatchError, 'The presented action context differs from the approved one.', (t) => ({
+  expectedHash: t.exposeString('expectedHash'),
+  presentedHash: t.exposeString('presentedHash'),
+}));
+errorType(
+  RateLimitedError,
+  'The caller has used up its allowance of this operation for now; nothing was done. Retry after retryAfterSeconds.',
+  (t) => ({
     operation: t.exposeString('operation'),
     retryAfterSeconds: t.exposeInt('retryAfterSeconds'),
   }),
-});
+);
