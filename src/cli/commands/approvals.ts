@@ -2,10 +2,10 @@ import type { Approval, ApprovalStatus, CountersignClient } from '../../client/i
 import { HEAVY_RULE, LIGHT_RULE, detailBlock, heading, historyBlock, pendingBlock } from './format.js';
 import {
   CliUsageError,
+  commandOnId,
   connect,
   integerOption,
   noPositionals,
-  onePositional,
   parseCommand,
   print,
   printJson,
@@ -72,17 +72,12 @@ export const list: ClientCommand = {
   },
 };
 
-export const show: ClientCommand = {
-  usage: 'countersign show ID [--json]',
-  async run(argv, env) {
-    const { values, positionals } = parseCommand(argv, {}, this.usage);
-    const id = onePositional(positionals, 'approval id', this.usage);
-    const approval = await connect(values, env, this.usage).approval(id);
-    if (values.json) printJson(approval);
-    else for (const line of detailBlock(approval)) print(line);
-    return 0;
-  },
-};
+export const show = commandOnId(
+  'countersign show ID [--json]',
+  'approval id',
+  (client, id) => client.approval(id),
+  (approval) => detailBlock(approval),
+);
 
 /** What one recorded vote did, as the lines the approve and reject commands print. */
 function decisionLines(approval: Approval, reason: string | undefined): string[] {

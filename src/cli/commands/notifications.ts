@@ -1,5 +1,5 @@
 import type { NotificationChannel, NotificationChannelKind, NotificationDelivery, NotificationDeliveryStatus } from '../../client/index.js';
-import { CliUsageError, connect, integerOption, noPositionals, onePositional, parseCommand, print, printJson, type ClientCommand } from './shared.js';
+import { CliUsageError, commandOnId, connect, integerOption, noPositionals, onePositional, parseCommand, print, printJson, type ClientCommand } from './shared.js';
 
 // Every command goes through the SDK, whose documents form the persisted-operations manifest, so
 // these work against a server with COUNTERSIGN_PERSISTED_ONLY=true as the approver commands do.
@@ -108,17 +108,12 @@ const deleteCommand: ClientCommand = {
   },
 };
 
-const rotateCommand: ClientCommand = {
-  usage: 'countersign notifications rotate-secret ID [--json]',
-  async run(argv, env) {
-    const { values, positionals } = parseCommand(argv, {}, this.usage);
-    const id = onePositional(positionals, 'channel id', this.usage);
-    const result = await connect(values, env, this.usage).rotateNotificationSecret(id);
-    if (values.json) printJson(result);
-    else print(`New signing secret of ${id} (shown only now; the old one no longer signs):\n${result.signingSecret}`);
-    return 0;
-  },
-};
+const rotateCommand = commandOnId(
+  'countersign notifications rotate-secret ID [--json]',
+  'channel id',
+  (client, id) => client.rotateNotificationSecret(id),
+  (result, id) => [`New signing secret of ${id} (shown only now; the old one no longer signs):`, result.signingSecret],
+);
 
 function deliveryLines(delivery: NotificationDelivery): string[] {
   const next = delivery.nextAttemptAt ? `, next attempt ${delivery.nextAttemptAt}` : '';
@@ -148,17 +143,12 @@ const deliveriesCommand: ClientCommand = {
   },
 };
 
-const replayCommand: ClientCommand = {
-  usage: 'countersign notifications replay DELIVERY_ID [--json]',
-  async run(argv, env) {
-    const { values, positionals } = parseCommand(argv, {}, this.usage);
-    const id = onePositional(positionals, 'delivery id', this.usage);
-    const delivery = await connect(values, env, this.usage).replayNotificationDelivery(id);
-    if (values.json) printJson(delivery);
-    else print(`Replaying ${id}: it is due now, with the same webhook-id.`);
-    return 0;
-  },
-};
+const replayCommand = commandOnId(
+  'countersign notifications replay DELIVERY_ID [--json]',
+  'delivery id',
+  (client, id) => client.replayNotificationDelivery(id),
+  (_delivery, id) => [`Replaying ${id}: it is due now, with the same webhook-id.`],
+);
 
 /** `countersign notifications …`: channel administration and the delivery record, for admins. */
 export const NOTIFICATION_COMMANDS: Record<string, ClientCommand> = {

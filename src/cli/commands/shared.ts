@@ -89,6 +89,29 @@ export function connect(values: { url?: string | undefined; token?: string | und
   }
 }
 
+/**
+ * A command that acts on one thing named by its id (`countersign show ID`, ...): it prints what
+ * `act` returns as JSON with --json, otherwise the lines `describe` makes of it.
+ */
+export function commandOnId<Result>(
+  usage: string,
+  what: string,
+  act: (client: CountersignClient, id: string) => Promise<Result>,
+  describe: (result: Result, id: string) => string[],
+): ClientCommand {
+  return {
+    usage,
+    async run(argv, env) {
+      const { values, positionals } = parseCommand(argv, {}, usage);
+      const id = onePositional(positionals, what, usage);
+      const result = await act(connect(values, env, usage), id);
+      if (values.json) printJson(result);
+      else for (const line of describe(result, id)) print(line);
+      return 0;
+    },
+  };
+}
+
 /** Writes one line to standard output. */
 export function print(line = ''): void {
   process.stdout.write(`${line}\n`);
