@@ -116,6 +116,20 @@ describe('a decision token', () => {
     await expectRefusalAudited(tenant, 'token_refused', 'TOKEN_INVALID', null);
   });
 
+  it('is refused when its kid is full of SQL or path characters, which reach no query and no file', async () => {
+    const tenant = await freshTenant(server);
+    const { token } = await allowedToken(tenant.agent);
+    const kids = ["x' OR '1'='1", '../../../../etc/passwd', "'; DROP TABLE signing_key; --", 'kid\u0000'];
+    for (const kid of kids) {
+      const forged = await forgeWithForeignKey(token, () => kid);
+      expect(expectError(await tenant.agent.execute(executionOf(forged, QUICK_EMAIL)), 'TOKEN_INVALID').reason, kid).toBe('unknown_key');
+    }
+    // Every refusal was recorded, the chain is whole, and the genuine token still executes once.
+    expect(await tenant.auditor.allAuditEvents({ type: 'token_refused' })).toHaveLength(kids.length);
+    expect(expectType(await tenant.auditor.verifyAuditChain(), 'AuditChainVerification')).toMatchObject({ ok: true });
+    expect(expectType(await tenant.agent.execute(executionOf(token, QUICK_EMAIL)), 'ExecutePayload').execution?.status).toBe('STARTED');
+  });
+
   it('is refused once expired: it lives no longer than its request, the refusal audited', async () => {
     const tenant = await freshTenant(server);
     const { token, approval } = await allowedToken(tenant.agent, { ...QUICK_EMAIL, ttlSeconds: 1 });
