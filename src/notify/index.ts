@@ -1,10 +1,6 @@
-import type { MikroORM } from '@mikro-orm/core';
 import type { Committer } from '../db/committer.js';
-import type { NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
-import type { ChangeFeed } from '../feed/feed.js';
 import { NotificationChannels } from './channel-admin.js';
-import type { NotifyConfig } from './config.js';
-import { NotificationDispatcher } from './dispatcher.js';
+import { NotificationDispatcher, type DispatcherOptions } from './dispatcher.js';
 import { sealedSecretBox } from './secret-box.js';
 
 export { NotificationChannels } from './channel-admin.js';
@@ -20,17 +16,14 @@ export interface Notifications {
 }
 
 /** Builds the notification services over the database. */
-export function createNotifications(options: {
-  orm: MikroORM;
-  /** The database's one writer: channel changes are audited in the transaction that makes them. */
-  committer: Committer;
-  config: NotifyConfig;
-  keyEncryptionKey: Uint8Array;
-  log: (line: string) => void;
-  /** The change feed whose changes wake the dispatcher. */
-  changes?: ChangeFeed;
-  onAttempt?: (channelKind: string, status: NotificationDeliveryStatus) => void;
-}): Notifications {
+export function createNotifications(
+  options: Pick<DispatcherOptions, 'orm' | 'config' | 'log' | 'changes' | 'onAttempt'> & {
+    /** The database's one writer: channel changes are audited in the transaction that makes them. */
+    committer: Committer;
+    /** Seals the channels' signing secrets at rest. */
+    keyEncryptionKey: Uint8Array;
+  },
+): Notifications {
   const secrets = sealedSecretBox(options.keyEncryptionKey);
   const dispatcher = options.config.dispatch
     ? new NotificationDispatcher({
