@@ -7,12 +7,12 @@ import {
   expectType,
   freshTenant,
   GateClient,
+  isApproval,
   PAYMENT_ONE_APPROVER,
   PAYMENT_TWO_APPROVERS,
   QUICK_EMAIL,
   request,
-  type ApprovalData,
-  type GateError,
+  soleWinner,
   type Tenant,
 } from '../support/gate.js';
 
@@ -34,8 +34,6 @@ function approvers(tenant: Tenant, count: number): Promise<GateClient[]> {
   );
 }
 
-const isApproval = (result: ApprovalData | GateError): result is ApprovalData => result.__typename === 'Approval';
-
 describe(`${PARALLEL} concurrent decisions`, () => {
   it('on a request that needs one approver leave exactly one winner', async () => {
     const tenant = await freshTenant(server);
@@ -44,14 +42,13 @@ describe(`${PARALLEL} concurrent decisions`, () => {
 
     const results = await Promise.all(crowd.map((approver) => approver.decide(approval.id, 'APPROVE')));
 
-    const winners = results.filter(isApproval);
-    expect(winners).toHaveLength(1);
-    expect(winners[0]?.status).toBe('APPROVED');
-    for (const loser of results.filter((result) => !isApproval(result))) {
+    const { winner, losers } = soleWinner(results);
+    expect(winner.status).toBe('APPROVED');
+    for (const loser of losers) {
       expect(expectError(loser, 'ALREADY_DECIDED')).toMatchObject({ reason: 'not_pending', status: 'APPROVED' });
     }
     const stored = expectType(await tenant.agent.approval(approval.id), 'Approval');
-    expect(stored.decisions).toEqual([expect.objectContaining({ approver: winners[0]?.decisions[0]?.approver })]);
+    expect(stored.decisions).toEqual([expect.objectContaining({ approver: winner.decisions[0]?.approver })]);
     const types = (await tenant.auditor.allAuditEvents({ approvalId: approval.id })).map((event) => event.type);
     expect(types).toEqual(['requested', 'decided', 'approved', 'token_issued']);
     expectType(await tenant.agent.execute(executionOf(stored.decisionToken as string, PAYMENT_ONE_APPROVER)), 'ExecutePayload');
@@ -64,12 +61,10 @@ describe(`${PARALLEL} concurrent decisions`, () => {
 
     const results = await Promise.all(crowd.map((approver, index) => approver.decide(approval.id, index % 2 === 0 ? 'APPROVE' : 'REJECT')));
 
-    const winners = results.filter(isApproval);
-    expect(winners).toHaveLength(1);
-    const winner = winners[0] as ApprovalData;
+    const { winner, losers } = soleWinner(results);
     expect(winner.status).toBe(winner.decisions[0]?.decision === 'APPROVE' ? 'APPROVED' : 'REJECTED');
     expect(expectType(await tenant.agent.approval(approval.id), 'Approval')).toMatchObject({ status: winner.status, decisions: winner.decisions });
-    expect(results.filter((result) => !isApproval(result)).every((result) => result.__typename === 'AlreadyDecidedError')).toBe(true);
+    expect(losers.every((loser) => loser.__typename === 'AlreadyDecidedError')).toBe(true);
   });
 
   it('on a request that needs two approvers record exactly two votes', async () => {

@@ -11,12 +11,12 @@ import {
   expectType,
   freshTenant,
   GateClient,
+  isApproval,
   onServer,
   PAYMENT_ONE_APPROVER,
   QUICK_EMAIL,
   request,
-  type ApprovalData,
-  type GateError,
+  soleWinner,
   type Tenant,
 } from '../support/gate.js';
 import type { TestServer } from '../support/server.js';
@@ -44,8 +44,6 @@ const spread = <T>(count: number, call: (server: TestServer, index: number) => P
 function approversOn(tenant: Tenant, count: number): Promise<GateClient[]> {
   return spread(count, (server, index) => GateClient.as(server, `approver-${index}-${tenant.name}`, tenant.name, ['approver']));
 }
-
-const isApproval = (result: ApprovalData | GateError): result is ApprovalData => result.__typename === 'Approval';
 
 describe('two instances on one PostgreSQL database', () => {
   it('keep one audit chain per tenant while both write at once, and it verifies on either', async () => {
@@ -100,10 +98,8 @@ describe('two instances on one PostgreSQL database', () => {
 
     const results = await Promise.all(crowd.map((approver, index) => approver.decide(approval.id, index % 4 === 1 ? 'REJECT' : 'APPROVE')));
 
-    const winners = results.filter(isApproval);
-    expect(winners).toHaveLength(1);
-    const winner = winners[0] as ApprovalData;
-    for (const loser of results.filter((result) => !isApproval(result))) {
+    const { winner, losers } = soleWinner(results);
+    for (const loser of losers) {
       expect(expectError(loser, 'ALREADY_DECIDED')).toMatchObject({ status: winner.status });
     }
     for (const server of [a, b]) {

@@ -237,6 +237,16 @@ export function expectError(result: { __typename: string } | GateError, code: Er
   return result as GateError;
 }
 
+/** Whether a decision was accepted (the Approval came back) rather than refused. */
+export const isApproval = (result: Result<ApprovalData>): result is ApprovalData => result.__typename === 'Approval';
+
+/** Asserts that exactly one of racing decisions was accepted; returns it and the refused rest. */
+export function soleWinner(results: Result<ApprovalData>[]): { winner: ApprovalData; losers: GateError[] } {
+  const winners = results.filter(isApproval);
+  expect(winners).toHaveLength(1);
+  return { winner: winners[0] as ApprovalData, losers: results.filter((result): result is GateError => !isApproval(result)) };
+}
+
 /** Requests an action and asserts the request was stored as `status`. */
 export async function request(
   agent: GateClient,
