@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
 import { PENDING_PAYMENT, uniqueTenant } from '../support/clients.js';
 import { useTestServer } from '../support/server.js';
@@ -117,7 +118,7 @@ describe('the failed-authentication limit beside /graphql', () => {
 
   const forged = (attempt: number) => ({ authorization: `Bearer forged.${attempt}.token` });
 
-  it('counts guesses at /audit/checkpoint and /mcp in the bucket /graphql uses, and still lets known callers in', async () => {
+  it('counts guesses at /audit/checkpoint, /mcp and graphql-ws in the bucket /graphql uses, and still lets known callers in', async () => {
     const auditor = await server.token('audrey', uniqueTenant('checkpoint-flood'), ['auditor']);
     expect((await fetch(`${server.url}/audit/checkpoint`, { headers: { authorization: `Bearer ${auditor}` } })).status).toBe(200);
     const statuses: number[] = [];
@@ -150,6 +151,12 @@ describe('the failed-authentication limit beside /graphql', () => {
     });
     expect(mcp.status).toBe(429);
     await mcp.body?.cancel();
+    // graphql-ws: the connection_init of a new guess is answered by closing the socket with 4429.
+    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    await new Promise<void>((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: forged(102) }));
+    expect((await closed).code).toBe(4429);
 
     // A token this server already verified is not a guess.
     expect((await fetch(`${server.url}/audit/checkpoint`, { headers: { authorization: `Bearer ${auditor}` } })).status).toBe(200);
