@@ -32,6 +32,18 @@ async function start(dir: string): Promise<TestServer> {
   return server;
 }
 
+/** Writes a fresh lease of another server into a file no server holds now. */
+function insertLease(server: TestServer, lease: { pid: number; host: string }): void {
+  const database = openDatabaseFile(server);
+  try {
+    database
+      .prepare("insert into server_lease (name, holder, pid, host, started_at, heartbeat_at) values ('server', ?, ?, ?, ?, ?)")
+      .run('00000000-0000-4000-8000-000000000001', lease.pid, lease.host, Date.now(), Date.now());
+  } finally {
+    database.close();
+  }
+}
+
 function setLease(server: TestServer, lease: { pid: number; host: string; heartbeatAt: number }): void {
   const database = openDatabaseFile(server);
   try {
@@ -77,11 +89,7 @@ describe('a second server on the same database file', () => {
     const first = await start(dir);
     await first.app.stop();
     // What `kill -9` leaves: a fresh lease whose process is gone.
-    const database = openDatabaseFile(first);
-    database
-      .prepare("insert into server_lease (name, holder, pid, host, started_at, heartbeat_at) values ('server', ?, ?, ?, ?, ?)")
-      .run('00000000-0000-4000-8000-000000000001', await deadPid(), hostname(), Date.now(), Date.now());
-    database.close();
+    insertLease(first, { pid: await deadPid(), host: hostname() });
     await start(dir);
   });
 
@@ -89,11 +97,7 @@ describe('a second server on the same database file', () => {
     const dir = tempDir();
     const first = await start(dir);
     await first.app.stop();
-    const database = openDatabaseFile(first);
-    database
-      .prepare("insert into server_lease (name, holder, pid, host, started_at, heartbeat_at) values ('server', ?, 1, 'other-host', ?, ?)")
-      .run('00000000-0000-4000-8000-000000000002', Date.now(), Date.now());
-    database.close();
+    insertLease(first, { pid: 1, host: 'other-host' });
     await expect(start(dir)).rejects.toThrow(/in use by another Countersign server \(pid 1 on other-host/);
     setLease(first, { pid: 1, host: 'other-host', heartbeatAt: Date.now() - 60_000 });
     await start(dir);

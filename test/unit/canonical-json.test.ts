@@ -2,20 +2,13 @@ import { describe, expect, it } from 'vitest';
 
 import { canonicalize } from '../../src/domain/canonical-json.js';
 import { InvalidInputError } from '../../src/domain/errors.js';
+import { thrownBy } from '../support/errors.js';
 
 function fromIeee754(hex: string): number {
   return Buffer.from(hex, 'hex').readDoubleBE(0);
 }
 
-function refusal(value: unknown): InvalidInputError {
-  try {
-    canonicalize(value);
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error;
-    throw error;
-  }
-  throw new Error('expected canonicalize to refuse the value');
-}
+const refusal = (value: unknown): InvalidInputError => thrownBy(InvalidInputError, () => canonicalize(value));
 
 describe('canonicalize', () => {
   it('sorts members, drops whitespace and keeps array order', () => {

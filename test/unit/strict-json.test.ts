@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/domain/errors.js';
 import { checkJsonValue, parseStrictJson } from '../../src/domain/strict-json.js';
 import { documentNesting } from '../../src/transports/http/limits.js';
+import { thrownBy } from '../support/errors.js';
 
-const refusal = (run: () => unknown): InvalidInputError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-};
+const refusal = (run: () => unknown): InvalidInputError => thrownBy(InvalidInputError, run);
 
 describe('strict JSON', () => {
   it('reads ordinary JSON exactly as JSON.parse does', () => {
