@@ -113,7 +113,9 @@ describe('requireApproval', () => {
   it('rejects with TIMEOUT when its own time limit passes first, leaving the request pending', async () => {
     const { agent } = await team('sdk-timeout');
     let pending: Approval | null = null;
-    const error = await rejection(agent.requireApproval(PENDING_PAYMENT, { timeoutMs: 300, onPending: (approval) => (pending = approval) }));
+    // Long enough for the request itself to be answered on a loaded machine: the limit must pass while it waits for a decision.
+    const error = await rejection(agent.requireApproval(PENDING_PAYMENT, { timeoutMs: 2_000, onPending: (approval) => (pending = approval) }));
+    expect(pending).not.toBeNull();
     expect(error).toBeInstanceOf(ApprovalTimeoutError);
     expect((error as ApprovalTimeoutError).code).toBe('TIMEOUT');
     expect((await agent.approval(pending!.id)).status).toBe('PENDING');
