@@ -45,6 +45,15 @@ function tenant(): string {
   return `inbox-${process.pid}-${tenantCounter}`;
 }
 
+/** A page of a browser context of its own (closed after the test), at the inbox (`path` after its URL), signed out. */
+async function openPage(path = ''): Promise<Page> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${server.url}${path}`);
+  return page;
+}
+
 /** A page signed in through the form with a token for `subject`. */
 async function signedIn(subject: string, tenantName: string, roles: string[], options: { width?: number; dark?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext({
@@ -97,10 +106,7 @@ describe('the approvals inbox', () => {
   });
 
   it('refuses a token the server does not accept', async () => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(server.url);
+    const page = await openPage();
     await page.getByRole('textbox', { name: 'Caller token' }).fill('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.forged');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'invalid or has expired' }).waitFor();
@@ -108,10 +114,7 @@ describe('the approvals inbox', () => {
   });
 
   it('mints a development token for a chosen subject and roles', async () => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(server.url);
+    const page = await openPage();
     await page.getByRole('textbox', { name: 'Subject' }).fill('dev-dora');
     await page.getByRole('textbox', { name: 'Tenant' }).fill(tenant());
     await page.getByRole('checkbox', { name: 'auditor' }).check();
@@ -198,10 +201,7 @@ describe('the approvals inbox', () => {
 
   it('approves with the keyboard alone', async () => {
     const name = tenant();
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(server.url);
+    const page = await openPage();
     const token = await server.token('kim', name, ['approver']);
     await page.keyboard.press('Tab');
     await page.keyboard.type(token);
@@ -243,10 +243,7 @@ describe('the approvals inbox', () => {
     const name = tenant();
     const agent = await agentFor(name);
     const { approval } = await agent.requestApproval({ ...PAYMENT_ONE_APPROVER, resource: 'invoice/LINKED-1' });
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${server.url}/?approval=${encodeURIComponent(approval.id)}`);
+    const page = await openPage(`/?approval=${encodeURIComponent(approval.id)}`);
     await page.getByRole('textbox', { name: 'Caller token' }).fill(await server.token('alice', name, ['approver']));
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'payment on invoice/LINKED-1' }).waitFor();
