@@ -96,33 +96,9 @@ export function PendingList({ client, announce }: { client: CountersignClient; a
         ))}
       </ul>
       <form class="filters" role="search" aria-label="Filter pending requests" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          Action
-          <select value={filters.action} onChange={(event) => setFilters({ ...filters, action: event.currentTarget.value })}>
-            <option value="">All</option>
-            {actions.map((action) => (
-              <option key={action}>{action}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Agent
-          <select value={filters.agent} onChange={(event) => setFilters({ ...filters, agent: event.currentTarget.value })}>
-            <option value="">All</option>
-            {agents.map((agent) => (
-              <option key={agent}>{agent}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Risk
-          <select value={filters.risk} onChange={(event) => setFilters({ ...filters, risk: event.currentTarget.value })}>
-            <option value="">All</option>
-            {RISKS.map((risk) => (
-              <option key={risk}>{risk}</option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Action" value={filters.action} options={actions} onChange={(action) => setFilters({ ...filters, action })} />
+        <FilterSelect label="Agent" value={filters.agent} options={agents} onChange={(agent) => setFilters({ ...filters, agent })} />
+        <FilterSelect label="Risk" value={filters.risk} options={RISKS} onChange={(risk) => setFilters({ ...filters, risk })} />
         <label>
           Search
           <input type="search" value={filters.text} onInput={(event) => setFilters({ ...filters, text: event.currentTarget.value })} />
@@ -217,5 +193,20 @@ function PendingItem({ client, approval, now, selected, onToggle, onDecided }: I
       <a href={`#/approval/${encodeURIComponent(approval.id)}`}>Details of {title}</a>
       <DecisionControls client={client} approval={approval} onDecided={onDecided} />
     </article>
+  );
+}
+
+/** One filter of the list: a labelled choice among `options`, or All (the empty value). */
+function FilterSelect(props: { label: string; value: string; options: readonly string[]; onChange: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={(event) => props.onChange(event.currentTarget.value)}>
+        <option value="">All</option>
+        {props.options.map((option) => (
+          <option key={option}>{option}</option>
+        ))}
+      </select>
+    </label>
   );
 }
