@@ -156,6 +156,26 @@ describe('the approvals inbox', () => {
     await row.getByText('1 of 2 given, 1 remaining').waitFor();
   });
 
+  it('narrows the list with the filters, and shows every request again with All', async () => {
+    const name = tenant();
+    const page = await signedIn('alice', name, ['approver']);
+    const agent = await agentFor(name);
+    await agent.requestApproval({ ...PAYMENT_ONE_APPROVER, resource: 'invoice/FILTER-1' });
+    await agent.requestApproval({ ...PAYMENT_TWO_APPROVERS, resource: 'invoice/FILTER-2' });
+    await item(page, 'invoice/FILTER-1').waitFor();
+    await item(page, 'invoice/FILTER-2').waitFor();
+    const action = page.getByRole('combobox', { name: 'Action' });
+    expect(await action.locator('option').allTextContents()).toEqual(['All', 'payment']);
+    await page.getByRole('combobox', { name: 'Risk' }).selectOption('high');
+    await item(page, 'invoice/FILTER-1').waitFor({ state: 'detached' });
+    await item(page, 'invoice/FILTER-2').waitFor();
+    await page.getByRole('combobox', { name: 'Risk' }).selectOption('');
+    await item(page, 'invoice/FILTER-1').waitFor();
+    await action.selectOption('payment');
+    await page.getByRole('combobox', { name: 'Agent' }).selectOption('agent-7');
+    expect(await page.getByRole('article').count()).toBe(2);
+  });
+
   it('needs a comment to reject, and records it', async () => {
     const name = tenant();
     const page = await signedIn('alice', name, ['approver']);
