@@ -8,23 +8,16 @@ import { Migration20261201SecretsAtRest as PostgresSecretsAtRest } from './postg
 import { Migration20261201SecretsAtRest as SqliteSecretsAtRest } from './sqlite/Migration20261201SecretsAtRest.js';
 import { Migration20261202DueDeliveries as PostgresDueDeliveries } from './postgresql/Migration20261202DueDeliveries.js';
 import { Migration20261202DueDeliveries as SqliteDueDeliveries } from './sqlite/Migration20261202DueDeliveries.js';
+import type { Constructor, MigrationObject } from '@mikro-orm/core';
+import type { Migration } from '@mikro-orm/migrations';
+
+/** MikroORM's list entries: each migration is recorded under its class's name, as a file-based run would. */
+const named = (migrations: Constructor<Migration>[]): MigrationObject[] => migrations.map((migration) => ({ name: migration.name, class: migration }));
 
 /**
  * Migrations per dialect, in the order they apply; listed explicitly so compiled and source runs
- * agree. Both lists carry the same names: a schema change adds one migration to each.
+ * agree. Both lists carry the same class names: a schema change adds one migration to each.
  */
-export const sqliteMigrationsList = [
-  { name: 'Migration20261122Initial', class: SqliteInitial },
-  { name: 'Migration20261201Notifications', class: SqliteNotifications },
-  { name: 'Migration20261201ServerLease', class: SqliteServerLease },
-  { name: 'Migration20261201SecretsAtRest', class: SqliteSecretsAtRest },
-  { name: 'Migration20261202DueDeliveries', class: SqliteDueDeliveries },
-];
+export const sqliteMigrationsList = named([SqliteInitial, SqliteNotifications, SqliteServerLease, SqliteSecretsAtRest, SqliteDueDeliveries]);
 
-export const postgresMigrationsList = [
-  { name: 'Migration20261122Initial', class: PostgresInitial },
-  { name: 'Migration20261201Notifications', class: PostgresNotifications },
-  { name: 'Migration20261201ServerLease', class: PostgresServerLease },
-  { name: 'Migration20261201SecretsAtRest', class: PostgresSecretsAtRest },
-  { name: 'Migration20261202DueDeliveries', class: PostgresDueDeliveries },
-];
+export const postgresMigrationsList = named([PostgresInitial, PostgresNotifications, PostgresServerLease, PostgresSecretsAtRest, PostgresDueDeliveries]);
