@@ -249,7 +249,7 @@ export class NotificationDispatcher {
         for (const id of ingested.owed) owed.add(id);
         if (ingested.more) this.passAgain = true;
       }
-      for (const id of await this.outbox.deriveExpiring(tx, byTenant, now)) owed.add(id);
+      for (const id of await this.outbox.deriveExpiring(tx, byTenant, now, this.config.pollMs)) owed.add(id);
       return owed;
     });
   }

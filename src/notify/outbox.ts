@@ -19,6 +19,11 @@ type VoteRow = Omit<Vote, 'approval'> & { approval: string };
 /** Audit events read per tenant per pass; more are read on the next pass at once. */
 const EVENTS_PER_PASS = 500;
 
+/** Pending requests read per query when looking for those entering a lead time. */
+const EXPIRING_PAGE = 500;
+/** How far behind the previous `approval.expiring` scan the next one reaches: longer than a commit takes. */
+const EXPIRING_OVERLAP_MS = 2_000;
+
 /** A pass lost a race with another dispatcher for a tenant's cursor; the next pass reads on. */
 export class CursorMovedError extends Error {}
 
@@ -28,6 +33,10 @@ export class CursorMovedError extends Error {}
  * Everything here runs inside the dispatcher's pass transaction.
  */
 export class Outbox {
+  /** Per tenant and lead time: the latest expiry the last `approval.expiring` scan covered. */
+  private readonly expiringScannedUntil = new Map<string, number>();
+  private lastExpiringScan = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly publicUrl: string | null) {}
 
   /**
@@ -78,20 +87,58 @@ export class Outbox {
   /**
    * `approval.expiring`: a pending request entering a channel's lead time, once per channel and
    * request. Returns the channels that were owed something.
+   *
+   * Each scan reads only the requests that entered a lead time since the scan before (per tenant
+   * and lead time, remembered here), so a pass costs the new arrivals, not every pending request
+   * in the window. The scan reaches a little behind the last one (EXPIRING_OVERLAP_MS): a request
+   * committed just after a scan with a creation time before it is not missed. Scans run at most
+   * every `intervalMs`, as the lead time is announced to that precision anyway.
    */
-  async deriveExpiring(tx: EntityManager, byTenant: Map<string, ChannelRow[]>, now: Date): Promise<Set<string>> {
+  async deriveExpiring(tx: EntityManager, byTenant: Map<string, ChannelRow[]>, now: Date, intervalMs: number): Promise<Set<string>> {
     const owed = new Set<string>();
+    if (now.getTime() - this.lastExpiringScan < intervalMs) return owed;
+    this.lastExpiringScan = now.getTime();
     for (const [tenant, channels] of byTenant) {
-      const watching = channels.filter((channel) => channel.events.includes('approval.expiring'));
-      if (watching.length === 0) continue;
-      const lead = Math.max(...watching.map((channel) => channel.expiringBeforeSeconds)) * 1000;
+      const byLead = new Map<number, ChannelRow[]>();
+      for (const channel of channels) {
+        if (!channel.events.includes('approval.expiring')) continue;
+        const leadMs = channel.expiringBeforeSeconds * 1000;
+        byLead.set(leadMs, [...(byLead.get(leadMs) ?? []), channel]);
+      }
+      for (const [leadMs, watching] of byLead) {
+        const key = `${tenant} ${leadMs}`;
+        const until = now.getTime() + leadMs;
+        const from = Math.max(now.getTime(), (this.expiringScannedUntil.get(key) ?? 0) - EXPIRING_OVERLAP_MS);
+        for (const id of await this.announceExpiring(tx, tenant, watching, leadMs, new Date(from), new Date(until), now)) owed.add(id);
+        this.expiringScannedUntil.set(key, until);
+      }
+    }
+    return owed;
+  }
+
+  /** Writes `approval.expiring` for the pending requests of `tenant` expiring in (from, until], page by page. */
+  private async announceExpiring(
+    tx: EntityManager,
+    tenant: string,
+    watching: ChannelRow[],
+    leadMs: number,
+    from: Date,
+    until: Date,
+    now: Date,
+  ): Promise<Set<string>> {
+    const owed = new Set<string>();
+    let after: { expiresAt: Date; id: string } | null = null;
+    for (;;) {
+      const range = after
+        ? { $or: [{ expiresAt: { $gt: after.expiresAt, $lte: until } }, { expiresAt: after.expiresAt, id: { $gt: after.id } }] }
+        : { expiresAt: { $gt: from, $lte: until } };
       const lapsing = (await findData(
         tx,
         Approval,
-        { tenant, status: 'PENDING', expiresAt: { $gt: now, $lte: new Date(now.getTime() + lead) } },
-        { orderBy: [{ expiresAt: 'asc' }], limit: 500 },
+        { tenant, status: 'PENDING', ...range },
+        { orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }], limit: EXPIRING_PAGE },
       )) as ApprovalRow[];
-      if (lapsing.length === 0) continue;
+      if (lapsing.length === 0) break;
       const keys = lapsing.map((approval) => `approval.expiring:${approval.id}`);
       const existing = (await (tx as SqlEntityManager)
         .createQueryBuilder(NotificationDelivery)
@@ -99,20 +146,24 @@ export class Outbox {
         .where({ channelId: { $in: watching.map((channel) => channel.id) }, eventKey: { $in: keys } })
         .execute('all')) as { channelId: string; eventKey: string }[];
       const sent = new Set(existing.map((row) => `${row.channelId} ${row.eventKey}`));
-      const approvals = await this.withVotes(tx, lapsing);
+      const remaining = await this.withVotes(tx, lapsing);
       const rows: NotificationDeliveryFields[] = [];
       for (const approval of lapsing) {
+        const windowStart = approval.expiresAt.getTime() - leadMs;
+        const key = `approval.expiring:${approval.id}`;
+        // A request whose whole life is shorter than the lead time was announced as required already.
+        if (approval.createdAt.getTime() > windowStart) continue;
+        const snapshot = this.snapshot(approval, 'PENDING', remaining.get(approval.id) ?? approval.requiredApprovals);
         for (const channel of watching) {
-          const windowStart = approval.expiresAt.getTime() - channel.expiringBeforeSeconds * 1000;
-          const key = `approval.expiring:${approval.id}`;
-          // A request whose whole life is shorter than the lead time was announced as required already.
-          if (windowStart > now.getTime() || approval.createdAt.getTime() > windowStart || sent.has(`${channel.id} ${key}`)) continue;
-          const snapshot = this.snapshot(approval, 'PENDING', approvals.get(approval.id) ?? approval.requiredApprovals);
+          if (sent.has(`${channel.id} ${key}`)) continue;
           rows.push(this.delivery(channel, 'approval.expiring', key, new Date(windowStart), snapshot, approval, now));
         }
       }
       await insertDeliveries(tx, rows);
       for (const row of rows) owed.add(row.channelId);
+      if (lapsing.length < EXPIRING_PAGE) break;
+      const last = lapsing.at(-1) as ApprovalRow;
+      after = { expiresAt: last.expiresAt, id: last.id };
     }
     return owed;
   }
