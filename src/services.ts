@@ -116,6 +116,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
         evaluator.close();
         await gate.whenIdle();
         await notifications.dispatcher?.stop();
+        // The dispatcher's last writes (outcomes, released claims) are committer jobs.
+        await gate.whenIdle();
         await shared?.close();
         limitsRedis?.disconnect();
         await opened.close(true);

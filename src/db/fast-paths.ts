@@ -128,6 +128,25 @@ export async function runStatement(em: EntityManager, sql: string): Promise<void
 }
 
 /**
+ * Runs one write with positional `values` (dates converted as MikroORM converts them) in `em`'s
+ * open transaction, through a statement prepared once per connection, and returns true. Returns
+ * false without running anything with another driver or outside a transaction: the caller then
+ * writes through MikroORM. For writes repeated per item of a batch (a notification's outcome),
+ * where building the query costs more than running it.
+ */
+export async function runPrepared(em: EntityManager, sql: string, values: unknown[]): Promise<boolean> {
+  const connection = await transactionConnection(em);
+  if (!connection) return false;
+  const platform = em.getPlatform();
+  try {
+    prepared(connection, sql).run(...values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value)));
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+  return true;
+}
+
+/**
  * Rows of `sql` with positional `values`, as arrays of column values, read in `em`'s open
  * transaction (so they see its own writes): through a prepared statement on better-sqlite3,
  * through MikroORM otherwise.

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
+import { insertNew, runPrepared } from '../db/fast-paths.js';
 import { findData } from '../db/orm.js';
 import { retryDelayMs } from './backoff.js';
 import type { AttemptOutcome } from './senders.js';
@@ -121,4 +122,32 @@ export function recordedAttempt(
     leaseUntil: null,
   };
   return { status, nextAttemptAt, attempt, update };
+}
+
+/** An outcome's write, as one prepared statement on SQLite: what is not given (delivery time, next attempt) is kept. */
+const OUTCOME_SQL =
+  'update `notification_delivery` set `status` = ?, `attempts` = ?, `schedule_attempts` = ?, `last_attempt_at` = ?, `last_status_code` = ?, ' +
+  '`last_result` = ?, `delivered_at` = coalesce(?, `delivered_at`), `next_attempt_at` = coalesce(?, `next_attempt_at`), ' +
+  '`lease_token` = null, `lease_until` = null where `id` = ? and `lease_token` = ?';
+
+/**
+ * Writes an attempt and the delivery's new state in `em`'s transaction, if the delivery is still
+ * held under `leaseToken` (the state; the attempt is written either way, as it was made).
+ */
+export async function writeOutcome(em: EntityManager, deliveryId: string, leaseToken: string, recorded: RecordedAttempt): Promise<void> {
+  const { update } = recorded;
+  const values = [
+    update.status,
+    update.attempts,
+    update.scheduleAttempts,
+    update.lastAttemptAt,
+    update.lastStatusCode ?? null,
+    update.lastResult ?? null,
+    update.deliveredAt ?? null,
+    update.nextAttemptAt ?? null,
+    deliveryId,
+    leaseToken,
+  ];
+  if (!(await runPrepared(em, OUTCOME_SQL, values))) await em.nativeUpdate(NotificationDelivery, { id: deliveryId, leaseToken }, update);
+  await insertNew(em, recorded.attempt);
 }

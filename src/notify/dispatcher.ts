@@ -1,18 +1,23 @@
-import type { MikroORM } from '@mikro-orm/core';
-import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import type { Committer } from '../db/committer.js';
 import { NotificationChannel } from '../db/entities/notification-channel.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
 import { findData } from '../db/orm.js';
-import { inTransaction } from '../db/transaction.js';
 import type { ChangeFeed, ChangeStream } from '../feed/feed.js';
 import type { NotifyConfig } from './config.js';
-import { claimDue, recordedAttempt, releaseLease, renewLease } from './delivery-queue.js';
+import { claimDue, recordedAttempt, releaseLease, renewLease, writeOutcome, type RecordedAttempt } from './delivery-queue.js';
 import { CursorMovedError, Outbox, type ChannelRow } from './outbox.js';
 import { channelSecretAad, type SecretBox } from './secret-box.js';
 import { Senders, type AttemptOutcome } from './senders.js';
 
 export interface DispatcherOptions {
   orm: MikroORM;
+  /**
+   * The database's one writer: the dispatcher's writes (new deliveries and the cursor, claims,
+   * outcomes) are jobs in its batches, so they share the commits of the requests' writes instead
+   * of each adding a commit (with SQLite, an fsync that holds up the event loop).
+   */
+  committer: Committer;
   config: NotifyConfig;
   secrets: SecretBox;
   /** Receives one line per attempt and per dispatcher failure. */
@@ -92,6 +97,7 @@ const LEASE_QUEUE_MS = 2_000;
  */
 export class NotificationDispatcher {
   private readonly orm: MikroORM;
+  private readonly committer: Committer;
   private readonly config: NotifyConfig;
   private readonly secrets: SecretBox;
   private readonly log: (line: string) => void;
@@ -118,17 +124,12 @@ export class NotificationDispatcher {
   private readonly attempts = new Set<Promise<void>>();
   private readonly claims = new Set<Promise<void>>();
   /** Outcomes waiting to be written, with their log lines. */
-  private readonly unrecorded: {
-    deliveryId: string;
-    leaseToken: string;
-    update: Record<string, unknown>;
-    attempt: NotificationAttempt;
-    line: string;
-  }[] = [];
+  private readonly unrecorded: { deliveryId: string; leaseToken: string; recorded: RecordedAttempt; line: string }[] = [];
   private flushing: Promise<void> | null = null;
 
   constructor(options: DispatcherOptions) {
     this.orm = options.orm;
+    this.committer = options.committer;
     this.config = options.config;
     this.secrets = options.secrets;
     this.log = options.log;
@@ -235,7 +236,7 @@ export class NotificationDispatcher {
       this.syncLanes([]);
       return new Set();
     }
-    return inTransaction(this.orm, async (tx) => {
+    return this.write(async (tx) => {
       const channels = ((await findData(tx, NotificationChannel, { enabled: true }, { orderBy: [{ createdAt: 'asc' }] })) as ChannelRow[]).map(
         normaliseChannel,
       );
@@ -288,7 +289,9 @@ export class NotificationDispatcher {
     const byToken = new Map<string, string[]>();
     for (const item of queued) byToken.set(item.leaseToken, [...(byToken.get(item.leaseToken) ?? []), item.delivery.id]);
     try {
-      for (const [leaseToken, ids] of byToken) await releaseLease(this.orm.em.fork(), leaseToken, ids);
+      await this.write(async (tx) => {
+        for (const [leaseToken, ids] of byToken) await releaseLease(tx, leaseToken, ids);
+      });
     } catch (error) {
       // Their leases run out instead.
       this.log(`notify: releasing ${queued.length} claimed deliveries failed: ${(error as Error).message}`);
@@ -336,7 +339,7 @@ export class NotificationDispatcher {
     try {
       const now = this.now();
       const leaseUntil = now.getTime() + this.config.timeoutMs + LEASE_QUEUE_MS;
-      const claim = await claimDue(this.orm.em.fork(), lane.channel.id, now, limit, new Date(leaseUntil));
+      const claim = await this.write((tx) => claimDue(tx, lane.channel.id, now, limit, new Date(leaseUntil)));
       for (const delivery of claim.leased) lane.queue.push({ delivery, leaseToken: claim.leaseToken, leaseUntil });
       // Fewer found than asked for: nothing more is due now, unless something said otherwise meanwhile.
       if (claim.found < limit && lane.dueMarks === marks) lane.due = false;
@@ -356,7 +359,7 @@ export class NotificationDispatcher {
     lane.busy = true;
     try {
       const leaseUntil = this.now().getTime() + this.config.timeoutMs + LEASE_QUEUE_MS;
-      const held = await renewLease(this.orm.em.fork(), leaseToken, new Date(leaseUntil));
+      const held = await this.write((tx) => renewLease(tx, leaseToken, new Date(leaseUntil)));
       lane.queue = lane.queue.flatMap((item) =>
         item.leaseToken !== leaseToken ? [item] : held.has(item.delivery.id) ? [{ ...item, leaseUntil }] : [],
       );
@@ -401,6 +404,11 @@ export class NotificationDispatcher {
         }
       })().catch((error: unknown) => this.log(`notify: the change feed of ${tenant} failed: ${(error as Error).message}`));
     }
+  }
+
+  /** Runs `work` as one job of the committer: in the transaction of its next batch, all or nothing. */
+  private write<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.committer.run(async (unit) => work(unit.em));
   }
 
   /** The channel's signing secret (or Slack URL), opened from its sealed form. */
@@ -452,11 +460,12 @@ export class NotificationDispatcher {
   /** Writes the attempt and the delivery's new state, then says so in the log; returns when a retry is due, if one is. */
   private async record(delivery: NotificationDelivery, channel: ChannelRow, leaseToken: string, started: Date, outcome: AttemptOutcome): Promise<Date | null> {
     const finished = this.now();
-    const { status, nextAttemptAt, attempt, update } = recordedAttempt(delivery, started, finished, outcome, {
+    const recorded = recordedAttempt(delivery, started, finished, outcome, {
       maxAttempts: this.config.maxAttempts,
       retryBaseMs: this.config.retryBaseMs,
       random: this.random,
     });
+    const { status, nextAttemptAt, attempt, update } = recorded;
     const number = attempt.number;
     const scheduled = update.scheduleAttempts as number;
     const result = attempt.result;
@@ -468,7 +477,7 @@ export class NotificationDispatcher {
         : status === 'DEAD'
           ? `${what}: failed (${result}); dead after ${scheduled} attempts, replay with replayNotificationDelivery`
           : `${what}: failed (${result}); retry at ${nextAttemptAt?.toISOString()}`;
-    this.unrecorded.push({ deliveryId: delivery.id, leaseToken, update, attempt, line });
+    this.unrecorded.push({ deliveryId: delivery.id, leaseToken, recorded, line });
     await this.flush();
     return nextAttemptAt;
   }
@@ -483,11 +492,8 @@ export class NotificationDispatcher {
       while (this.unrecorded.length > 0) {
         const batch = this.unrecorded.splice(0);
         try {
-          await inTransaction(this.orm, async (tx) => {
-            for (const item of batch) {
-              await tx.nativeUpdate(NotificationDelivery, { id: item.deliveryId, leaseToken: item.leaseToken }, item.update);
-              await tx.insert(NotificationAttempt, item.attempt);
-            }
+          await this.write(async (tx) => {
+            for (const item of batch) await writeOutcome(tx, item.deliveryId, item.leaseToken, item.recorded);
           });
           for (const item of batch) this.log(item.line);
         } catch (error) {

@@ -1,4 +1,3 @@
-import type { Committer } from '../db/committer.js';
 import { NotificationChannels } from './channel-admin.js';
 import { NotificationDispatcher, type DispatcherOptions } from './dispatcher.js';
 import { sealedSecretBox } from './secret-box.js';
@@ -17,9 +16,7 @@ export interface Notifications {
 
 /** Builds the notification services over the database. */
 export function createNotifications(
-  options: Pick<DispatcherOptions, 'orm' | 'config' | 'log' | 'changes' | 'onAttempt'> & {
-    /** The database's one writer: channel changes are audited in the transaction that makes them. */
-    committer: Committer;
+  options: Pick<DispatcherOptions, 'orm' | 'committer' | 'config' | 'log' | 'changes' | 'onAttempt'> & {
     /** Seals the channels' signing secrets at rest. */
     keyEncryptionKey: Uint8Array;
   },
@@ -28,6 +25,7 @@ export function createNotifications(
   const dispatcher = options.config.dispatch
     ? new NotificationDispatcher({
         orm: options.orm,
+        committer: options.committer,
         config: options.config,
         secrets,
         log: options.log,
