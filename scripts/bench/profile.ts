@@ -5,10 +5,15 @@
  *   node --import tsx scripts/bench/profile.ts allowed 16 [seconds] [better-sqlite|sqlite]
  *   node --import tsx scripts/bench/profile.ts trivial 16
  *   node --import tsx scripts/bench/profile.ts --top <file.cpuprofile>
+ *   PROFILE_WEBHOOK=1 node --import tsx scripts/bench/profile.ts pending 16
  *
- * Loads: trivial, allowed, pending. The profile stays in scripts/bench/results/profiles/.
+ * Loads: trivial, allowed, pending. With PROFILE_WEBHOOK=1 the tenant has a webhook channel for
+ * approval.required, delivered to a receiver in this process (what the notification benchmark's
+ * cost-to-requests figure measures). The profile stays in scripts/bench/results/profiles/.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedLoop, GraphQLClient } from './load.js';
@@ -75,9 +80,27 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[4] ?? 5);
   const driver = (process.argv[5] ?? 'better-sqlite') as 'better-sqlite' | 'sqlite';
   if (!QUERIES[load]) throw new Error(`unknown load ${load}`);
-  const file = join(import.meta.dirname, 'results', 'profiles', `${load}-c${concurrency}-${driver}.cpuprofile`);
+  const webhook = process.env['PROFILE_WEBHOOK'] === '1';
+  const file = join(import.meta.dirname, 'results', 'profiles', `${load}-c${concurrency}-${driver}${webhook ? '-webhook' : ''}.cpuprofile`);
   const workDir = mkdtempSync(join(tmpdir(), 'countersign-profile-'));
-  const server = await startServerProcess({ databasePath: join(workDir, 'db.sqlite'), driver });
+  const server = await startServerProcess({ databasePath: join(workDir, 'db.sqlite'), driver, ...(webhook && { notify: { allowPrivate: true } }) });
+  let delivered = 0;
+  const receiver = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      delivered += 1;
+      response.writeHead(200).end('ok');
+    });
+  });
+  if (webhook) {
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+    const admin = new GraphQLClient(server.url, 1, await server.authorization('admin', 'acme', ['admin']));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    await admin.request('mutation C($input: CreateNotificationChannelInput!) { createNotificationChannel(input: $input) { __typename } }', {
+      input: { kind: 'WEBHOOK', name: 'profile receiver', url, events: ['approval.required'] },
+    });
+    admin.close();
+  }
   const client = new GraphQLClient(server.url, concurrency, await server.authorization('invoice-bot', 'acme', ['agent']));
   const { query, variables } = QUERIES[load];
   let sequence = 0;
@@ -91,10 +114,12 @@ async function main(): Promise<void> {
   await server.stopProfile(file);
   client.close();
   await server.stop();
+  receiver.close();
   rmSync(workDir, { recursive: true, force: true });
   const cpuPerRequest = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / run.operations;
   process.stdout.write(
-    `${load} at ${concurrency} clients on ${driver}: ${Math.round(run.operations / run.seconds)}/s, server CPU ${Math.round(cpuPerRequest)} µs/request (user ${Math.round((cpuAfter.user - cpuBefore.user) / run.operations)})\n` +
+    `${load} at ${concurrency} clients on ${driver}: ${Math.round(run.operations / run.seconds)}/s, server CPU ${Math.round(cpuPerRequest)} µs/request (user ${Math.round((cpuAfter.user - cpuBefore.user) / run.operations)})` +
+      `${webhook ? `, ${delivered} webhook deliveries received` : ''}\n` +
       `${file}\n\n${summarize(file)}`,
   );
 }
