@@ -310,20 +310,21 @@ export class NotificationDispatcher {
    * runs low and the channel may have due work. Called whenever one of those changes.
    */
   private pump(lane: Lane): void {
-    if (this.stopped || this.lanes.get(lane.channel.id) !== lane || lane.busy) return;
+    if (this.stopped || this.lanes.get(lane.channel.id) !== lane) return;
     const slots = this.config.concurrencyPerChannel;
     const now = this.now().getTime();
     while (lane.inFlight < slots && lane.queue.length > 0) {
       const next = lane.queue[0] as Claimed;
       if (next.leaseUntil < now + this.config.timeoutMs + LEASE_MARGIN_MS) {
-        this.track(this.renew(lane, next.leaseToken));
+        // The renewal pumps again when it is done.
+        if (!lane.busy) this.track(this.renew(lane, next.leaseToken));
         return;
       }
       lane.queue.shift();
       this.attempt(lane, next);
     }
     const held = lane.queue.length + lane.inFlight;
-    if (lane.due && lane.queue.length < slots && held < this.claimBatch) this.track(this.claim(lane, this.claimBatch - held));
+    if (!lane.busy && lane.due && lane.queue.length < slots && held < this.claimBatch) this.track(this.claim(lane, this.claimBatch - held));
   }
 
   private track(work: Promise<void>): void {
