@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { ALLOWED_EMAIL, PENDING_PAYMENT, REQUEST_APPROVAL, request, uniqueTenant } from '../support/clients.js';
+import { COMPLETE_EXECUTION, EXECUTE } from '../support/gate-documents.js';
 import { startTestServer, type TestServer, useTestServer } from '../support/server.js';
 
 /** Sends `head` as it is over TCP (fetch would not send a GET with a Content-Length) and returns the answer's text. */
@@ -15,28 +16,6 @@ function rawRequest(base: string, head: string): Promise<string> {
     socket.once('close', () => resolve(answer));
   });
 }
-
-const EXECUTE = /* GraphQL */ `
-  mutation ($input: ExecuteInput!) {
-    execute(input: $input) {
-      __typename
-      ... on ExecutePayload { execution { id status } }
-      ... on Error { code message }
-      ... on InvalidInputError { field problem }
-    }
-  }
-`;
-
-const COMPLETE = /* GraphQL */ `
-  mutation ($input: CompleteExecutionInput!) {
-    completeExecution(input: $input) {
-      __typename
-      ... on ExecutePayload { execution { id status } }
-      ... on Error { code message }
-      ... on InvalidInputError { field problem }
-    }
-  }
-`;
 
 describe('one meaning for every input', () => {
   const server = useTestServer();
@@ -113,14 +92,14 @@ describe('one meaning for every input', () => {
     const started = await server.gql(agent, EXECUTE, { input: { token, action: ALLOWED_EMAIL.action, context: ALLOWED_EMAIL.context } });
     const executionId = started.data?.execute.execution.id as string;
     expect(executionId).toBeTruthy();
-    const tooBig = await server.gql(agent, COMPLETE, { input: { executionId, outcome: 'SUCCEEDED', result: big } });
+    const tooBig = await server.gql(agent, COMPLETE_EXECUTION, { input: { executionId, outcome: 'SUCCEEDED', result: big } });
     expect(tooBig.data?.completeExecution).toMatchObject({ __typename: 'InvalidInputError', field: 'result' });
 
     // A second report names the execution, not the approval.
-    expect((await server.gql(agent, COMPLETE, { input: { executionId, outcome: 'SUCCEEDED', result: { ok: true } } })).data?.completeExecution.__typename).toBe(
+    expect((await server.gql(agent, COMPLETE_EXECUTION, { input: { executionId, outcome: 'SUCCEEDED', result: { ok: true } } })).data?.completeExecution.__typename).toBe(
       'ExecutePayload',
     );
-    const again = await server.gql(agent, COMPLETE, { input: { executionId, outcome: 'FAILED' } });
+    const again = await server.gql(agent, COMPLETE_EXECUTION, { input: { executionId, outcome: 'FAILED' } });
     expect(again.data?.completeExecution).toMatchObject({ __typename: 'AlreadyDecidedError' });
     expect(again.data?.completeExecution.message).toContain(`Execution ${executionId}`);
   });
