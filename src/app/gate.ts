@@ -1,3 +1,5 @@
+import type { Revocation } from '../db/stores/revocation-store.js';
+import { revokeCallerTokens } from './revoke-caller.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import type { MikroORM } from '@mikro-orm/core';
 import type { ChainVerification } from '../domain/audit-chain.js';
@@ -187,6 +189,16 @@ export class Gate {
 
   updateTenantSettings(caller: Caller, input: UpdateTenantSettingsInput): Promise<TenantSettingsView> {
     return updateTenantSettings(this.deps, caller, input);
+  }
+
+  /** Revokes a subject's caller tokens issued until now (admins; audited). */
+  revokeCallerTokens(caller: Caller, input: { subject: string }): Promise<Revocation> {
+    return revokeCallerTokens(this.deps, caller, input);
+  }
+
+  /** Every caller-token revocation, for the authenticator of each instance. */
+  revocations(): Promise<Revocation[]> {
+    return this.deps.stores.revocations.all();
   }
 
   /** Marks every lapsed pending request EXPIRED (the periodic sweep); returns how many. */

@@ -28,6 +28,7 @@ export const AUDIT_EVENT_TYPES = [
   'notification_channel_deleted',
   'notification_secret_rotated',
   'notification_delivery_replayed',
+  'caller_tokens_revoked',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -5,10 +5,11 @@
  * end), and its next request is refused; others' go on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { PENDING_PAYMENT, REQUEST_APPROVAL, sseSubscribe, uniqueTenant, untilSubscribed, wsSubscribe } from '../support/clients.js';
 import { idpToken, JwksServer } from '../support/identity-provider.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, TEST_AUTH_SECRET, type TestServer } from '../support/server.js';
 
 const PENDING = 'subscription { pendingApprovals { kind approval { id context } } }';
 
@@ -104,5 +105,84 @@ describe('a caller whose signing key the identity provider withdrew', () => {
     await server.gql(agent, REQUEST_APPROVAL, { input: PENDING_PAYMENT });
     expect((await events.nextData()).pendingApprovals.kind).toBe('ADDED');
     await events.close();
+  });
+});
+
+/** A caller token of the test server's development secret, issued at `issuedAt` (seconds). */
+function tokenIssuedAt(issuedAt: number, claims: { subject: string; tenant: string; roles: string[] }): Promise<string> {
+  return new SignJWT({ tenant: claims.tenant, roles: claims.roles })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.subject)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + 3_600)
+    .sign(new TextEncoder().encode(TEST_AUTH_SECRET));
+}
+
+const REVOKE = /* GraphQL */ `
+  mutation ($subject: String!) {
+    revokeCallerTokens(subject: $subject) {
+      __typename
+      ... on CallerRevocation { tenant subject revokedBefore }
+      ... on Error { code message }
+    }
+  }
+`;
+
+describe('a subject whose caller tokens an admin revoked', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ expirySweepMs: 3_600_000 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('loses its subscriptions and its next requests, across a restart, until it gets a token issued after the revocation', async () => {
+    const tenant = uniqueTenant('removed');
+    const alice = await server.token('alice', tenant, ['approver']);
+    const bob = await server.token('bob', tenant, ['approver']);
+    const admin = await server.token('ada', tenant, ['admin']);
+    const agent = await server.token('bot', tenant, ['agent']);
+    const aliceSocket = await subscribedSocket(server, alice);
+    expect(aliceSocket.acknowledged).toBe(true);
+    const aliceStream = await sseSubscribe(server, alice, PENDING);
+    const bobEvents = wsSubscribe(server, bob, PENDING);
+    await untilSubscribed(server, tenant, 3);
+
+    // Only an admin may revoke, and only in its own tenant.
+    const byApprover = await server.gql(bob, REVOKE, { subject: 'alice' });
+    expect(byApprover.data.revokeCallerTokens).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    const empty = await server.gql(admin, REVOKE, { subject: '' });
+    expect(empty.data.revokeCallerTokens).toMatchObject({ __typename: 'InvalidInputError', code: 'INVALID_INPUT' });
+
+    const revoked = await server.gql(admin, REVOKE, { subject: 'alice' });
+    expect(revoked.data.revokeCallerTokens).toMatchObject({ __typename: 'CallerRevocation', tenant, subject: 'alice' });
+    const { code, reason } = await aliceSocket.closed;
+    expect(code).toBe(4403);
+    expect(reason).toContain('revoked');
+    const last = await aliceStream.next();
+    expect(last.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    const refused = await server.gql(alice, '{ approvals { __typename ... on Error { code } } }');
+    expect(refused.data?.approvals).toEqual({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });
+
+    // Bob, another subject of the tenant, still hears the next request.
+    await server.gql(agent, REQUEST_APPROVAL, { input: PENDING_PAYMENT });
+    expect((await bobEvents.nextData()).pendingApprovals.kind).toBe('ADDED');
+    await bobEvents.close();
+
+    const audit = await server.gql(admin, '{ auditEvents(first: 50, type: "caller_tokens_revoked") { ... on AuditEventConnection { nodes { type actor details } } } }');
+    const events = (audit.data?.auditEvents?.nodes ?? []) as { type: string; actor: string; details: Record<string, unknown> }[];
+    expect(events.find((event) => event.type === 'caller_tokens_revoked')).toMatchObject({ actor: 'ada', details: { subject: 'alice' } });
+
+    // The revocation is stored: a restarted server refuses the old token too.
+    await server.stop();
+    server = await server.restart();
+    const afterRestart = await server.gql(alice, '{ approvals { __typename ... on Error { code } } }');
+    expect(afterRestart.data?.approvals).toEqual({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });
+    // A token the identity provider issues after the revocation is accepted.
+    const revokedBefore = Date.parse(revoked.data.revokeCallerTokens.revokedBefore);
+    const fresh = await tokenIssuedAt(Math.floor(revokedBefore / 1000) + 1, { subject: 'alice', tenant, roles: ['approver'] });
+    const accepted = await server.gql(fresh, '{ approvals { __typename } }');
+    expect(accepted.data?.approvals?.__typename).toBe('ApprovalConnection');
   });
 });

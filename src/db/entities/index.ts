@@ -1,4 +1,5 @@
 import { ApprovalSchema } from './approval.entity.js';
+import { CallerRevocationSchema } from './caller-revocation.entity.js';
 import { AuditEventSchema } from './audit-event.entity.js';
 import { BaseRecordSchema } from './base.entity.js';
 import { ExecutionSchema } from './execution.entity.js';
@@ -14,6 +15,7 @@ import { VoteSchema } from './vote.entity.js';
 export * from './approval.entity.js';
 export * from './audit-event.entity.js';
 export * from './base.entity.js';
+export * from './caller-revocation.entity.js';
 export * from './execution.entity.js';
 export * from './notification-attempt.entity.js';
 export * from './notification-channel.entity.js';
@@ -38,4 +40,5 @@ export const entitySchemas = [
   NotificationAttemptSchema,
   NotificationCursorSchema,
   ServerLeaseSchema,
+  CallerRevocationSchema,
 ];

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { ApprovalStore } from './approval-store.js';
 import { AuditStore } from './audit-store.js';
 import { ExecutionStore } from './execution-store.js';
+import { RevocationStore } from './revocation-store.js';
 import { SettingsStore } from './settings-store.js';
 import { VoteStore } from './vote-store.js';
 
@@ -12,6 +13,7 @@ export interface Stores {
   readonly executions: ExecutionStore;
   readonly audit: AuditStore;
   readonly settings: SettingsStore;
+  readonly revocations: RevocationStore;
 }
 
 export function createStores(orm: MikroORM): Stores {
@@ -21,5 +23,6 @@ export function createStores(orm: MikroORM): Stores {
     executions: new ExecutionStore(),
     audit: new AuditStore(orm),
     settings: new SettingsStore(orm),
+    revocations: new RevocationStore(orm),
   };
 }

@@ -18,6 +18,8 @@ export interface Context {
   callerRevoked?: AbortSignal | null;
   /** Bytes of changes held for a subscriber that is not reading before its subscription ends. */
   subscriberBufferBytes?: number;
+  /** Applies a revocation this instance committed to its authenticator at once. */
+  applyCallerRevocation?: (revocation: { tenant: string; subject: string; revokedBefore: Date }) => void;
 }
 
 /** The caller, or the UNAUTHENTICATED failure the field reports as a typed result. */

@@ -8,6 +8,7 @@ import './reissue-token.js';
 import './audit.js';
 import './tenant-settings.js';
 import './notifications.js';
+import './revocations.js';
 import './subscriptions.js';
 
 export type { Context } from './context.js';

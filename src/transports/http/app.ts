@@ -14,7 +14,7 @@ import { createServices, type ServiceOptions } from '../../services.js';
 import { schema, type Context } from '../graphql/index.js';
 import { useSharedSubscriptionExecution } from '../graphql/shared-execution.js';
 import { ServerLeaseHolder } from '../../db/server-lease.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, type CallerRevocation } from './auth.js';
 import { clientAddress, LimitedAuthenticator, tooManyFailedAuthentications } from './auth-limits.js';
 import { useDevTokens } from './dev-tokens.js';
 import { useInbox } from './inbox.js';
@@ -121,6 +121,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.now && { now: () => options.now!().getTime() }),
   });
   const limitedAuthenticator = new LimitedAuthenticator(authenticator, gate.rateLimits.failedAuthentication);
+  // Revocations committed on this instance apply at once; those of other instances at each sweep.
+  const applyCallerRevocation = (revocation: CallerRevocation): void => void authenticator.applyRevocations([revocation]);
+  const readRevocations = (): Promise<void> => gate.revocations().then((revocations) => void authenticator.applyRevocations(revocations));
+  await readRevocations();
   const nowMs = options.now ? () => options.now!().getTime() : Date.now;
 
   const yoga: YogaServerInstance<Record<string, unknown>, Context> = createYoga<Record<string, unknown>, Context>({
@@ -144,8 +148,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       });
       const subscriberBufferBytes = config.subscriberMaxBufferedBytes;
       return verified instanceof UnauthenticatedError
-        ? { gate, changes, notifications: notifications.channels, caller: verified, callerExpiresAtMs: null, callerRevoked: null, subscriberBufferBytes }
-        : { gate, changes, notifications: notifications.channels, caller: verified.caller, callerExpiresAtMs: verified.expiresAtMs, callerRevoked: verified.revoked, subscriberBufferBytes };
+        ? { gate, changes, notifications: notifications.channels, caller: verified, callerExpiresAtMs: null, callerRevoked: null, subscriberBufferBytes, applyCallerRevocation }
+        : {
+            gate,
+            changes,
+            notifications: notifications.channels,
+            caller: verified.caller,
+            callerExpiresAtMs: verified.expiresAtMs,
+            callerRevoked: verified.revoked,
+            subscriberBufferBytes,
+            applyCallerRevocation,
+          };
     },
     plugins: [
       // First, so no route beside /graphql authenticates or reads a body yoga's own limit would refuse.
@@ -250,6 +263,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       sweepTimer = setInterval(() => {
         gate.expireDue().catch((error: unknown) => log(`expiry sweep failed: ${String(error)}`));
         gate.refreshSigningKeys().catch((error: unknown) => log(`signing key refresh failed: ${String(error)}`));
+        readRevocations().catch((error: unknown) => log(`reading caller-token revocations failed: ${String(error)}`));
       }, config.expirySweepMs);
       sweepTimer.unref();
       if (config.authJwksUrl) {

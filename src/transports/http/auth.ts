@@ -63,8 +63,20 @@ export interface VerifiedCaller {
 interface Verified extends VerifiedCaller {
   /** The `kid` of the key that signed it, when its header names one. */
   kid: string | null;
+  /** Its `iat`, epoch milliseconds; null when it has none. */
+  issuedAtMs: number | null;
   revocation: AbortController;
 }
+
+/** What an admin's revocation of a subject's caller tokens says (see revoke-caller.ts). */
+export interface CallerRevocation {
+  tenant: string;
+  subject: string;
+  revokedBefore: Date;
+}
+
+const REVOKED = new UnauthenticatedError('The bearer token was revoked by an admin of its tenant; get a new one from the identity provider.');
+const subjectKey = (tenant: string, subject: string): string => `${tenant}\u0000${subject}`;
 
 /** Verifies callers' bearer JWTs: HS256 with a shared secret in development, an IdP's JWKS otherwise. */
 export class Authenticator {
@@ -72,6 +84,8 @@ export class Authenticator {
   private readonly remoteKeys: RemoteKeySet | null = null;
   private readonly algorithms: string[];
   private readonly verified = new Map<string, Verified>();
+  /** Per tenant and subject: tokens issued at or before this instant (epoch ms) are revoked. */
+  private readonly revokedBefore = new Map<string, number>();
   private readonly maxLifetime: number;
   private readonly tolerance: number;
   private readonly now: () => number;
@@ -123,6 +137,7 @@ export class Authenticator {
 
     const checked = await this.check(token, nowMs);
     if (checked instanceof UnauthenticatedError) return checked;
+    if (this.isRevoked(checked)) return REVOKED;
     const revocation = new AbortController();
     const verified: Verified = { ...checked, revocation, revoked: revocation.signal };
     this.remember(token, verified, nowMs);
@@ -163,6 +178,37 @@ export class Authenticator {
     return revoked;
   }
 
+  /**
+   * Applies admins' revocations of subjects' caller tokens (this instance's at once, the others'
+   * when read again from the database): a token issued at or before a revocation (or one with no
+   * `iat`) is refused from now on, and its `revoked` signal aborts, ending its subscriptions.
+   * Returns how many remembered tokens were revoked.
+   */
+  applyRevocations(revocations: readonly CallerRevocation[]): number {
+    const changed = new Set<string>();
+    for (const { tenant, subject, revokedBefore } of revocations) {
+      const key = subjectKey(tenant, subject);
+      const before = revokedBefore.getTime();
+      if ((this.revokedBefore.get(key) ?? -Infinity) >= before) continue;
+      this.revokedBefore.set(key, before);
+      changed.add(key);
+    }
+    if (changed.size === 0) return 0;
+    let revoked = 0;
+    for (const [token, entry] of [...this.verified]) {
+      if (!changed.has(subjectKey(entry.caller.tenant, entry.caller.subject)) || !this.isRevoked(entry)) continue;
+      this.verified.delete(token);
+      entry.revocation.abort(REVOKED);
+      revoked += 1;
+    }
+    return revoked;
+  }
+
+  private isRevoked(token: { caller: Caller; issuedAtMs: number | null }): boolean {
+    const before = this.revokedBefore.get(subjectKey(token.caller.tenant, token.caller.subject));
+    return before !== undefined && (token.issuedAtMs === null || token.issuedAtMs <= before);
+  }
+
   /** Keeps a verified token; when the cache is full, the expired go first, then the oldest. */
   private remember(token: string, verified: Verified, nowMs: number): void {
     if (this.verified.size >= MAX_CACHED_CALLERS) {
@@ -181,7 +227,10 @@ export class Authenticator {
   }
 
   /** Verifies a token's signature and claims, with no cache. */
-  private async check(token: string, nowMs: number): Promise<{ caller: Caller; expiresAtMs: number; kid: string | null } | UnauthenticatedError> {
+  private async check(
+    token: string,
+    nowMs: number,
+  ): Promise<{ caller: Caller; expiresAtMs: number; kid: string | null; issuedAtMs: number | null } | UnauthenticatedError> {
     let payload: JWTPayload;
     let header: JWTHeaderParameters;
     try {
@@ -214,7 +263,12 @@ export class Authenticator {
       return new UnauthenticatedError('The bearer token\'s roles must be a list of strings.');
     }
     const caller: Caller = { subject: sub, tenant, roles: roles.filter((role) => (ROLES as readonly string[]).includes(role)) };
-    return { caller, expiresAtMs: ((payload.exp as number) + this.tolerance) * 1000, kid: typeof header.kid === 'string' ? header.kid : null };
+    return {
+      caller,
+      expiresAtMs: ((payload.exp as number) + this.tolerance) * 1000,
+      kid: typeof header.kid === 'string' ? header.kid : null,
+      issuedAtMs: typeof payload.iat === 'number' ? payload.iat * 1000 : null,
+    };
   }
 
   /** What jose does not check: type confusion, lifetime, issue time in the future. */
