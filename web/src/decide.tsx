@@ -45,23 +45,37 @@ interface DecisionProps {
   onDecided: (approval: Approval, message: string) => void;
 }
 
-/** Comment box and the Approve / Reject buttons of one pending request. */
-export function DecisionControls({ client, approval, onDecided }: DecisionProps) {
+/**
+ * The state of a control that decides with a comment: the comment, the error shown, whether a
+ * decision is under way, and the rule that a rejection says why.
+ */
+function useDecisionForm<Field extends HTMLElement>() {
   const [comment, setComment] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const commentRef = useRef<HTMLTextAreaElement>(null);
+  const commentRef = useRef<Field>(null);
+  /** Clears the last error; refuses (showing why, with the comment focused) a rejection without a comment. */
+  function mayDecide(decision: 'APPROVE' | 'REJECT'): boolean {
+    setError(null);
+    if (decision === 'REJECT' && comment.trim() === '') {
+      setError('A comment is required to reject: say why.');
+      commentRef.current?.focus();
+      return false;
+    }
+    return true;
+  }
+  return { comment, setComment, error, setError, busy, setBusy, commentRef, mayDecide };
+}
+
+/** Comment box and the Approve / Reject buttons of one pending request. */
+export function DecisionControls({ client, approval, onDecided }: DecisionProps) {
+  const { comment, setComment, error, setError, busy, setBusy, commentRef, mayDecide } = useDecisionForm<HTMLTextAreaElement>();
   const commentId = `comment-${approval.id}`;
   const errorId = `decision-error-${approval.id}`;
   const subject = `${approval.action}${approval.resource ? ` on ${approval.resource}` : ''}`;
 
   async function decide(decision: 'APPROVE' | 'REJECT') {
-    setError(null);
-    if (decision === 'REJECT' && comment.trim() === '') {
-      setError('A comment is required to reject: say why.');
-      commentRef.current?.focus();
-      return;
-    }
+    if (!mayDecide(decision)) return;
     if (decision === 'APPROVE' && HIGH_RISK.has(approval.riskLevel)) {
       const ok = await confirmDialog(`Approve ${subject}? Its risk is ${approval.riskLevel} (score ${approval.riskScore}).`, 'Confirm approval');
       if (!ok) return;
@@ -121,18 +135,10 @@ interface BatchProps {
 
 /** The bar over the list when requests are selected: one comment, one decision for all. */
 export function BatchBar({ client, selected, onDone, onClear }: BatchProps) {
-  const [comment, setComment] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const ref = useRef<HTMLInputElement>(null);
+  const { comment, setComment, error, setError, busy, setBusy, commentRef, mayDecide } = useDecisionForm<HTMLInputElement>();
 
   async function decide(decision: 'APPROVE' | 'REJECT') {
-    setError(null);
-    if (decision === 'REJECT' && comment.trim() === '') {
-      setError('A comment is required to reject: say why.');
-      ref.current?.focus();
-      return;
-    }
+    if (!mayDecide(decision)) return;
     const risky = selected.filter((approval) => HIGH_RISK.has(approval.riskLevel));
     if (decision === 'APPROVE' && risky.length > 0) {
       const ok = await confirmDialog(`Approve ${selected.length} requests? ${risky.length} of them are high or critical risk.`, 'Confirm approval');
@@ -162,7 +168,7 @@ export function BatchBar({ client, selected, onDone, onClear }: BatchProps) {
         <strong>{selected.length}</strong> selected
       </p>
       <label for="batch-comment">Comment for the selected requests</label>
-      <input id="batch-comment" ref={ref} value={comment} onInput={(event) => setComment(event.currentTarget.value)} />
+      <input id="batch-comment" ref={commentRef} value={comment} onInput={(event) => setComment(event.currentTarget.value)} />
       {error && (
         <p class="error" role="alert">
           {error}
