@@ -142,34 +142,20 @@ export function voted(
  * that token is dead.
  */
 export function tokenReissued(subject: Subject & { actor: string; previousJti: string | null; token: TokenIssue }): Transition {
-  return {
-    ...pick(subject),
-    kind: 'reissued',
-    previousStatus: 'APPROVED',
-    status: 'APPROVED',
-    audit: [
-      {
-        type: 'token_reissued',
-        actor: subject.actor,
-        previousStatus: 'APPROVED',
-        newStatus: 'APPROVED',
-        details: { previousJti: subject.previousJti, jti: subject.token.jti, expiresAt: subject.token.expiresAt?.toISOString() },
-      },
-    ],
-  };
+  return recordedAs(subject, 'reissued', 'APPROVED', 'APPROVED', {
+    type: 'token_reissued',
+    actor: subject.actor,
+    details: { previousJti: subject.previousJti, jti: subject.token.jti, expiresAt: subject.token.expiresAt?.toISOString() },
+  });
 }
 
 /** A pending request whose lifetime passed. */
 export function expired(subject: Subject & { expiresAt: Date }): Transition {
-  return {
-    ...pick(subject),
-    kind: 'expired',
-    previousStatus: 'PENDING',
-    status: 'EXPIRED',
-    audit: [
-      { type: 'expired', actor: SYSTEM_ACTOR, previousStatus: 'PENDING', newStatus: 'EXPIRED', details: { expiresAt: subject.expiresAt.toISOString() } },
-    ],
-  };
+  return recordedAs(subject, 'expired', 'PENDING', 'EXPIRED', {
+    type: 'expired',
+    actor: SYSTEM_ACTOR,
+    details: { expiresAt: subject.expiresAt.toISOString() },
+  });
 }
 
 /** The outcome of an execution, as one audit row (part of `executed` or of `completed`). */
@@ -224,3 +210,14 @@ export function refusal(actor: string, code: string, message: string, details: R
 }
 
 const pick = (subject: Subject): Subject => ({ tenant: subject.tenant, approvalId: subject.approvalId, occurredAt: subject.occurredAt });
+
+/** A transition recorded by one audit row, whose statuses are the transition's own. */
+function recordedAs(
+  subject: Subject,
+  kind: ChangeKind,
+  previousStatus: ApprovalStatus,
+  status: ApprovalStatus,
+  entry: Omit<AuditEntry, 'previousStatus' | 'newStatus'>,
+): Transition {
+  return { ...pick(subject), kind, previousStatus, status, audit: [{ type: entry.type, actor: entry.actor, previousStatus, newStatus: status, details: entry.details }] };
+}
