@@ -64,6 +64,8 @@ describe('every audit event', () => {
     await notifications.update(server, admin, { id: channel.id, name: 'ops-2' });
     await notifications.rotate(server, admin, channel.id);
     await notifications.delete(server, admin, channel.id);
+    const revoked = await server.gql(admin.bearer, 'mutation { revokeCallerTokens(subject: "mallory") { __typename } }');
+    expect(revoked.data?.revokeCallerTokens.__typename).toBe('CallerRevocation'); // caller_tokens_revoked
 
     const events = await auditor.allAuditEvents();
     expect(new Set(events.map((event) => event.type))).toEqual(new Set(AUDIT_EVENT_TYPES.filter((type) => type !== 'notification_delivery_replayed')));
@@ -75,7 +77,12 @@ describe('every audit event', () => {
       const label = `${event.seq} ${event.type}`;
       expect(event.details['policyRevision'], label).toBe(revision);
       expect(JSON.stringify(event.details), label).not.toMatch(JWT);
-      if (event.type === 'settings_changed' || event.type.startsWith('notification_channel_') || event.type === 'notification_secret_rotated') {
+      if (
+        event.type === 'settings_changed' ||
+        event.type.startsWith('notification_channel_') ||
+        event.type === 'notification_secret_rotated' ||
+        event.type === 'caller_tokens_revoked'
+      ) {
         expect(event.approvalId, label).toBeNull();
         expect(event.details['contextHash'], label).toBeNull();
       } else if (event.type === 'token_refused') {
