@@ -1,4 +1,4 @@
-import { OptimisticLockError, Reference, ReferenceKind, wrap, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { OptimisticLockError, Reference, ReferenceKind, wrap, type EntityManager, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
 import { BetterSqliteDriver, type SqlEntityManager } from '@mikro-orm/better-sqlite';
 
 /*
@@ -191,12 +191,16 @@ function rowValues(em: EntityManager, plan: InsertPlan, entity: Record<string, u
     if (value == null && prop.onCreate) value = entity[prop.name] = prop.onCreate(entity, em);
     if (value === undefined) return null;
     if (prop.kind === ReferenceKind.MANY_TO_ONE && value !== null) value = wrap(Reference.unwrapReference(value as object), true).getPrimaryKey();
-    if (value !== null && prop.customType) value = prop.customType.convertToDatabaseValue(value, platform, { mode: 'query-data' });
-    if (value instanceof Date) value = platform.processDateProperty(value);
-    else if (typeof value === 'boolean') value = value ? 1 : 0;
-    values.push(value);
+    values.push(databaseValue(platform, prop, value));
   }
   return values;
+}
+
+/** A property's value as MikroORM writes it: custom types converted, dates as the platform stores them, booleans as 0 or 1. */
+function databaseValue(platform: Platform, prop: EntityProperty, value: unknown): unknown {
+  if (value != null && prop.customType) value = prop.customType.convertToDatabaseValue(value, platform, { mode: 'query-data' });
+  if (value instanceof Date) return platform.processDateProperty(value);
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
 }
 
 /** An UPDATE of some columns of one entity by its primary key, bumping and checking its version. */
@@ -244,12 +248,7 @@ export async function updateColumns<T extends object>(em: EntityManager, entity:
   let changed: number;
   if (connection) {
     const platform = em.getPlatform();
-    const values = plan.props.map((prop) => {
-      let value = record[prop.name];
-      if (value != null && prop.customType) value = prop.customType.convertToDatabaseValue(value, platform, { mode: 'query-data' });
-      if (value instanceof Date) return platform.processDateProperty(value);
-      return typeof value === 'boolean' ? (value ? 1 : 0) : value;
-    });
+    const values = plan.props.map((prop) => databaseValue(platform, prop, record[prop.name]));
     values.push(record[plan.primaryKey.name]);
     if (plan.version) values.push(version);
     try {

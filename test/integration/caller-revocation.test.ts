@@ -5,10 +5,10 @@
  * end), and its next request is refused; others' go on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { PENDING_PAYMENT, REQUEST_APPROVAL, sseSubscribe, uniqueTenant, untilSubscribed, wsSubscribe } from '../support/clients.js';
 import { idpToken, JwksServer } from '../support/identity-provider.js';
+import { mintCallerToken } from '../../src/transports/http/auth.js';
 import { startTestServer, TEST_AUTH_SECRET, type TestServer } from '../support/server.js';
 
 const PENDING = 'subscription { pendingApprovals { kind approval { id context } } }';
@@ -108,16 +108,6 @@ describe('a caller whose signing key the identity provider withdrew', () => {
   });
 });
 
-/** A caller token of the test server's development secret, issued at `issuedAt` (seconds). */
-function tokenIssuedAt(issuedAt: number, claims: { subject: string; tenant: string; roles: string[] }): Promise<string> {
-  return new SignJWT({ tenant: claims.tenant, roles: claims.roles })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(claims.subject)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + 3_600)
-    .sign(new TextEncoder().encode(TEST_AUTH_SECRET));
-}
-
 const REVOKE = /* GraphQL */ `
   mutation ($subject: String!) {
     revokeCallerTokens(subject: $subject) {
@@ -181,7 +171,7 @@ describe('a subject whose caller tokens an admin revoked', () => {
     expect(afterRestart.data?.approvals).toEqual({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });
     // A token the identity provider issues after the revocation is accepted.
     const revokedBefore = Date.parse(revoked.data.revokeCallerTokens.revokedBefore);
-    const fresh = await tokenIssuedAt(Math.floor(revokedBefore / 1000) + 1, { subject: 'alice', tenant, roles: ['approver'] });
+    const fresh = await mintCallerToken(TEST_AUTH_SECRET, { subject: 'alice', tenant, roles: ['approver'], issuedAt: Math.floor(revokedBefore / 1000) + 1 });
     const accepted = await server.gql(fresh, '{ approvals { __typename } }');
     expect(accepted.data?.approvals?.__typename).toBe('ApprovalConnection');
   });

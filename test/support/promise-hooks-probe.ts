@@ -5,14 +5,8 @@
  */
 import { executionAsyncResource } from 'node:async_hooks';
 import { startTestServer } from './server.js';
+import { COMPLETE_EXECUTION, EXECUTE } from './gate-documents.js';
 import { DECIDE, PENDING_PAYMENT, REQUEST_APPROVAL, uniqueTenant, untilSubscribed, wsSubscribe } from './clients.js';
-
-const EXECUTE = /* GraphQL */ `
-  mutation ($input: ExecuteInput!) { execute(input: $input) { __typename ... on ExecutePayload { execution { id status } } ... on Error { code message } } }
-`;
-const COMPLETE = /* GraphQL */ `
-  mutation ($input: CompleteExecutionInput!) { completeExecution(input: $input) { __typename ... on ExecutePayload { execution { id status } } ... on Error { code message } } }
-`;
 
 /** With promise hooks off, every continuation runs in the same async resource. */
 async function promiseHooksOn(): Promise<boolean> {
@@ -40,7 +34,7 @@ try {
   const decided = await server.gql(approver, DECIDE, { input: { approvalId: pendingId, decision: 'APPROVE' } });
   const approvedToken = (await server.gql(agent, 'query ($id: ID!) { approval(id: $id) { ... on Approval { decisionToken } } }', { id: pendingId })).data?.approval?.decisionToken;
   const executed = await server.gql(agent, EXECUTE, { input: { token: approvedToken, ...PENDING_PAYMENT } });
-  const completed = await server.gql(agent, COMPLETE, { input: { executionId: executed.data?.execute?.execution?.id, outcome: 'SUCCEEDED' } });
+  const completed = await server.gql(agent, COMPLETE_EXECUTION, { input: { executionId: executed.data?.execute?.execution?.id, outcome: 'SUCCEEDED' } });
   steps['decidedAndExecuted'] = await promiseHooksOn();
   process.stdout.write(
     JSON.stringify({

@@ -305,12 +305,12 @@ function describeFailure(error: unknown): string {
 /** Mints a development caller token (HS256), as `countersign token mint` does. */
 export function mintCallerToken(
   secret: string,
-  claims: { subject: string; tenant: string; roles: string[]; expiresIn?: string; issuer?: string; audience?: string },
+  claims: { subject: string; tenant: string; roles: string[]; expiresIn?: string; issuer?: string; audience?: string; issuedAt?: number },
 ): Promise<string> {
   let jwt = new SignJWT({ tenant: claims.tenant, roles: claims.roles })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.subject)
-    .setIssuedAt()
+    .setIssuedAt(claims.issuedAt)
     .setExpirationTime(claims.expiresIn ?? '12h');
   if (claims.issuer) jwt = jwt.setIssuer(claims.issuer);
   if (claims.audience) jwt = jwt.setAudience(claims.audience);
