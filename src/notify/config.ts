@@ -8,7 +8,7 @@ export interface NotifyConfig {
   smtpUrl: string | null;
   /** Sender address of notification email (`COUNTERSIGN_SMTP_FROM`). */
   smtpFrom: string;
-  /** First retry delay; each later one is three times longer, with jitter (`COUNTERSIGN_NOTIFY_RETRY_BASE_MS`). */
+  /** First retry delay; each later one is 2.78 times longer, with jitter: 8 attempts span about an hour from 5 s (`COUNTERSIGN_NOTIFY_RETRY_BASE_MS`). */
   retryBaseMs: number;
   /** Attempts before a delivery is dead-lettered (`COUNTERSIGN_NOTIFY_MAX_ATTEMPTS`). */
   maxAttempts: number;

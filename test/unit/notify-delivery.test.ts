@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../src/notify/backoff.js';
+import { loadNotifyConfig } from '../../src/notify/config.js';
 import { isNonPublicAddress, urlProblem } from '../../src/notify/destination.js';
 import { notificationEventsOf } from '../../src/notify/events.js';
 import { postJson } from '../../src/notify/http-post.js';
@@ -63,13 +64,25 @@ describe('destination checks', () => {
 });
 
 describe('retry schedule', () => {
-  it('grows threefold per failure, jittered between half and all of the step', () => {
-    expect([1, 2, 3, 4].map((failures) => retryDelayMs(5_000, failures, () => 1))).toEqual([5_000, 15_000, 45_000, 135_000]);
-    expect(retryDelayMs(5_000, 3, () => 0)).toBe(22_500);
-    const total = [1, 2, 3, 4, 5, 6, 7].reduce((sum, failures) => sum + retryDelayMs(5_000, failures, () => 0.5), 0);
-    // Eight attempts with the default base span about an hour.
-    expect(total / 60_000).toBeGreaterThan(50);
-    expect(total / 60_000).toBeLessThan(90);
+  it('grows by the backoff factor per failure, jittered a quarter either side of the step', () => {
+    expect([1, 2, 3, 4].map((failures) => retryDelayMs(5_000, failures, () => 0.5))).toEqual([5_000, 13_900, 38_642, 107_425]);
+    expect(retryDelayMs(5_000, 2, () => 0)).toBe(10_425);
+    expect(retryDelayMs(5_000, 2, () => 1)).toBe(17_375);
+    expect(retryDelayMs(3_600_000, 40, () => 1)).toBe(24 * 3_600_000);
+  });
+
+  it('spreads the default eight attempts over about an hour, within 45 to 75 minutes whatever the jitter', () => {
+    const { retryBaseMs, maxAttempts } = loadNotifyConfig({});
+    expect(maxAttempts).toBe(8);
+    const spanMinutes = (random: () => number) =>
+      Array.from({ length: maxAttempts - 1 }, (_, index) => retryDelayMs(retryBaseMs, index + 1, random)).reduce((sum, wait) => sum + wait, 0) / 60_000;
+    expect(spanMinutes(() => 0.5)).toBeGreaterThan(57);
+    expect(spanMinutes(() => 0.5)).toBeLessThan(63);
+    // The extremes of the jitter: every wait at its shortest, every wait at its longest.
+    expect(spanMinutes(() => 0)).toBeGreaterThanOrEqual(44);
+    expect(spanMinutes(() => 0)).toBeLessThan(46);
+    expect(spanMinutes(() => 1)).toBeGreaterThan(74);
+    expect(spanMinutes(() => 1)).toBeLessThanOrEqual(76);
   });
 });
 
