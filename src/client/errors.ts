@@ -1,5 +1,6 @@
 import { CountersignError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
-import type { Approval } from './types.js';
+// The generated fragment, not ./types.js (which imports these errors): no cycle between the two.
+import type { ApprovalFieldsFragment as Approval } from './generated/graphql.js';
 
 /**
  * Every code an SDK error can carry: the server's codes for its typed results (and for what the
