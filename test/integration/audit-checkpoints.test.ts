@@ -12,15 +12,7 @@ import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditEventHash } from '../../src/domain/audit-chain.js';
 import { verifyCheckpoint } from '../../src/domain/checkpoint.js';
-import {
-  executionOf,
-  expectType,
-  freshTenant,
-  openDatabaseFile,
-  PAYMENT_ONE_APPROVER,
-  request,
-  type Tenant,
-} from '../support/gate.js';
+import { executionOf, expectType, freshTenant, openDatabaseFile, PAYMENT_ONE_APPROVER, request, type Tenant } from '../support/gate.js';
 import { runCli } from '../support/cli.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 

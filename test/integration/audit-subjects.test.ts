@@ -6,16 +6,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT_TYPES } from '../../src/domain/transitions.js';
-import {
-  allowedToken,
-  executionOf,
-  expectError,
-  expectType,
-  freshTenant,
-  PAYMENT_ONE_APPROVER,
-  QUICK_EMAIL,
-  request,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectError, expectType, freshTenant, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request } from '../support/gate.js';
 import { createChannel, notifications, testNotifyConfig } from '../support/notifications.js';
 import { useTestServer } from '../support/server.js';
 

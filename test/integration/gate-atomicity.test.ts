@@ -5,24 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from '../support/server.js';
-import {
-  allowedToken,
-  EXECUTE,
-  COMPLETE_EXECUTION,
-  DECIDE,
-  REQUEST_APPROVAL,
-  executionOf,
-  expectError,
-  expectType,
-  field,
-  freshTenant,
-  openDatabaseFile,
-  PAYMENT_ONE_APPROVER,
-  QUICK_EMAIL,
-  request,
-  type GateClient,
-  type Tenant,
-} from '../support/gate.js';
+import { allowedToken, EXECUTE, COMPLETE_EXECUTION, DECIDE, REQUEST_APPROVAL, executionOf, expectError, expectType, field, freshTenant, openDatabaseFile, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request } from '../support/gate.js';
+import type { GateClient, Tenant } from '../support/gate.js';
 
 const server = useTestServer({ expirySweepMs: 3_600_000 });
 

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from '../support/server.js';
-import {
-  allowedToken,
-  executionOf,
-  expectType,
-  freshTenant,
-  GateClient,
-  openDatabaseFile,
-  PAYMENT_ONE_APPROVER,
-  QUICK_EMAIL,
-  request,
-  type ApprovalData,
-  type AuditEventData,
-  type Tenant,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectType, freshTenant, GateClient, openDatabaseFile, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request } from '../support/gate.js';
+import type { ApprovalData, AuditEventData, Tenant } from '../support/gate.js';
 
 const server = useTestServer();
 

@@ -1,20 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../support/server.js';
-import {
-  allowedToken,
-  executionOf,
-  expectError,
-  expectType,
-  freshTenant,
-  GateClient,
-  isApproval,
-  PAYMENT_ONE_APPROVER,
-  PAYMENT_TWO_APPROVERS,
-  QUICK_EMAIL,
-  request,
-  soleWinner,
-  type Tenant,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectError, expectType, freshTenant, GateClient, isApproval, PAYMENT_ONE_APPROVER, PAYMENT_TWO_APPROVERS, QUICK_EMAIL, raceDecisions, request, soleWinner } from '../support/gate.js';
 
 const PARALLEL = 50;
 
@@ -27,20 +13,10 @@ beforeAll(async () => {
   await Promise.all(Array.from({ length: PARALLEL }, () => reader.auditor.approvals({ first: 1 })));
 });
 
-/** `count` distinct approvers of the tenant, each with its own caller token. */
-function approvers(tenant: Tenant, count: number): Promise<GateClient[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, index) => GateClient.as(server, `approver-${index}-${tenant.name}`, tenant.name, ['approver'])),
-  );
-}
-
 describe(`${PARALLEL} concurrent decisions`, () => {
   it('on a request that needs one approver leave exactly one winner', async () => {
     const tenant = await freshTenant(server);
-    const { approval } = await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
-    const crowd = await approvers(tenant, PARALLEL);
-
-    const results = await Promise.all(crowd.map((approver) => approver.decide(approval.id, 'APPROVE')));
+    const { approval, results } = await raceDecisions(tenant, PAYMENT_ONE_APPROVER, PARALLEL);
 
     const { winner, losers } = soleWinner(results);
     expect(winner.status).toBe('APPROVED');
@@ -56,10 +32,9 @@ describe(`${PARALLEL} concurrent decisions`, () => {
 
   it('mixing approvals and rejections settle on the first decision to commit', async () => {
     const tenant = await freshTenant(server);
-    const { approval } = await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
-    const crowd = await approvers(tenant, PARALLEL);
-
-    const results = await Promise.all(crowd.map((approver, index) => approver.decide(approval.id, index % 2 === 0 ? 'APPROVE' : 'REJECT')));
+    const { approval, results } = await raceDecisions(tenant, PAYMENT_ONE_APPROVER, PARALLEL, {
+      decisionOf: (index) => (index % 2 === 0 ? 'APPROVE' : 'REJECT'),
+    });
 
     const { winner, losers } = soleWinner(results);
     expect(winner.status).toBe(winner.decisions[0]?.decision === 'APPROVE' ? 'APPROVED' : 'REJECTED');
@@ -69,10 +44,7 @@ describe(`${PARALLEL} concurrent decisions`, () => {
 
   it('on a request that needs two approvers record exactly two votes', async () => {
     const tenant = await freshTenant(server);
-    const { approval } = await request(tenant.agent, PAYMENT_TWO_APPROVERS, 'PENDING');
-    const crowd = await approvers(tenant, PARALLEL);
-
-    const results = await Promise.all(crowd.map((approver) => approver.decide(approval.id, 'APPROVE')));
+    const { approval, results } = await raceDecisions(tenant, PAYMENT_TWO_APPROVERS, PARALLEL);
 
     const winners = results.filter(isApproval);
     expect(winners.map((winner) => winner.status).sort()).toEqual(['APPROVED', 'PENDING']);

@@ -3,24 +3,8 @@ import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { contextHash } from '../../src/domain/context-hash.js';
 import { useTestServer } from '../support/server.js';
-import {
-  allowedToken,
-  executionOf,
-  expectError,
-  expectType,
-  field,
-  freshTenant,
-  GateClient,
-  PAYMENT_ONE_APPROVER,
-  PAYMENT_TWO_APPROVERS,
-  postGraphQL,
-  QUICK_EMAIL,
-  REQUEST_APPROVAL,
-  request,
-  type ApprovalData,
-  type RequestApprovalInput,
-  type Tenant,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectError, expectType, field, freshTenant, GateClient, PAYMENT_ONE_APPROVER, PAYMENT_TWO_APPROVERS, postGraphQL, QUICK_EMAIL, REQUEST_APPROVAL, request } from '../support/gate.js';
+import type { ApprovalData, RequestApprovalInput, Tenant } from '../support/gate.js';
 
 const server = useTestServer({ expirySweepMs: 3_600_000 });
 

@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from '../support/server.js';
-import {
-  allowedToken,
-  CRITICAL_PAYMENT,
-  executionOf,
-  expectError,
-  expectType,
-  freshTenant,
-  GateClient,
-  PAYMENT_ONE_APPROVER,
-  PAYMENT_TWO_APPROVERS,
-  QUICK_EMAIL,
-  request,
-} from '../support/gate.js';
+import { allowedToken, CRITICAL_PAYMENT, executionOf, expectError, expectType, freshTenant, GateClient, PAYMENT_ONE_APPROVER, PAYMENT_TWO_APPROVERS, QUICK_EMAIL, request } from '../support/gate.js';
 
 // No background sweep: the sweep test calls it itself, and nothing else expires behind a test's back.
 const server = useTestServer({ expirySweepMs: 3_600_000 });

@@ -1,19 +1,7 @@
 import { decodeProtectedHeader, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import {
-  allowedToken,
-  executionOf,
-  expectType,
-  freshTenant,
-  onServer,
-  PAYMENT_TWO_APPROVERS,
-  QUICK_EMAIL,
-  request,
-  type ApprovalData,
-  type AuditEventData,
-  type Tenant,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectType, freshTenant, onServer, PAYMENT_TWO_APPROVERS, QUICK_EMAIL, request, type ApprovalData, type AuditEventData, type Tenant } from '../support/gate.js';
 
 /**
  * One server life before the restart, one after, on the same SQLite file. The state is built in

@@ -15,19 +15,7 @@ import { databaseOptions, openDatabase } from '../../src/db/orm.js';
 import { contextHash } from '../../src/domain/context-hash.js';
 import { KeyRing } from '../../src/db/keyring.js';
 import { startTestServer, type TestServer, useTestServer } from '../support/server.js';
-import {
-  allowedToken,
-  executionOf,
-  expectError,
-  expectType,
-  freshTenant,
-  GateClient,
-  PAYMENT_ONE_APPROVER,
-  QUICK_EMAIL,
-  request,
-  type ErrorCode,
-  type Tenant,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectError, expectType, freshTenant, GateClient, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request, type ErrorCode, type Tenant } from '../support/gate.js';
 
 const server = useTestServer();
 

@@ -4,21 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../support/cluster.js';
-import {
-  allowedToken,
-  executionOf,
-  expectError,
-  expectType,
-  freshTenant,
-  GateClient,
-  isApproval,
-  onServer,
-  PAYMENT_ONE_APPROVER,
-  QUICK_EMAIL,
-  request,
-  soleWinner,
-  type Tenant,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectError, expectType, freshTenant, isApproval, onServer, PAYMENT_ONE_APPROVER, QUICK_EMAIL, raceDecisions, request, soleWinner } from '../support/gate.js';
 import type { TestServer } from '../support/server.js';
 
 const PARALLEL = 50;
@@ -40,10 +26,6 @@ afterAll(async () => {
 /** Alternates between the instances, as a round-robin load balancer would. */
 const spread = <T>(count: number, call: (server: TestServer, index: number) => Promise<T>): Promise<T[]> =>
   Promise.all(Array.from({ length: count }, (_, index) => call(index % 2 === 0 ? a : b, index)));
-
-function approversOn(tenant: Tenant, count: number): Promise<GateClient[]> {
-  return spread(count, (server, index) => GateClient.as(server, `approver-${index}-${tenant.name}`, tenant.name, ['approver']));
-}
 
 describe('two instances on one PostgreSQL database', () => {
   it('keep one audit chain per tenant while both write at once, and it verifies on either', async () => {
@@ -93,10 +75,10 @@ describe('two instances on one PostgreSQL database', () => {
 
   it('settle racing votes on both instances on one final state', async () => {
     const tenant = await freshTenant(a);
-    const { approval } = await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
-    const crowd = await approversOn(tenant, PARALLEL);
-
-    const results = await Promise.all(crowd.map((approver, index) => approver.decide(approval.id, index % 4 === 1 ? 'REJECT' : 'APPROVE')));
+    const { approval, results } = await raceDecisions(tenant, PAYMENT_ONE_APPROVER, PARALLEL, {
+      serverOf: (index) => (index % 2 === 0 ? a : b),
+      decisionOf: (index) => (index % 4 === 1 ? 'REJECT' : 'APPROVE'),
+    });
 
     const { winner, losers } = soleWinner(results);
     for (const loser of losers) {

@@ -1,16 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import {
-  allowedToken,
-  executionOf,
-  expectType,
-  freshTenant,
-  PAYMENT_ONE_APPROVER,
-  QUICK_EMAIL,
-  request,
-  type Tenant,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectType, freshTenant, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request, type Tenant } from '../support/gate.js';
 import { startJsonReceiver, startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
 import { createChannel, deliveryWhere, notifications, testNotifyConfig } from '../support/notifications.js';
 

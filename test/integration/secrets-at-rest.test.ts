@@ -14,17 +14,7 @@ import type { JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPrivateKey } from '../../src/db/keyring.js';
 import type { SigningKeyRecord } from '../../src/db/entities/signing-key.entity.js';
-import {
-  allowedToken,
-  executionOf,
-  expectError,
-  expectType,
-  freshTenant,
-  GateClient,
-  openDatabaseFile,
-  PAYMENT_ONE_APPROVER,
-  QUICK_EMAIL,
-} from '../support/gate.js';
+import { allowedToken, executionOf, expectError, expectType, freshTenant, GateClient, openDatabaseFile, PAYMENT_ONE_APPROVER, QUICK_EMAIL } from '../support/gate.js';
 import { createChannel, testNotifyConfig } from '../support/notifications.js';
 import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.js';
 import type { Config } from '../../src/config.js';

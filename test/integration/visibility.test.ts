@@ -1,15 +1,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { FeedChange } from '../../src/feed/feed.js';
 import { useTestServer } from '../support/server.js';
-import {
-  CRITICAL_PAYMENT,
-  expectError,
-  expectType,
-  freshTenant,
-  PAYMENT_ONE_APPROVER,
-  QUICK_EMAIL,
-  request,
-} from '../support/gate.js';
+import { CRITICAL_PAYMENT, expectError, expectType, freshTenant, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request } from '../support/gate.js';
 import { type EventQueue, untilSubscribed, wsSubscribe } from '../support/clients.js';
 
 const server = useTestServer({ expirySweepMs: 3_600_000 });

@@ -1,4 +1,6 @@
 /** The result shapes the integration tests read back from the GraphQL API. */
+import type { TenantSettingsView } from '../../src/app/views.js';
+import type { AuditEventFieldsFragment } from '../../src/client/generated/graphql.js';
 
 // ------------------------------------------------------------------ result shapes
 
@@ -106,18 +108,8 @@ export interface Connection<T, Typename extends string> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-export interface AuditEventData {
-  id: string;
-  seq: number;
-  type: string;
-  approvalId: string | null;
-  actor: string;
-  previousStatus: string | null;
-  newStatus: string | null;
-  details: Record<string, unknown>;
-  previousHash: string;
-  hash: string;
-}
+/** An audit event as the tests' documents select it: the SDK's fields but `occurredAt`; details are always an object. */
+export type AuditEventData = Omit<AuditEventFieldsFragment, 'occurredAt' | 'details'> & { details: Record<string, unknown> };
 
 export interface ChainVerificationData {
   __typename: 'AuditChainVerification';
@@ -126,15 +118,9 @@ export interface ChainVerificationData {
   brokenAt: { seq: number; id: string; reason: string } | null;
 }
 
-export interface TenantSettingsData {
-  __typename: 'TenantSettings';
-  tenant: string;
-  threshold: number | null;
-  allowlist: string[];
-  denylist: string[];
-  requestTtlSeconds: number | null;
-  tokenTtlSeconds: number | null;
-  updatedBy: string | null;
-}
+/** A view as a response's JSON carries it: instants as ISO 8601 strings. */
+type Serialized<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+
+export type TenantSettingsData = { __typename: 'TenantSettings' } & Omit<Serialized<TenantSettingsView>, 'updatedAt'>;
 
 export type Result<T> = T | GateError;

@@ -247,6 +247,30 @@ export function soleWinner(results: Result<ApprovalData>[]): { winner: ApprovalD
   return { winner: winners[0] as ApprovalData, losers: results.filter((result): result is GateError => !isApproval(result)) };
 }
 
+/** How a crowd of approvers races on one request: which server each sends to, and how each votes. */
+export interface RaceOptions {
+  serverOf?: (index: number) => TestServer;
+  decisionOf?: (index: number) => 'APPROVE' | 'REJECT';
+}
+
+/**
+ * Requests `input` (pending) and has `count` distinct approvers of the tenant, each with its own
+ * caller token, decide it at once; by default all on the tenant's server and all approving.
+ */
+export async function raceDecisions(
+  tenant: Tenant,
+  input: RequestApprovalInput,
+  count: number,
+  { serverOf = () => tenant.agent.server, decisionOf = () => 'APPROVE' }: RaceOptions = {},
+): Promise<{ approval: ApprovalData; results: Result<ApprovalData>[] }> {
+  const { approval } = await request(tenant.agent, input, 'PENDING');
+  const crowd = await Promise.all(
+    Array.from({ length: count }, (_, index) => GateClient.as(serverOf(index), `approver-${index}-${tenant.name}`, tenant.name, ['approver'])),
+  );
+  const results = await Promise.all(crowd.map((approver, index) => approver.decide(approval.id, decisionOf(index))));
+  return { approval, results };
+}
+
 /** Requests an action and asserts the request was stored as `status`. */
 export async function request(
   agent: GateClient,
