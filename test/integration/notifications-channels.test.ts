@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { allowedToken, executionOf, expectType, freshTenant, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request, type Tenant } from '../support/gate.js';
-import { startJsonReceiver, startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
-import { createChannel, deliveryWhere, notifications, testNotifyConfig } from '../support/notifications.js';
+import { startJsonReceiver, startSmtpServer } from '../support/receivers.js';
+import { createChannel, deliveryWhere, notifications, testNotifyConfig, withWebhookChannel } from '../support/notifications.js';
 
 let server: TestServer;
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
@@ -78,16 +78,8 @@ describe('email channels', () => {
 
 describe('event types', () => {
   it('reports rejections, denials, expiries and execution outcomes to a channel that selects them', async () => {
-    const tenant = await freshTenant(server, 'events');
-    const receiver = await startWebhookReceiver();
-    try {
-      const channel = await createChannel(server, tenant.admin, {
-        kind: 'WEBHOOK',
-        name: 'everything',
-        url: receiver.url,
-        events: ['approval.rejected', 'approval.denied', 'approval.expired', 'execution.completed', 'execution.failed'],
-      });
-      receiver.secret = channel.signingSecret as string;
+    const events = ['approval.rejected', 'approval.denied', 'approval.expired', 'execution.completed', 'execution.failed'];
+    await withWebhookChannel(server, { label: 'events', events }, async ({ tenant, receiver }) => {
       const next = async () => (await receiver.arrivals.next()).body;
 
       const rejected = (await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING')).approval;
@@ -109,23 +101,11 @@ describe('event types', () => {
       expectType(await tenant.agent.execute(executionOf(failing.token, QUICK_EMAIL, { outcome: 'FAILED' })), 'ExecutePayload');
       expect(await next()).toMatchObject({ type: 'execution.failed', data: { approval: { id: failing.approval.id, status: 'FAILED' }, execution: { outcome: 'FAILED' } } });
       expect(receiver.arrivals.all.every((arrival) => arrival.verified)).toBe(true);
-    } finally {
-      await receiver.close();
-    }
+    });
   });
 
   it('announces approval.expiring once when a pending request enters the lead time', async () => {
-    const tenant = await freshTenant(server, 'expiring');
-    const receiver = await startWebhookReceiver();
-    try {
-      const channel = await createChannel(server, tenant.admin, {
-        kind: 'WEBHOOK',
-        name: 'lapsing',
-        url: receiver.url,
-        events: ['approval.expiring'],
-        expiringBeforeSeconds: 2,
-      });
-      receiver.secret = channel.signingSecret as string;
+    await withWebhookChannel(server, { label: 'expiring', events: ['approval.expiring'], channel: { expiringBeforeSeconds: 2 } }, async ({ tenant, receiver, channel }) => {
       const { approval } = await request(tenant.agent, { ...PAYMENT_ONE_APPROVER, ttlSeconds: 3 }, 'PENDING');
       const received = await receiver.arrivals.next();
       expect(received.body).toMatchObject({ type: 'approval.expiring', data: { approval: { id: approval.id, status: 'PENDING', remainingApprovals: 1 } } });
@@ -135,9 +115,7 @@ describe('event types', () => {
       await deliveryWhere(server, tenant.admin, channel.id, (node) => node.status === 'DELIVERED');
       const page = await notifications.deliveries(server, tenant.admin, { channelId: channel.id });
       expect(page.edges).toHaveLength(1);
-    } finally {
-      await receiver.close();
-    }
+    });
   });
 });
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { freshTenant, PAYMENT_ONE_APPROVER, request, expectType, CRITICAL_PAYMENT, type Tenant } from '../support/gate.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
-import { createChannel, deliveryWhere, notifications, testNotifyConfig } from '../support/notifications.js';
+import { freshTenant, PAYMENT_ONE_APPROVER, request, expectType, CRITICAL_PAYMENT } from '../support/gate.js';
+import { startWebhookReceiver } from '../support/receivers.js';
+import { createChannel, deliveryWhere, notifications, testNotifyConfig, webhookChannel, withWebhookChannel } from '../support/notifications.js';
 
 let server: TestServer;
 const logs: string[] = [];
@@ -15,19 +15,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function webhookChannel(tenant: Tenant, receiver: WebhookReceiver, events: string[], extra: Record<string, unknown> = {}) {
-  const channel = await createChannel(server, tenant.admin, { kind: 'WEBHOOK', name: 'ops hook', url: receiver.url, events, ...extra });
-  expect(channel.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-  receiver.secret = channel.signingSecret as string;
-  return channel;
-}
-
 describe('webhook channels', () => {
   it('delivers approval.required, signed per Standard Webhooks, with the approval and no token or context', async () => {
-    const tenant = await freshTenant(server, 'hook');
-    const receiver = await startWebhookReceiver();
-    try {
-      const channel = await webhookChannel(tenant, receiver, ['approval.required', 'approval.approved']);
+    await withWebhookChannel(server, { label: 'hook', events: ['approval.required', 'approval.approved'] }, async ({ tenant, receiver, channel }) => {
       const { approval } = await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
       const received = await receiver.arrivals.next();
       expect(received.verifyError).toBeNull();
@@ -66,16 +56,11 @@ describe('webhook channels', () => {
       expect(approved.headers['webhook-id']).not.toBe(received.headers['webhook-id']);
       await deliveryWhere(server, tenant.admin, channel.id, (node) => node.id === approved.headers['webhook-id'] && node.status === 'DELIVERED');
       expect(logs.some((line) => line.includes(`approval.approved ${approved.headers['webhook-id']}`) && line.includes('delivered'))).toBe(true);
-    } finally {
-      await receiver.close();
-    }
+    });
   });
 
   it('retries a receiver that fails twice and delivers on the third attempt with one webhook-id', async () => {
-    const tenant = await freshTenant(server, 'retry');
-    const receiver = await startWebhookReceiver({ failFirst: 2 });
-    try {
-      const channel = await webhookChannel(tenant, receiver, ['approval.required']);
+    await withWebhookChannel(server, { label: 'retry', events: ['approval.required'], receiver: { failFirst: 2 } }, async ({ tenant, receiver, channel }) => {
       const { approval } = await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
       const attempts = [await receiver.arrivals.next(), await receiver.arrivals.next(), await receiver.arrivals.next()];
       expect(attempts.map((attempt) => attempt.answered)).toEqual([503, 503, 200]);
@@ -93,9 +78,7 @@ describe('webhook channels', () => {
         [3, 'DELIVERED', 200],
       ]);
       expect(delivery.attemptLog[0].nextAttemptAt).not.toBeNull();
-    } finally {
-      await receiver.close();
-    }
+    });
   });
 
   it('dead-letters a dead endpoint after the last attempt and delivers it on replay once the endpoint is back', async () => {
@@ -146,7 +129,7 @@ describe('webhook channels', () => {
     const target = await startWebhookReceiver();
     const redirecting = await startWebhookReceiver({ respond: () => ({ status: 307, headers: { location: target.url } }) });
     try {
-      const channel = await webhookChannel(tenant, redirecting, ['approval.required']);
+      const channel = await webhookChannel(server, tenant.admin, redirecting, ['approval.required']);
       target.secret = channel.signingSecret as string;
       await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
       const failed = await deliveryWhere(server, tenant.admin, channel.id, (node) => node.attempts >= 1);
@@ -160,34 +143,24 @@ describe('webhook channels', () => {
   });
 
   it('sends the context only to a channel that opts in, and escalations to channels that ask for them', async () => {
-    const tenant = await freshTenant(server, 'context');
-    const receiver = await startWebhookReceiver();
-    try {
-      await webhookChannel(tenant, receiver, ['approval.escalated'], { includeContext: true });
+    await withWebhookChannel(server, { label: 'context', events: ['approval.escalated'], channel: { includeContext: true } }, async ({ tenant, receiver }) => {
       await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
       const { approval } = await request(tenant.agent, CRITICAL_PAYMENT, 'PENDING');
       const received = await receiver.arrivals.next();
       expect(received.body.type).toBe('approval.escalated');
       expect(received.body.data.approval.id).toBe(approval.id);
       expect(received.body.data.approval.context).toEqual(CRITICAL_PAYMENT.context);
-    } finally {
-      await receiver.close();
-    }
+    });
   });
 
   it('signs with the new secret after a rotation', async () => {
-    const tenant = await freshTenant(server, 'rotate');
-    const receiver = await startWebhookReceiver();
-    try {
-      const channel = await webhookChannel(tenant, receiver, ['approval.required']);
+    await withWebhookChannel(server, { label: 'rotate', events: ['approval.required'] }, async ({ tenant, receiver, channel }) => {
       const rotated = await notifications.rotate(server, tenant.admin, channel.id);
       expect(rotated.signingSecret).toMatch(/^whsec_/);
       expect(rotated.signingSecret).not.toBe(channel.signingSecret);
       receiver.secret = rotated.signingSecret;
       await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
       expect((await receiver.arrivals.next()).verified).toBe(true);
-    } finally {
-      await receiver.close();
-    }
+    });
   });
 });

@@ -1,6 +1,7 @@
 /** GraphQL documents and helpers of the notification tests: admins manage channels over HTTP. */
 import { expect } from 'vitest';
-import type { GateClient } from './gate.js';
+import { freshTenant, type GateClient, type Tenant } from './gate.js';
+import { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from './receivers.js';
 import type { TestServer } from './server.js';
 import { loadNotifyConfig, type NotifyConfig } from '../../src/notify/config.js';
 
@@ -84,6 +85,47 @@ export async function createChannel(server: TestServer, admin: GateClient, input
   const result = await call(server, admin, CREATE_CHANNEL, { input }, 'createNotificationChannel');
   expect(result.__typename, JSON.stringify(result)).toBe('CreateNotificationChannelPayload');
   return { id: result.channel.id, signingSecret: result.signingSecret };
+}
+
+/**
+ * Creates a webhook channel of `admin`'s tenant that sends `events` to `receiver`, and has the
+ * receiver verify its signatures with the channel's secret (a Standard Webhooks `whsec_`).
+ */
+export async function webhookChannel(
+  server: TestServer,
+  admin: GateClient,
+  receiver: WebhookReceiver,
+  events: string[],
+  extra: Record<string, unknown> = {},
+): Promise<CreatedChannel> {
+  const channel = await createChannel(server, admin, { kind: 'WEBHOOK', name: 'ops hook', url: receiver.url, events, ...extra });
+  expect(channel.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+  receiver.secret = channel.signingSecret as string;
+  return channel;
+}
+
+/** A fresh tenant's webhook channel: the tenant's label, the events it selects, its other fields, its receiver's behaviour. */
+export interface WebhookChannelSetup {
+  label: string;
+  events: string[];
+  channel?: Record<string, unknown>;
+  receiver?: WebhookReceiverOptions;
+}
+
+/** Runs `body` with a fresh tenant whose one webhook channel sends to a receiver of its own, closed afterwards. */
+export async function withWebhookChannel<T>(
+  server: TestServer,
+  setup: WebhookChannelSetup,
+  body: (parts: { tenant: Tenant; receiver: WebhookReceiver; channel: CreatedChannel }) => Promise<T>,
+): Promise<T> {
+  const tenant = await freshTenant(server, setup.label);
+  const receiver = await startWebhookReceiver(setup.receiver);
+  try {
+    const channel = await webhookChannel(server, tenant.admin, receiver, setup.events, setup.channel);
+    return await body({ tenant, receiver, channel });
+  } finally {
+    await receiver.close();
+  }
 }
 
 export const notifications = {
