@@ -1,6 +1,6 @@
 import { Collection, EntitySchema, type Opt } from '@mikro-orm/core';
 import type { ApprovalStatus } from '../../domain/approval-state.js';
-import { BaseRecord, BaseRecordSchema } from './base.entity.js';
+import { BaseRecord } from './base.entity.js';
 import type { Vote } from './vote.entity.js';
 
 /** A stored reason: the rule id the policy gave, its message and the context keys it rested on. */
@@ -38,31 +38,11 @@ export interface ApprovalRequestFields {
   policyRevision: string;
 }
 
+/** The class carries the fields of {@link ApprovalRequestFields} without restating them (declaration merging). */
+export interface Approval extends ApprovalRequestFields {}
+
 /** One approval request and its life: pending, decided, executed. */
-export class Approval extends BaseRecord implements ApprovalRequestFields {
-  tenant!: string;
-  action!: string;
-  resource!: string | null;
-  context!: Record<string, unknown>;
-  contextHash!: string;
-  agent!: string | null;
-  sessionId!: string | null;
-  requesterSubject!: string;
-  confidence!: number | null;
-  estimatedDurationMinutes!: number | null;
-  priority!: string | null;
-  source!: string | null;
-  idempotencyKey!: string | null;
-  status!: ApprovalStatus;
-  riskScore!: number;
-  riskLevel!: string;
-  reasons!: StoredReason[];
-  requiredApprovals!: number;
-  approverRoles!: string[];
-  escalated!: boolean;
-  expiresAt!: Date;
-  tokenTtlSeconds!: number;
-  policyRevision!: string;
+export class Approval extends BaseRecord {
   decidedAt: Date | null = null;
   /*
    * The decision token itself is never stored (a copy of the database must hold no usable
@@ -85,7 +65,6 @@ export class Approval extends BaseRecord implements ApprovalRequestFields {
 
 export const ApprovalSchema = new EntitySchema<Approval, BaseRecord>({
   class: Approval,
-  extends: BaseRecordSchema,
   tableName: 'approval',
   indexes: [
     { properties: ['tenant', 'status', 'createdAt'] },

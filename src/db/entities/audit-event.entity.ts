@@ -12,21 +12,16 @@ export interface AuditEventFields {
   occurredAt: Date;
 }
 
+/** The class carries the fields of {@link AuditEventFields} without restating them (declaration merging). */
+export interface AuditEvent extends AuditEventFields {}
+
 /**
  * One link of a tenant's tamper-evident audit chain: `hash` covers this event's fields and
  * `previousHash`, so altering or removing any row breaks every later link.
  */
-export class AuditEvent implements AuditEventFields {
+export class AuditEvent {
   id!: string;
-  tenant!: string;
   seq!: number;
-  type!: string;
-  approvalId!: string | null;
-  actor!: string;
-  previousStatus!: string | null;
-  newStatus!: string | null;
-  details!: Record<string, unknown>;
-  occurredAt!: Date;
   previousHash!: string;
   hash!: string;
 

@@ -1,6 +1,6 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
 import type { ExecutionStatus } from '../../domain/transitions.js';
-import { BaseRecord, BaseRecordSchema } from './base.entity.js';
+import { BaseRecord } from './base.entity.js';
 
 /** The single use of a decision token; `tokenJti` is unique, so a token is consumed once. */
 export class Execution extends BaseRecord {
@@ -20,7 +20,6 @@ export class Execution extends BaseRecord {
 
 export const ExecutionSchema = new EntitySchema<Execution, BaseRecord>({
   class: Execution,
-  extends: BaseRecordSchema,
   tableName: 'execution',
   indexes: [{ properties: ['tenant', 'approvalId'] }],
   properties: {

@@ -1,5 +1,5 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
-import { BaseRecord, BaseRecordSchema } from './base.entity.js';
+import { BaseRecord } from './base.entity.js';
 
 /** Where a channel sends: a signed JSON webhook, a Slack incoming webhook, or email over SMTP. */
 export type NotificationChannelKind = 'WEBHOOK' | 'SLACK' | 'EMAIL';
@@ -30,18 +30,11 @@ export function channelSecretAad(channelId: string): string {
   return `notification_channel:${channelId}`;
 }
 
+/** The class carries the fields of {@link NotificationChannelFields} without restating them (declaration merging). */
+export interface NotificationChannel extends NotificationChannelFields {}
+
 /** One notification channel of a tenant, managed by its admins. */
-export class NotificationChannel extends BaseRecord implements NotificationChannelFields {
-  tenant!: string;
-  kind!: NotificationChannelKind;
-  name!: string;
-  url!: string | null;
-  emailTo!: string[];
-  events!: string[];
-  includeContext!: boolean;
-  expiringBeforeSeconds!: number;
-  sealedSecret!: string | null;
-  startSeq!: number;
+export class NotificationChannel extends BaseRecord {
   enabled: boolean & Opt = true;
   version: number & Opt = 1;
 
@@ -53,7 +46,6 @@ export class NotificationChannel extends BaseRecord implements NotificationChann
 
 export const NotificationChannelSchema = new EntitySchema<NotificationChannel, BaseRecord>({
   class: NotificationChannel,
-  extends: BaseRecordSchema,
   tableName: 'notification_channel',
   indexes: [{ properties: ['tenant', 'enabled'] }],
   properties: {

@@ -24,21 +24,14 @@ export interface NotificationDeliveryFields {
   createdAt: Date;
 }
 
+/** The class carries the fields of {@link NotificationDeliveryFields} without restating them (declaration merging). */
+export interface NotificationDelivery extends NotificationDeliveryFields {}
+
 /**
  * One event owed to one channel: the outbox row. Created from the audit trail, claimed with a
  * lease so that any number of dispatchers can share the work, and kept after delivery as the record.
  */
-export class NotificationDelivery implements NotificationDeliveryFields {
-  id!: string;
-  tenant!: string;
-  channelId!: string;
-  eventKey!: string;
-  eventType!: string;
-  approvalId!: string | null;
-  body!: string;
-  occurredAt!: Date;
-  nextAttemptAt!: Date;
-  createdAt!: Date;
+export class NotificationDelivery {
   status: NotificationDeliveryStatus & Opt = 'PENDING';
   /** Attempts made so far, all of them. */
   attempts: number & Opt = 0;

@@ -1,7 +1,7 @@
 import { EntitySchema, type Ref } from '@mikro-orm/core';
 import type { Vote as VoteValue } from '../../domain/approval-state.js';
 import type { Approval } from './approval.entity.js';
-import { BaseRecord, BaseRecordSchema } from './base.entity.js';
+import { BaseRecord } from './base.entity.js';
 
 /** One approver's decision on one approval; an approver counts once. */
 export class Vote extends BaseRecord {
@@ -17,7 +17,6 @@ export class Vote extends BaseRecord {
 
 export const VoteSchema = new EntitySchema<Vote, BaseRecord>({
   class: Vote,
-  extends: BaseRecordSchema,
   tableName: 'vote',
   uniques: [{ properties: ['approval', 'approver'] }],
   properties: {
