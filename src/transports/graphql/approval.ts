@@ -139,13 +139,13 @@ const DecideInput = builder.inputType('DecideInput', {
 builder.queryFields((t) => ({
   approval: t.field({
     type: ApprovalRef,
-    errors: { types: [NotFoundError], union: { name: 'ApprovalResult' } },
+    errors: { types: [NotFoundError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => context.gate.approval(callerOf(context), String(id)),
   }),
   approvals: t.field({
     type: ApprovalConnection,
-    errors: { union: { name: 'ApprovalsResult' } },
+    errors: {},
     args: {
       status: t.arg({ type: ApprovalStatusEnum }),
       action: t.arg.string(),
@@ -162,17 +162,14 @@ builder.mutationFields((t) => ({
   requestApproval: t.field({
     type: RequestApprovalPayload,
     description: 'Asks the policy whether an action may run; stores the request and, if allowed outright, returns a token.',
-    errors: { types: [RateLimitedError], union: { name: 'RequestApprovalResult' } },
+    errors: { types: [RateLimitedError] },
     args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
     resolve: (_root, { input }, context) => context.gate.requestApproval(callerOf(context), input),
   }),
   decide: t.field({
     type: ApprovalRef,
     description: 'Records an approver\'s decision; N approvals approve, the first rejection rejects.',
-    errors: {
-      types: [NotFoundError, AlreadyDecidedError, SelfApprovalError, ExpiredError],
-      union: { name: 'DecideResult' },
-    },
+    errors: { types: [NotFoundError, AlreadyDecidedError, SelfApprovalError, ExpiredError] },
     args: { input: t.arg({ type: DecideInput, required: true }) },
     resolve: (_root, { input }, context) => context.gate.decide(callerOf(context), { ...input, approvalId: String(input.approvalId) }),
   }),

@@ -89,7 +89,7 @@ const CheckpointRef = builder.objectRef<SignedCheckpointView>('AuditCheckpoint')
 builder.queryFields((t) => ({
   auditEvents: t.field({
     type: AuditEventConnection,
-    errors: { union: { name: 'AuditEventsResult' } },
+    errors: {},
     args: {
       approvalId: t.arg.id(),
       type: t.arg.string(),
@@ -104,7 +104,7 @@ builder.queryFields((t) => ({
   }),
   verifyAuditChain: t.field({
     type: ChainVerificationRef,
-    errors: { union: { name: 'VerifyAuditChainResult' } },
+    errors: {},
     args: {
       checkpoint: t.arg.string({ description: 'A signed checkpoint taken earlier (auditCheckpoint.note), to detect truncation and re-hashing.' }),
     },
@@ -112,7 +112,7 @@ builder.queryFields((t) => ({
   }),
   auditCheckpoint: t.field({
     type: CheckpointRef,
-    errors: { union: { name: 'AuditCheckpointResult' } },
+    errors: {},
     resolve: (_root, _args, context) => context.gate.auditCheckpoint(callerOf(context)),
   }),
 }));

@@ -4,6 +4,10 @@ import { ForbiddenError, InvalidInputError, UnauthenticatedError } from '../../d
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { Context } from './context.js';
 
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+
+const capitalize = (name: string): string => name.charAt(0).toUpperCase() + name.slice(1);
+
 const literalPath = (path: string, key: string | number): string =>
   typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 
@@ -61,8 +65,13 @@ export const builder = new SchemaBuilder<{
 }>({
   plugins: [ErrorsPlugin],
   defaultFieldNullability: false,
-  // Every field with errors can fail authentication, authorisation or validation.
-  errors: { directResult: true, defaultTypes: [UnauthenticatedError, ForbiddenError, InvalidInputError] },
+  errors: {
+    directResult: true,
+    // Every field with errors can fail authentication, authorisation or validation.
+    defaultTypes: [UnauthenticatedError, ForbiddenError, InvalidInputError],
+    // A root field's result union is named after the field alone (requestApproval: RequestApprovalResult).
+    defaultUnionOptions: { name: ({ parentTypeName, fieldName }) => `${ROOT_TYPES.has(parentTypeName) ? '' : parentTypeName}${capitalize(fieldName)}Result` },
+  },
 });
 
 builder.scalarType('DateTime', {

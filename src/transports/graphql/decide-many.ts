@@ -51,7 +51,7 @@ builder.mutationField('decideMany', (t) =>
     type: DecideManyPayload,
     description:
       'Records the same decision on several requests. Each id is decided as decide would, in its own transaction with its own audit event, and is accepted or refused on its own.',
-    errors: { union: { name: 'DecideManyResult' } },
+    errors: {},
     args: { input: t.arg({ type: DecideManyInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const caller = callerOf(context);

@@ -51,17 +51,14 @@ builder.mutationFields((t) => ({
   execute: t.field({
     type: ExecutePayload,
     description: 'Redeems a decision token for the exact approved context, once.',
-    errors: {
-      types: [TokenInvalidError, TokenExpiredError, TokenReplayedError, ContextMismatchError, RateLimitedError],
-      union: { name: 'ExecuteResult' },
-    },
+    errors: { types: [TokenInvalidError, TokenExpiredError, TokenReplayedError, ContextMismatchError, RateLimitedError] },
     args: { input: t.arg({ type: ExecuteInput, required: true }) },
     resolve: (_root, { input }, context) => context.gate.execute(callerOf(context), input),
   }),
   completeExecution: t.field({
     type: ExecutePayload,
     description: 'Reports how an execution ended; FAILED leaves the approval FAILED.',
-    errors: { types: [NotFoundError, AlreadyDecidedError], union: { name: 'CompleteExecutionResult' } },
+    errors: { types: [NotFoundError, AlreadyDecidedError] },
     args: { input: t.arg({ type: CompleteExecutionInput, required: true }) },
     resolve: (_root, { input }, context) =>
       context.gate.completeExecution(callerOf(context), { ...input, executionId: String(input.executionId) }),

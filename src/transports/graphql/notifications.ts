@@ -136,13 +136,13 @@ builder.queryFields((t) => ({
   notificationChannels: t.field({
     type: ChannelListRef,
     description: 'The tenant\'s notification channels. Admins only.',
-    errors: { union: { name: 'NotificationChannelsResult' } },
+    errors: {},
     resolve: async (_root, _args, context) => ({ channels: await context.notifications.list(callerOf(context)) }),
   }),
   notificationDeliveries: t.field({
     type: DeliveryConnection,
     description: 'Deliveries newest first, each with every attempt. Admins only.',
-    errors: { union: { name: 'NotificationDeliveriesResult' } },
+    errors: {},
     args: {
       channelId: t.arg.id(),
       status: t.arg({ type: DeliveryStatusEnum }),
@@ -158,13 +158,13 @@ builder.mutationFields((t) => ({
   createNotificationChannel: t.field({
     type: ChannelPayload,
     description: 'Adds a channel; only events after this moment reach it. Admins only.',
-    errors: { union: { name: 'CreateNotificationChannelResult' } },
+    errors: {},
     args: { input: t.arg({ type: CreateInput, required: true }) },
     resolve: (_root, { input }, context) => context.notifications.create(callerOf(context), input),
   }),
   updateNotificationChannel: t.field({
     type: UpdatePayload,
-    errors: { types: ADMIN_ERRORS, union: { name: 'UpdateNotificationChannelResult' } },
+    errors: { types: ADMIN_ERRORS },
     args: { input: t.arg({ type: UpdateInput, required: true }) },
     resolve: async (_root, { input }, context) => ({
       channel: await context.notifications.update(callerOf(context), { ...input, id: String(input.id) }),
@@ -173,21 +173,21 @@ builder.mutationFields((t) => ({
   deleteNotificationChannel: t.field({
     type: DeletePayload,
     description: 'Deletes a channel with its delivery history.',
-    errors: { types: ADMIN_ERRORS, union: { name: 'DeleteNotificationChannelResult' } },
+    errors: { types: ADMIN_ERRORS },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, context) => ({ deletedId: await context.notifications.delete(callerOf(context), String(id)) }),
   }),
   rotateNotificationSecret: t.field({
     type: RotatePayload,
     description: 'Gives a webhook channel a new signing secret.',
-    errors: { types: ADMIN_ERRORS, union: { name: 'RotateNotificationSecretResult' } },
+    errors: { types: ADMIN_ERRORS },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => context.notifications.rotateSecret(callerOf(context), String(id)),
   }),
   replayNotificationDelivery: t.field({
     type: ReplayPayload,
     description: 'Sends a delivery again from the start of its retry schedule, with the same webhook-id.',
-    errors: { types: ADMIN_ERRORS, union: { name: 'ReplayNotificationDeliveryResult' } },
+    errors: { types: ADMIN_ERRORS },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, context) => ({ delivery: await context.notifications.replay(callerOf(context), String(id)) }),
   }),

@@ -17,7 +17,7 @@ builder.mutationFields((t) => ({
     description:
       'For the requester of an APPROVED request whose decision token expired unused: a fresh token, while the request\'s ' +
       'own window (expiresAt) is open. Audited; the old token is dead. After the window the request cannot be executed.',
-    errors: { types: [NotFoundError, ExpiredError], union: { name: 'ReissueTokenResult' } },
+    errors: { types: [NotFoundError, ExpiredError] },
     args: { approvalId: t.arg.id({ required: true }) },
     resolve: (_root, { approvalId }, context) => context.gate.reissueToken(callerOf(context), String(approvalId)),
   }),

@@ -19,7 +19,7 @@ builder.mutationFields((t) => ({
       'included): its requests are refused and its subscriptions end, on every instance within the expiry sweep ' +
       '(COUNTERSIGN_EXPIRY_SWEEP_MS). For an approver who was removed before the tokens the identity provider gave it ' +
       'expire; tokens issued later are accepted. Admins only; audited.',
-    errors: { union: { name: 'RevokeCallerTokensResult' } },
+    errors: {},
     args: { subject: t.arg.string({ required: true }) },
     resolve: async (_root, { subject }, context) => {
       const revocation = await context.gate.revokeCallerTokens(callerOf(context), { subject });

@@ -30,7 +30,7 @@ const UpdateTenantSettingsInput = builder.inputType('UpdateTenantSettingsInput',
 builder.queryFields((t) => ({
   tenantSettings: t.field({
     type: TenantSettingsRef,
-    errors: { union: { name: 'TenantSettingsResult' } },
+    errors: {},
     resolve: (_root, _args, context) => context.gate.tenantSettings(callerOf(context)),
   }),
 }));
@@ -39,7 +39,7 @@ builder.mutationFields((t) => ({
   updateTenantSettings: t.field({
     type: TenantSettingsRef,
     description: 'Changes the tenant\'s policy settings; the next decision uses them. Admins only; audited.',
-    errors: { union: { name: 'UpdateTenantSettingsResult' } },
+    errors: {},
     args: { input: t.arg({ type: UpdateTenantSettingsInput, required: true }) },
     resolve: (_root, { input }, context) => context.gate.updateTenantSettings(callerOf(context), input),
   }),
