@@ -1,8 +1,9 @@
-import { OptimisticLockError } from '@mikro-orm/core';
+import { OptimisticLockError, wrap } from '@mikro-orm/core';
+import { Approval } from '../../src/db/entities/approval.entity.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../src/db/stores/approval-store.js';
 import { inTransaction } from '../../src/db/transaction.js';
-import { PENDING_PAYMENT, REQUEST_APPROVAL, uniqueTenant } from '../support/clients.js';
+import { decide, PENDING_PAYMENT, REQUEST_APPROVAL, request, uniqueTenant } from '../support/clients.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -48,5 +49,44 @@ describe('an approval read to change it', () => {
     });
     await expect(attempt).rejects.toBeInstanceOf(OptimisticLockError);
     expect(await store.find(tenant, id)).toMatchObject({ status: 'PENDING', version: 1 });
+  });
+});
+
+describe('an approval read through the prepared statements', () => {
+  /** What MikroORM's own query hydrates: the entity MikroORM's `findOne` with its votes gives. */
+  const fromOrm = (tenant: string, id: string) => server.app.orm.em.fork().findOne(Approval, { id, tenant }, { populate: ['decisions'] });
+  const asData = (approval: Approval | null) => (approval ? wrap(approval).toObject() : null);
+
+  it('is the entity MikroORM hydrates, votes in the order they were cast, types and nulls alike', async () => {
+    const tenant = uniqueTenant('store-read');
+    const agent = await server.token('agent-1', tenant, ['agent']);
+    const pending = await request(server, agent, { ...PENDING_PAYMENT, resource: 'invoice/9', context: { amount: 1500, lines: [{ sku: 'a' }] } });
+    const twoApprovers = await request(server, agent, { action: 'payment', context: { amount: 5000 }, priority: 'high', confidence: 0.5 });
+    const approved = await request(server, agent, PENDING_PAYMENT);
+    const rejected = await request(server, agent, PENDING_PAYMENT);
+    const allowed = await request(server, agent, { action: 'email_response', context: { to: 'a@example.com' }, estimatedDurationMinutes: 5 });
+    await decide(server, await server.token('bob', tenant, ['approver']), twoApprovers.id, 'APPROVE', 'first of two');
+    await decide(server, await server.token('carol', tenant, ['approver']), approved.id, 'APPROVE');
+    await decide(server, await server.token('dave', tenant, ['approver']), rejected.id, 'REJECT', 'no');
+
+    for (const { id } of [pending, twoApprovers, approved, rejected, allowed]) {
+      const read = await store.find(tenant, id);
+      expect(asData(read)).toEqual(asData(await fromOrm(tenant, id)));
+      expect(read!.createdAt).toBeInstanceOf(Date);
+      expect(typeof read!.escalated).toBe('boolean');
+      const loaded = await inTransaction(server.app.orm, (em) => store.load(em, tenant, id));
+      expect(asData(loaded)).toEqual(asData(read));
+    }
+    const withVote = await store.find(tenant, twoApprovers.id);
+    expect(withVote!.decisions.getItems().map((vote) => [vote.approver, vote.decision, vote.comment])).toEqual([['bob', 'APPROVE', 'first of two']]);
+    expect(withVote!.decisions.getItems()[0]!.approval.unwrap()).toBe(withVote);
+    expect((await store.find(tenant, approved.id))!.tokenJti).toEqual(expect.any(String));
+  });
+
+  it('is nothing for an unknown id or another tenant', async () => {
+    const { tenant, id } = await pendingApproval();
+    expect(await store.find(tenant, 'no-such-id')).toBeNull();
+    expect(await store.find(uniqueTenant('other'), id)).toBeNull();
+    expect(await inTransaction(server.app.orm, (em) => store.load(em, uniqueTenant('other'), id))).toBeNull();
   });
 });
