@@ -47,8 +47,10 @@ export interface ChangeFeed extends ChangePublisher {
   /**
    * Changes of `tenant` from this call on, buffered until read; `return()` stops listening. With
    * `afterSeq`, the kept changes after that position come first (FeedGapError if some are lost).
+   * With `approvalId`, only that approval's changes: a change then reaches the streams that
+   * follow it, not every stream of the tenant (a hundred agents each waiting for its own decision).
    */
-  subscribe(tenant: string, options?: { afterSeq?: number }): ChangeStream;
+  subscribe(tenant: string, options?: { afterSeq?: number; approvalId?: string }): ChangeStream;
   /** The position of the tenant's latest change (0 before the first). */
   lastSeq(tenant: string): number;
   /** How many streams are listening to `tenant`. */

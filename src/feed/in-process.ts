@@ -6,10 +6,17 @@ const MAX_BUFFERED_CHANGES = 10_000;
 /** Changes kept per tenant for consumers that resume after a position. */
 const RETAINED_CHANGES = 500;
 
+type Listener = (change: FeedChange) => void;
+
 interface Topic {
   seq: number;
   retained: FeedChange[];
-  listeners: Set<(change: FeedChange) => void>;
+  /** Streams of every change of the tenant. */
+  listeners: Set<Listener>;
+  /** Streams of one approval's changes, by its id: a change wakes its own followers only. */
+  byApproval: Map<string, Set<Listener>>;
+  /** Streams open, of both kinds. */
+  streams: number;
 }
 
 /**
@@ -37,19 +44,24 @@ export class InProcessChangeFeed implements ChangeFeed {
     topic.retained.push(numbered);
     if (topic.retained.length > RETAINED_CHANGES) topic.retained.shift();
     for (const listener of topic.listeners) listener(numbered);
+    const followers = topic.byApproval.get(numbered.approval.id);
+    if (followers) for (const listener of followers) listener(numbered);
   }
 
   lastSeq(tenant: string): number {
     return this.topics.get(tenant)?.seq ?? 0;
   }
 
-  subscribe(tenant: string, options: { afterSeq?: number } = {}): ChangeStream {
+  subscribe(tenant: string, options: { afterSeq?: number; approvalId?: string } = {}): ChangeStream {
     const topic = this.topic(tenant);
+    const { approvalId } = options;
     const buffer: StreamedChange[] = [];
     if (options.afterSeq !== undefined && options.afterSeq < topic.seq) {
       const oldest = topic.retained[0]?.seq ?? topic.seq + 1;
       if (options.afterSeq + 1 < oldest) throw new FeedGapError(options.afterSeq, oldest);
-      buffer.push(...topic.retained.filter((change) => change.seq > (options.afterSeq as number)));
+      buffer.push(
+        ...topic.retained.filter((change) => change.seq > (options.afterSeq as number) && (approvalId === undefined || change.approval.id === approvalId)),
+      );
     }
     const waiting: ((result: IteratorResult<StreamedChange>) => void)[] = [];
     let closed = false;
@@ -61,7 +73,13 @@ export class InProcessChangeFeed implements ChangeFeed {
       else if (buffer.length >= MAX_BUFFERED_CHANGES) void stream.return();
       else buffer.push(change);
     };
-    topic.listeners.add(listener);
+    let listeners = topic.listeners;
+    if (approvalId !== undefined) {
+      listeners = topic.byApproval.get(approvalId) ?? new Set();
+      topic.byApproval.set(approvalId, listeners);
+    }
+    listeners.add(listener);
+    topic.streams += 1;
 
     const stream: ChangeStream = {
       next() {
@@ -73,7 +91,9 @@ export class InProcessChangeFeed implements ChangeFeed {
       return: () => {
         if (!closed) {
           closed = true;
-          topic.listeners.delete(listener);
+          listeners.delete(listener);
+          topic.streams -= 1;
+          if (listeners.size === 0 && topic.byApproval.get(approvalId as string) === listeners) topic.byApproval.delete(approvalId as string);
           buffer.length = 0;
           for (const reader of waiting.splice(0)) reader({ done: true, value: undefined });
         }
@@ -94,12 +114,12 @@ export class InProcessChangeFeed implements ChangeFeed {
   }
 
   subscriberCount(tenant: string): number {
-    return this.topics.get(tenant)?.listeners.size ?? 0;
+    return this.topics.get(tenant)?.streams ?? 0;
   }
 
   private topic(tenant: string): Topic {
     let topic = this.topics.get(tenant);
-    if (!topic) this.topics.set(tenant, (topic = { seq: 0, retained: [], listeners: new Set() }));
+    if (!topic) this.topics.set(tenant, (topic = { seq: 0, retained: [], listeners: new Set(), byApproval: new Map(), streams: 0 }));
     return topic;
   }
 }

@@ -125,7 +125,7 @@ export class RedisChangeFeed implements ChangeFeed {
     });
   }
 
-  subscribe(tenant: string, options: { afterSeq?: number } = {}): ChangeStream {
+  subscribe(tenant: string, options: { afterSeq?: number; approvalId?: string } = {}): ChangeStream {
     if (options.afterSeq !== undefined) {
       const from = this.listening ? (this.receivedAfter.get(tenant) ?? 0) : Number.POSITIVE_INFINITY;
       if (options.afterSeq < from) throw new FeedGapError(options.afterSeq, Number.isFinite(from) ? from + 1 : this.local.lastSeq(tenant) + 1);

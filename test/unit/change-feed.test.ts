@@ -29,4 +29,31 @@ describe('the in-process change pub/sub', () => {
     expect(changes.subscriberCount('acme')).toBe(0);
     expect(await stream.next()).toEqual({ done: true, value: undefined });
   });
+
+  it('hands a stream that follows one approval that approval\'s changes alone, beside the tenant\'s streams', async () => {
+    const changes = new InProcessChangeFeed();
+    const followsA = changes.subscribe('acme', { approvalId: 'a' });
+    const alsoA = changes.subscribe('acme', { approvalId: 'a' });
+    const followsB = changes.subscribe('acme', { approvalId: 'b' });
+    const tenant = changes.subscribe('acme');
+    expect(changes.subscriberCount('acme')).toBe(4);
+    for (const [tenantName, id] of [['acme', 'b'], ['other', 'a'], ['acme', 'a'], ['acme', 'c'], ['acme', 'a']] as const) changes.publish(change(tenantName, id));
+    expect([(await followsA.next()).value?.seq, (await followsA.next()).value?.seq]).toEqual([2, 4]);
+    expect([(await alsoA.next()).value?.seq, (await alsoA.next()).value?.seq]).toEqual([2, 4]);
+    expect((await followsB.next()).value?.seq).toBe(1);
+    const tenantIds = [];
+    for (let index = 0; index < 4; index++) tenantIds.push((await tenant.next()).value?.approval.id);
+    expect(tenantIds).toEqual(['b', 'a', 'c', 'a']);
+
+    await followsA.return();
+    changes.publish(change('acme', 'a'));
+    expect((await alsoA.next()).value?.seq).toBe(5);
+    await alsoA.return();
+    expect(changes.subscriberCount('acme')).toBe(2);
+    // A later follower of the same approval hears of its changes, and resumes after a position with its own only.
+    const resumed = changes.subscribe('acme', { approvalId: 'a', afterSeq: 1 });
+    expect([(await resumed.next()).value?.seq, (await resumed.next()).value?.seq, (await resumed.next()).value?.seq]).toEqual([2, 4, 5]);
+    changes.publish(change('acme', 'a'));
+    expect((await resumed.next()).value?.seq).toBe(6);
+  });
 });

@@ -147,7 +147,7 @@ builder.subscriptionFields((t) => ({
       const caller = callerOrGraphQLError(context);
       const approvalId = String(id);
       // Listen first, then read: a change committed in between is buffered, not lost.
-      const stream = context.changes.subscribe(caller.tenant);
+      const stream = context.changes.subscribe(caller.tenant, { approvalId });
       await startStream(stream, async () => {
         const approval = await context.gate.approval(caller, approvalId).catch((error: unknown) => Promise.reject(asGraphQLError(error)));
         if (!canRead(caller, approval)) {
