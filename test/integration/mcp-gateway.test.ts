@@ -60,32 +60,43 @@ function text(result: unknown): string {
   return ((result as CallToolResult).content as { type: string; text?: string }[]).map((block) => block.text ?? '').join('');
 }
 
+/** The tenant a gateway serves: its settings, applied by an admin; the agent token the gateway runs with; an approver's token; an auditor's SDK client. */
+interface GatewayTenant {
+  name: string;
+  agent: string;
+  approver: string;
+  auditor: CountersignClient;
+}
+
+async function gatewayTenant(server: TestServer, label: string, settings: Record<string, unknown>): Promise<GatewayTenant> {
+  const name = uniqueTenant(label);
+  const admin = await server.token('admin-1', name, ['admin']);
+  const updated = await server.gql(admin, `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`, { input: settings });
+  expect(updated.data?.updateTenantSettings.__typename).toBe('TenantSettings');
+  const [agent, approver, auditor] = await Promise.all([
+    server.token('agent-1', name, ['agent']),
+    server.token('approver-1', name, ['approver']),
+    server.token('auditor-1', name, ['auditor']),
+  ]);
+  return { name, agent, approver, auditor: new CountersignClient({ url: server.url, token: auditor }) };
+}
+
 describe('countersign mcp-gateway in front of server-everything', () => {
   const server = useTestServer();
-  let tenant: string;
+  let gate: GatewayTenant;
   let gateway: Client;
   let direct: Client;
-  let approver: string;
-  let auditor: CountersignClient;
   const elicitations: ElicitRequest['params'][] = [];
 
   beforeAll(async () => {
-    tenant = uniqueTenant('gateway');
-    approver = await server.token('approver-1', tenant, ['approver']);
-    const admin = new CountersignClient({ url: server.url, token: await server.token('admin-1', tenant, ['admin']) });
-    const settings = await server.gql(await server.token('admin-1', tenant, ['admin']), `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`, {
-      input: { allowlist: ['mcp.everything.echo'], denylist: ['mcp.everything.get-env'] },
-    });
-    expect(settings.data?.updateTenantSettings.__typename).toBe('TenantSettings');
-    await admin.close();
-    auditor = new CountersignClient({ url: server.url, token: await server.token('auditor-1', tenant, ['auditor']) });
+    gate = await gatewayTenant(server, 'gateway', { allowlist: ['mcp.everything.echo'], denylist: ['mcp.everything.get-env'] });
     [gateway, direct] = await Promise.all([
-      startGateway(server, await server.token('agent-1', tenant, ['agent']), ['--name', 'everything', '--wait', '60'], [EVERYTHING, 'stdio'], { elicitations }),
+      startGateway(server, gate.agent, ['--name', 'everything', '--wait', '60'], [EVERYTHING, 'stdio'], { elicitations }),
       startDirect([EVERYTHING, 'stdio']),
     ]);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([gateway?.close(), direct?.close(), auditor?.close()]);
+    await Promise.all([gateway?.close(), direct?.close(), gate?.auditor.close()]);
   });
 
   it('lists the upstream\'s tools with their annotations, and passes resources and prompts through', async () => {
@@ -104,7 +115,7 @@ describe('countersign mcp-gateway in front of server-everything', () => {
     const result = await gateway.callTool({ name: 'echo', arguments: { message: 'hello through the gate' } });
     expect(result.isError).toBeFalsy();
     expect(result).toEqual(await direct.callTool({ name: 'echo', arguments: { message: 'hello through the gate' } }));
-    const { nodes } = await auditor.approvals({ action: 'mcp.everything.echo' });
+    const { nodes } = await gate.auditor.approvals({ action: 'mcp.everything.echo' });
     expect(nodes[0]).toMatchObject({ status: 'EXECUTED', resource: 'mcp:everything', context: { arguments: { message: 'hello through the gate' } } });
   });
 
@@ -115,7 +126,7 @@ describe('countersign mcp-gateway in front of server-everything', () => {
     expect(denied).toMatchObject({ code: 'DENIED', status: 'DENIED' });
     expect(denied.reasons.map((reason: { ruleId: string }) => reason.ruleId)).toContain('CS-110');
     expect(text(result)).not.toContain('PATH');
-    const { nodes } = await auditor.approvals({ action: 'mcp.everything.get-env' });
+    const { nodes } = await gate.auditor.approvals({ action: 'mcp.everything.get-env' });
     expect(nodes.map((approval) => approval.status)).toEqual(['DENIED']);
   });
 
@@ -125,12 +136,12 @@ describe('countersign mcp-gateway in front of server-everything', () => {
       onprogress: (notification) => progress.push(notification.message ?? ''),
       timeout: 90_000,
     });
-    await untilSubscribed(server, tenant);
-    const { nodes } = await auditor.approvals({ action: 'mcp.everything.get-sum', status: 'PENDING' });
+    await untilSubscribed(server, gate.name);
+    const { nodes } = await gate.auditor.approvals({ action: 'mcp.everything.get-sum', status: 'PENDING' });
     expect(nodes).toHaveLength(1);
     const approvalId = nodes[0]!.id;
     expect(nodes[0]!.context).toEqual({ arguments: { a: 2, b: 40 } });
-    expect(await decide(server, approver, approvalId, 'APPROVE')).toBe('APPROVED');
+    expect(await decide(server, gate.approver, approvalId, 'APPROVE')).toBe('APPROVED');
 
     const result = await call;
     expect(result.isError).toBeFalsy();
@@ -138,37 +149,28 @@ describe('countersign mcp-gateway in front of server-everything', () => {
     expect(progress.some((message) => message.includes(approvalId))).toBe(true);
     // The client supports URL-mode elicitation: it was offered the inbox link while waiting.
     expect(elicitations.some((params) => params.mode === 'url' && 'url' in params && params.url.includes(approvalId))).toBe(true);
-    expect((await auditor.approval(approvalId)).status).toBe('EXECUTED');
+    expect((await gate.auditor.approval(approvalId)).status).toBe('EXECUTED');
   });
 });
 
 describe('countersign mcp-gateway in front of a server whose tools leave a trace', () => {
   const server = useTestServer();
-  let tenant: string;
+  let gate: GatewayTenant;
   let gateway: Client;
-  let approver: string;
-  let auditor: CountersignClient;
   let dir: string;
   let ledgerFile: string;
 
   const ledger = () => (existsSync(ledgerFile) ? readFileSync(ledgerFile, 'utf8') : '');
 
   beforeAll(async () => {
-    tenant = uniqueTenant('ledger');
     dir = mkdtempSync(join(tmpdir(), 'countersign-ledger-'));
     ledgerFile = join(dir, 'ledger.txt');
-    approver = await server.token('approver-1', tenant, ['approver']);
-    await server.gql(await server.token('admin-1', tenant, ['admin']), `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`, {
-      input: { allowlist: ['mcp.ledger.refuse_entry', 'mcp.ledger.clear_ledger'] },
-    });
-    auditor = new CountersignClient({ url: server.url, token: await server.token('auditor-1', tenant, ['auditor']) });
+    gate = await gatewayTenant(server, 'ledger', { allowlist: ['mcp.ledger.refuse_entry', 'mcp.ledger.clear_ledger'] });
     // --wait 0: a call that needs a decision answers PENDING at once, and is repeated.
-    gateway = await startGateway(server, await server.token('agent-1', tenant, ['agent']), ['--name', 'ledger', '--wait', '0'], [LEDGER], {
-      env: { LEDGER_FILE: ledgerFile },
-    });
+    gateway = await startGateway(server, gate.agent, ['--name', 'ledger', '--wait', '0'], [LEDGER], { env: { LEDGER_FILE: ledgerFile } });
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([gateway?.close(), auditor?.close()]);
+    await Promise.all([gateway?.close(), gate?.auditor.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -187,15 +189,15 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
     // The same call again finds the same request rather than filing a new one.
     expect((await pendingCall({ text: 'first' })).approvalId).toBe(pending.approvalId);
 
-    await decide(server, approver, pending.approvalId, 'APPROVE');
+    await decide(server, gate.approver, pending.approvalId, 'APPROVE');
     const result = await gateway.callTool({ name: 'append_entry', arguments: { text: 'first' } });
     expect(result.isError).toBeFalsy();
     expect(text(result)).toBe('appended first');
     expect(ledger()).toBe('first\n');
-    const { nodes } = await auditor.approvals({ action: 'mcp.ledger.append_entry' });
+    const { nodes } = await gate.auditor.approvals({ action: 'mcp.ledger.append_entry' });
     expect(nodes.map((approval) => approval.status)).toEqual(['EXECUTED']);
 
-    const events = await collect(auditor.allAuditEvents({ approvalId: pending.approvalId }));
+    const events = await collect(gate.auditor.allAuditEvents({ approvalId: pending.approvalId }));
     const completed = events.find((event) => event.type === 'execution_completed');
     expect(completed?.details).toMatchObject({ outcome: 'SUCCEEDED', result: { mcpServer: 'ledger', tool: 'append_entry', upstreamOutcome: 'success' } });
     const order = events.map((event) => event.type);
@@ -204,36 +206,36 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
 
   it('never forwards a rejected call, and says who rejected it and why', async () => {
     const pending = await pendingCall({ text: 'rejected entry' });
-    await decide(server, approver, pending.approvalId, 'REJECT', 'not this one');
+    await decide(server, gate.approver, pending.approvalId, 'REJECT', 'not this one');
     const result = await gateway.callTool({ name: 'append_entry', arguments: { text: 'rejected entry' } });
     expect(result.isError).toBe(true);
     expect(structured(result)).toMatchObject({ code: 'REJECTED', approvalId: pending.approvalId });
     expect(text(result)).toMatch(/approver-1 rejected it: not this one/);
     expect(ledger()).not.toContain('rejected entry');
-    expect((await auditor.approval(pending.approvalId)).status).toBe('REJECTED');
+    expect((await gate.auditor.approval(pending.approvalId)).status).toBe('REJECTED');
   });
 
   it('refuses to run changed arguments on an approval given for others', async () => {
     const pending = await pendingCall({ text: 'approved amount 10' });
-    await decide(server, approver, pending.approvalId, 'APPROVE');
+    await decide(server, gate.approver, pending.approvalId, 'APPROVE');
     const changed = await pendingCall({ text: 'approved amount 10000' });
     expect(changed.approvalId).not.toBe(pending.approvalId);
     expect(ledger()).not.toContain('10000');
     // The approval given stays bound to its own arguments, unspent.
-    expect((await auditor.approval(pending.approvalId)).status).toBe('APPROVED');
+    expect((await gate.auditor.approval(pending.approvalId)).status).toBe('APPROVED');
   });
 
   it('holds a tool whose server declares it destructive, even though the tenant allowlisted it', async () => {
     const before = ledger();
     const pending = await pendingCall({}, 'clear_ledger');
-    const approval = await auditor.approval(pending.approvalId);
+    const approval = await gate.auditor.approval(pending.approvalId);
     expect(approval.reasons.map((reason) => reason.ruleId)).toContain('CS-230');
     expect(ledger()).toBe(before);
   });
 
   it('asks a human for a tool call the tenant has not allowlisted, naming the rule', async () => {
     const pending = await pendingCall({ text: 'not allowlisted' });
-    expect((await auditor.approval(pending.approvalId)).reasons.map((reason) => reason.ruleId)).toContain('CS-231');
+    expect((await gate.auditor.approval(pending.approvalId)).reasons.map((reason) => reason.ruleId)).toContain('CS-231');
   });
 
   it('reports FAILED with the upstream outcome when the upstream answers isError', async () => {
@@ -241,9 +243,9 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
     expect(result.isError).toBe(true);
     expect(text(result)).toBe('the ledger refused the entry');
     expect(ledger()).toContain('attempt x');
-    const { nodes } = await auditor.approvals({ action: 'mcp.ledger.refuse_entry' });
+    const { nodes } = await gate.auditor.approvals({ action: 'mcp.ledger.refuse_entry' });
     expect(nodes[0]?.status).toBe('FAILED');
-    const events = await collect(auditor.allAuditEvents({ approvalId: nodes[0]!.id }));
+    const events = await collect(gate.auditor.allAuditEvents({ approvalId: nodes[0]!.id }));
     expect(events.find((event) => event.type === 'execution_completed')?.details).toMatchObject({
       outcome: 'FAILED',
       result: { mcpServer: 'ledger', tool: 'refuse_entry', upstreamOutcome: 'error' },
@@ -253,14 +255,12 @@ describe('countersign mcp-gateway in front of a server whose tools leave a trace
 
 describe('countersign mcp-gateway --upstream-url (Streamable HTTP upstream)', () => {
   const server = useTestServer();
+  let gate: GatewayTenant;
   let upstream: ChildProcess;
   let gateway: Client;
 
   beforeAll(async () => {
-    const tenant = uniqueTenant('gateway-http');
-    await server.gql(await server.token('admin-1', tenant, ['admin']), `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`, {
-      input: { allowlist: ['mcp.remote.get-sum'] },
-    });
+    gate = await gatewayTenant(server, 'gateway-http', { allowlist: ['mcp.remote.get-sum'] });
     const port = await freePort();
     upstream = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PATH: process.env['PATH'] ?? '', PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
@@ -271,10 +271,10 @@ describe('countersign mcp-gateway --upstream-url (Streamable HTTP upstream)', ()
       });
       upstream.once('exit', (code) => reject(new Error(`server-everything exited with ${code}: ${output}`)));
     });
-    gateway = await startGateway(server, await server.token('agent-1', tenant, ['agent']), ['--name', 'remote', '--upstream-url', `http://127.0.0.1:${port}/mcp`], null);
+    gateway = await startGateway(server, gate.agent, ['--name', 'remote', '--upstream-url', `http://127.0.0.1:${port}/mcp`], null);
   }, 120_000);
   afterAll(async () => {
-    await gateway?.close();
+    await Promise.all([gateway?.close(), gate?.auditor.close()]);
     upstream?.kill();
   });
 
