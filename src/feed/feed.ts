@@ -22,6 +22,14 @@ export type StreamedChange = FeedChange | CurrentState;
 export interface ChangeStream extends AsyncIterableIterator<StreamedChange> {
   /** Puts states ahead of everything buffered so far (the snapshot of a `current` subscription). */
   prepend(states: readonly CurrentState[]): void;
+  /**
+   * Hands what is buffered, then every change (and state prepended) as it arrives, to `listener`,
+   * synchronously, in place of `next()`: a consumer that keeps its own bounded buffer (a GraphQL
+   * subscriber) then spends no promise per change, which at thousands of subscribers of one
+   * tenant is most of the fan-out's cost. The stream no longer buffers nor bounds anything itself;
+   * `ended` is called once when it stops (its `return()`, by the consumer or by the feed).
+   */
+  listen(listener: (change: StreamedChange) => void, ended: () => void): void;
   return(): Promise<IteratorResult<StreamedChange>>;
 }
 

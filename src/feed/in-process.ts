@@ -65,7 +65,10 @@ export class InProcessChangeFeed implements ChangeFeed {
     }
     const waiting: ((result: IteratorResult<StreamedChange>) => void)[] = [];
     let closed = false;
+    let pushed: ((change: StreamedChange) => void) | null = null;
+    let onEnd: (() => void) | null = null;
     const listener = (change: FeedChange): void => {
+      if (pushed) return pushed(change);
       const reader = waiting.shift();
       if (reader) reader({ done: false, value: change });
       // A subscriber that stopped reading must not grow the server's memory without bound: its
@@ -96,15 +99,26 @@ export class InProcessChangeFeed implements ChangeFeed {
           if (listeners.size === 0 && topic.byApproval.get(approvalId as string) === listeners) topic.byApproval.delete(approvalId as string);
           buffer.length = 0;
           for (const reader of waiting.splice(0)) reader({ done: true, value: undefined });
+          onEnd?.();
         }
         return Promise.resolve({ done: true, value: undefined });
       },
       prepend(states) {
+        if (pushed) {
+          for (const state of states) pushed(state);
+          return;
+        }
         for (const state of [...states].reverse()) {
           const reader = waiting.shift();
           if (reader) reader({ done: false, value: state });
           else buffer.unshift(state);
         }
+      },
+      listen(receive, ended) {
+        pushed = receive;
+        onEnd = ended;
+        for (const change of buffer.splice(0)) if (!closed) receive(change);
+        if (closed) ended();
       },
       [Symbol.asyncIterator]() {
         return stream;

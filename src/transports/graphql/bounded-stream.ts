@@ -17,11 +17,11 @@ function sizeOf(change: StreamedChange): number {
 /**
  * The events of `source` that `project` maps to a value, for one subscriber.
  *
- * The source is drained as soon as it delivers, into a buffer bounded in bytes (of the changes'
+ * The source's changes are taken as it delivers them, into a buffer bounded in bytes (of the changes'
  * JSON): a subscriber that stops reading (a stalled socket, a paused SSE reader) must not grow the
  * server's memory without bound, and a few large contexts weigh more than many small changes, so
  * counting events would not bound it. Past `maxBufferedBytes` the subscription ends; the client
- * resubscribes with `current: true` to catch up. Draining here rather than in the feed keeps the
+ * resubscribes with `current: true` to catch up. Bounding here rather than in the feed keeps the
  * bound the same whatever feed adapter delivers the changes.
  *
  * Unlike an async generator, `return()` reaches the source at once, even while a `next()` is
@@ -36,7 +36,6 @@ export function boundedSelect<T>(
   let bufferedBytes = 0;
   let wake = null as (() => void) | null;
   let ended = false;
-  let failure: unknown = null;
 
   const end = async (): Promise<void> => {
     if (ended) return;
@@ -47,21 +46,14 @@ export function boundedSelect<T>(
     await source.return();
   };
 
-  void (async () => {
-    try {
-      for (;;) {
-        const result = await source.next();
-        if (result.done || ended) break;
-        bufferedBytes += sizeOf(result.value);
-        if (bufferedBytes > maxBufferedBytes) break;
-        buffer.push(result.value);
-        wake?.();
-      }
-    } catch (error) {
-      failure = error;
-    }
-    await end();
-  })();
+  // Taken from the feed as it delivers (no promise per change), into a buffer bounded in bytes.
+  source.listen((change) => {
+    if (ended) return;
+    bufferedBytes += sizeOf(change);
+    if (bufferedBytes > maxBufferedBytes) return void end();
+    buffer.push(change);
+    wake?.();
+  }, () => void end());
 
   const iterator: AsyncIterableIterator<T> = {
     async next() {
@@ -69,18 +61,13 @@ export function boundedSelect<T>(
         const change = buffer.shift();
         if (change !== undefined) {
           bufferedBytes -= sizeOf(change);
-          const value = await project(change);
+          const projected = project(change);
+          // Awaited only when it is a promise: a microtask per subscriber and event is what fan-out costs.
+          const value = projected instanceof Promise ? await projected : projected;
           if (value !== null) return { done: false, value };
           continue;
         }
-        if (ended) {
-          if (failure !== null) {
-            const error = failure;
-            failure = null;
-            throw error;
-          }
-          return { done: true, value: undefined };
-        }
+        if (ended) return { done: true, value: undefined };
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }

@@ -70,7 +70,8 @@ function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Mayb
     async next() {
       const result = await inner.next();
       if (result.done) return { done: true, value: undefined };
-      return { done: false, value: await map(result.value) };
+      const mapped = map(result.value);
+      return { done: false, value: mapped instanceof Promise ? await mapped : mapped };
     },
     async return() {
       await inner.return?.();

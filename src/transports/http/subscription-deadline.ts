@@ -7,6 +7,11 @@ export interface CallerDeadline {
   callerExpiresAtMs?: number | null;
   /** Aborts, with the refusal as its reason, when the token is revoked before it expires. */
   callerRevoked?: AbortSignal | null;
+  /**
+   * Set by a transport that ends the subscription itself at the deadline (graphql-ws closes the
+   * connection, 4403, and checks the token at each delivery), so results are not wrapped twice.
+   */
+  deadlineHeldByTransport?: boolean;
 }
 
 const EXPIRED = 'The caller token has expired; subscribe again with a fresh token.';
@@ -96,8 +101,8 @@ export function untilDeadline(
 export function useSubscriptionDeadline(now: () => number = Date.now): Plugin {
   return {
     onSubscribe({ args }) {
-      const { callerExpiresAtMs: deadline, callerRevoked } = args.contextValue as CallerDeadline;
-      if (typeof deadline !== 'number') return;
+      const { callerExpiresAtMs: deadline, callerRevoked, deadlineHeldByTransport } = args.contextValue as CallerDeadline;
+      if (typeof deadline !== 'number' || deadlineHeldByTransport === true) return;
       return {
         onSubscribeResult({ result, setResult }) {
           if (isAsyncIterable(result)) setResult(untilDeadline(result, deadline, now, callerRevoked));

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -9,6 +9,10 @@ import type { LimitedAuthenticator } from './auth-limits.js';
 import { clientAddress } from './auth-limits.js';
 import { MAX_JSON_DEPTH } from './json-body.js';
 import { persistedDocument } from './persisted.js';
+import type { CallerDeadline } from './subscription-deadline.js';
+import { CLOSE_FORBIDDEN, deliveredDirectly, nextMessageWriter, writable } from './ws-delivery.js';
+
+export { CLOSE_FORBIDDEN };
 
 /** Bounds of one graphql-ws connection. */
 export interface WebSocketLimits {
@@ -47,17 +51,29 @@ interface Extra {
   forgetRevocation?: () => void;
 }
 
-type EnvelopedRoot = { execute: (args: ExecutionArgs) => never; subscribe: (args: ExecutionArgs) => never };
+type EnvelopedRoot = {
+  execute: (args: ExecutionArgs) => never;
+  subscribe: (args: ExecutionArgs) => unknown;
+  /** Writes one subscription result to the client as a `next` message. */
+  deliver: (result: ExecutionResult) => void;
+};
 
-/** graphql-ws close code for a connection whose caller may no longer be served (RFC 6455 private range). */
-export const CLOSE_FORBIDDEN = CloseCode.Forbidden;
 /** Close code for an address refused after too many failed authentications (as HTTP's 429). */
 export const CLOSE_RATE_LIMITED = 4429;
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 const authorizationOf = (params: Readonly<Record<string, unknown>> | undefined): string | null => {
   const value = params?.['authorization'] ?? params?.['Authorization'];
   return typeof value === 'string' ? value : null;
 };
+
+/** Why a subscription's caller may no longer be served, or null while its token is valid. */
+function refusalOf(deadline: CallerDeadline, now: () => number): string | null {
+  if (deadline.callerRevoked?.aborted) return 'The caller token was revoked.';
+  return typeof deadline.callerExpiresAtMs === 'number' && now() >= deadline.callerExpiresAtMs ? 'The caller token has expired.' : null;
+}
 
 /** Runs `close` at `deadlineMs`; setTimeout waits at most 2^31−1 ms, so a longer wait is chained. */
 function closeAt(extra: Extra, deadlineMs: number, now: () => number, close: () => void): void {
@@ -86,7 +102,11 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
 
   const graphqlWs = makeServer<Record<string, unknown> | undefined, Extra>({
     execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-    subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+    subscribe: async (args) => {
+      const root = args.rootValue as EnvelopedRoot;
+      const result = await root.subscribe(args);
+      return isAsyncIterable(result) ? deliveredDirectly(result, root.deliver) : (result as never);
+    },
     onConnect: async (ctx: WsContext<Record<string, unknown> | undefined, Extra>) => {
       const verified = await authenticator.verify(authorizationOf(ctx.connectionParams), clientAddress(ctx.extra.request)).catch((error: unknown) => {
         if (!(error instanceof RateLimitedError)) throw error;
@@ -107,7 +127,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
       ctx.extra.forgetRevocation = () => verified.revoked.removeEventListener('abort', onRevoked);
       return true;
     },
-    onSubscribe: async (ctx, _id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       // The subscription being started is already counted in ctx.subscriptions.
       if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
         return [
@@ -124,6 +144,8 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         socket: ctx.extra.socket,
         params: payload,
         connectionParams: ctx.connectionParams,
+        // The connection ends at the caller token's expiry or revocation, and each delivery checks it.
+        deadlineHeldByTransport: true,
       });
       let document: DocumentNode;
       try {
@@ -132,13 +154,18 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         // A syntax error or a refused document is the client's fault: answer it, keep the socket.
         return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed.')];
       }
+      const contextValue = (await contextFactory({ connectionParams: ctx.connectionParams })) as CallerDeadline;
       const args = {
         schema,
         operationName: payload.operationName,
         document,
         variableValues: payload.variables,
-        contextValue: await contextFactory({ connectionParams: ctx.connectionParams }),
-        rootValue: { execute, subscribe },
+        contextValue,
+        rootValue: {
+          execute,
+          subscribe,
+          deliver: nextMessageWriter(ctx.extra.socket, id, limits.maxBufferedBytes, () => refusalOf(contextValue, now)),
+        } as EnvelopedRoot,
       };
       const errors = validate(args.schema, args.document);
       if (errors.length) return errors;
@@ -154,12 +181,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            // A client that stops reading would otherwise have everything queued for it in memory.
-            if (socket.bufferedAmount + data.length > limits.maxBufferedBytes) {
-              socket.terminate();
-              return resolve();
-            }
+            if (!writable(socket, data, limits.maxBufferedBytes)) return resolve();
             socket.send(data, (error) => (error ? reject(error) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
