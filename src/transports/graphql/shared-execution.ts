@@ -2,6 +2,7 @@ import { createSourceEventStream, execute, print, type DocumentNode, type Execut
 import type { Plugin } from 'graphql-yoga';
 import { visibilityKey } from '../../app/access.js';
 import type { Context } from './context.js';
+import { endingWithSource, isAsyncIterable } from './event-streams.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -59,31 +60,13 @@ export function useSharedSubscriptionExecution(): Plugin<Context> {
   };
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
 /** `source` mapped event by event; `return()` reaches the source at once, even during a `next()`. */
 function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => MaybePromise<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
   const inner = source[Symbol.asyncIterator]();
-  const iterator: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      const result = await inner.next();
-      if (result.done) return { done: true, value: undefined };
-      const mapped = map(result.value);
-      return { done: false, value: mapped instanceof Promise ? await mapped : mapped };
-    },
-    async return() {
-      await inner.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error: unknown) {
-      await inner.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+  return endingWithSource<ExecutionResult>(inner, async () => {
+    const result = await inner.next();
+    if (result.done) return { done: true, value: undefined };
+    const mapped = map(result.value);
+    return { done: false, value: mapped instanceof Promise ? await mapped : mapped };
+  });
 }

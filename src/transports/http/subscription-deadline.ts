@@ -1,5 +1,6 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable } from '../graphql/event-streams.js';
 
 /** What the context factory knows of the caller's token: when it stops being valid. */
 export interface CallerDeadline {
@@ -15,9 +16,6 @@ export interface CallerDeadline {
 }
 
 const EXPIRED = 'The caller token has expired; subscribe again with a fresh token.';
-
-const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 /**
  * A subscription's results until `deadlineMs`, or until `revoked` aborts; then one result
@@ -105,7 +103,7 @@ export function useSubscriptionDeadline(now: () => number = Date.now): Plugin {
       if (typeof deadline !== 'number' || deadlineHeldByTransport === true) return;
       return {
         onSubscribeResult({ result, setResult }) {
-          if (isAsyncIterable(result)) setResult(untilDeadline(result, deadline, now, callerRevoked));
+          if (isAsyncIterable<ExecutionResult>(result)) setResult(untilDeadline(result, deadline, now, callerRevoked));
         },
       };
     },

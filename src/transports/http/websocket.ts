@@ -11,6 +11,7 @@ import { MAX_JSON_DEPTH } from './json-body.js';
 import { persistedDocument } from './persisted.js';
 import type { CallerDeadline } from './subscription-deadline.js';
 import { CLOSE_FORBIDDEN, deliveredDirectly, nextMessageWriter, writable } from './ws-delivery.js';
+import { isAsyncIterable } from '../graphql/event-streams.js';
 
 export { CLOSE_FORBIDDEN };
 
@@ -61,9 +62,6 @@ type EnvelopedRoot = {
 /** Close code for an address refused after too many failed authentications (as HTTP's 429). */
 export const CLOSE_RATE_LIMITED = 4429;
 
-const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-
 const authorizationOf = (params: Readonly<Record<string, unknown>> | undefined): string | null => {
   const value = params?.['authorization'] ?? params?.['Authorization'];
   return typeof value === 'string' ? value : null;
@@ -105,7 +103,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
     subscribe: async (args) => {
       const root = args.rootValue as EnvelopedRoot;
       const result = await root.subscribe(args);
-      return isAsyncIterable(result) ? deliveredDirectly(result, root.deliver) : (result as never);
+      return isAsyncIterable<ExecutionResult>(result) ? deliveredDirectly(result, root.deliver) : (result as never);
     },
     onConnect: async (ctx: WsContext<Record<string, unknown> | undefined, Extra>) => {
       const verified = await authenticator.verify(authorizationOf(ctx.connectionParams), clientAddress(ctx.extra.request)).catch((error: unknown) => {

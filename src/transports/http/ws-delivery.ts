@@ -1,6 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import type { WebSocket } from 'ws';
+import { endingWithSource } from '../graphql/event-streams.js';
 
 /** graphql-ws close code for a connection whose caller may no longer be served (RFC 6455 private range). */
 export const CLOSE_FORBIDDEN = CloseCode.Forbidden;
@@ -72,19 +73,5 @@ export function deliveredDirectly(source: AsyncIterable<ExecutionResult>, delive
       deliver(result.value);
     }
   };
-  const iterator: AsyncIterableIterator<never> = {
-    next: () => (pumped ??= pump()),
-    async return() {
-      await inner.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error: unknown) {
-      await inner.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+  return endingWithSource(inner, () => (pumped ??= pump()));
 }
