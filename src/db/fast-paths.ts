@@ -4,9 +4,11 @@ import {
   ReferenceKind,
   wrap,
   type EntityClass,
+  type EntityData,
   type EntityDictionary,
   type EntityManager,
   type EntityMetadata,
+  type EntityName,
   type EntityProperty,
   type Platform,
 } from '@mikro-orm/core';
@@ -155,6 +157,108 @@ export async function runPrepared(em: EntityManager, sql: string, values: unknow
     throw em.getDriver().convertException(error as Error);
   }
   return true;
+}
+
+/**
+ * Like {@link runPrepared}, but returns how many rows the write changed, or null (having run
+ * nothing) with another driver or outside a transaction: for compare-and-set writes and inserts
+ * that skip duplicates, whose caller must know whether they took.
+ */
+export async function runPreparedCounted(em: EntityManager, sql: string, values: unknown[]): Promise<number | null> {
+  return runPreparedEach(em, sql, [values]);
+}
+
+/**
+ * Runs one write once per row of `valueRows` in `em`'s open transaction, through one statement
+ * prepared once per connection, and returns how many rows the writes changed in all; or null,
+ * having run nothing, with another driver or outside a transaction.
+ */
+export async function runPreparedEach(em: EntityManager, sql: string, valueRows: unknown[][]): Promise<number | null> {
+  const connection = await transactionConnection(em);
+  if (!connection) return null;
+  const platform = em.getPlatform();
+  const statement = prepared(connection, sql);
+  let changes = 0;
+  try {
+    for (const values of valueRows) {
+      changes += (statement.run(...values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value))) as { changes: number }).changes;
+    }
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+  return changes;
+}
+
+/**
+ * Rows of `sql` with positional `values` (dates converted), as arrays of column values, read in
+ * `em`'s open transaction through a statement prepared once per connection; or null, having read
+ * nothing, with another driver or outside a transaction (the caller then reads through MikroORM).
+ */
+export async function selectPrepared(em: EntityManager, sql: string, values: unknown[]): Promise<unknown[][] | null> {
+  const connection = await transactionConnection(em);
+  if (!connection) return null;
+  const platform = em.getPlatform();
+  try {
+    return prepared(connection, sql)
+      .raw(true)
+      .all(...values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value))) as unknown[][];
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+}
+
+/** The columns findData reads of an entity, and the SELECT of them. */
+interface SelectPlan {
+  columns: string;
+  props: EntityProperty[];
+}
+
+const selectPlans = new WeakMap<EntityMetadata, SelectPlan>();
+
+function selectPlan(meta: EntityMetadata): SelectPlan {
+  let plan = selectPlans.get(meta);
+  if (!plan) {
+    const props = meta.props.filter(
+      (prop) => !prop.lazy && prop.persist !== false && (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE) && prop.fieldNames?.length === 1,
+    );
+    plan = { columns: props.map((prop) => `\`${prop.fieldNames[0]}\``).join(', '), props };
+    selectPlans.set(meta, plan);
+  }
+  return plan;
+}
+
+/**
+ * Plain rows of an entity, as `findData` in orm.ts returns them (JSON parsed, dates as Dates,
+ * booleans as booleans), selected by `tail` (the SQL after `from <table>`: where, order, limit,
+ * with `?` for `values`) in `em`'s open transaction through a statement prepared once per
+ * connection. Returns null, having read nothing, with another driver or outside a transaction:
+ * the caller then reads through MikroORM. For the reads the notification dispatcher repeats on
+ * every pass, where building the query costs more than SQLite does; unlike selectEntities it
+ * makes no entities, as the dispatcher only reads its rows.
+ */
+export async function selectData<T extends object>(em: EntityManager, entityName: EntityName<T>, tail: string, values: unknown[]): Promise<EntityData<T>[] | null> {
+  const meta = em.getMetadata().get<T>(typeof entityName === 'string' ? entityName : (entityName as { name: string }).name);
+  const plan = selectPlan(meta);
+  const rows = await selectPrepared(em, `select ${plan.columns} from \`${meta.tableName}\` ${tail}`, values);
+  if (!rows) return null;
+  const platform = em.getPlatform();
+  return rows.map((row) => {
+    const data: Record<string, unknown> = {};
+    plan.props.forEach((prop, index) => {
+      const value = row[index];
+      data[prop.name] =
+        value == null
+          ? value
+          : prop.customType
+            ? prop.customType.convertToJSValue(value, platform)
+            : prop.runtimeType === 'Date'
+              ? new Date(value as number | string)
+              : prop.runtimeType === 'boolean'
+                ? Boolean(value)
+                : value;
+    });
+    return data as EntityData<T>;
+  });
 }
 
 /**

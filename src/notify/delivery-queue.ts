@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
-import { insertNew, runPrepared } from '../db/fast-paths.js';
+import { insertNew, runPrepared, runPreparedCounted, selectData, selectPrepared } from '../db/fast-paths.js';
 import { findData } from '../db/orm.js';
 import { retryDelayMs } from './backoff.js';
 import type { AttemptOutcome } from './senders.js';
@@ -17,6 +17,19 @@ export const DUE_STATUSES: NotificationDeliveryStatus[] = ['PENDING', 'RETRYING'
  * PostgreSQL use a partial index only when the query states its condition with the same literals.
  */
 const OWED = "status in ('PENDING', 'RETRYING')";
+
+/*
+ * The claim's statements on SQLite, prepared once per connection (a claim is made for every batch
+ * of deliveries): the same conditions as the MikroORM queries beside them, which other drivers run.
+ */
+const CLAIM_FIND_SQL =
+  `select \`id\` from \`notification_delivery\` where ${OWED} and \`channel_id\` = ? and \`next_attempt_at\` <= ? ` +
+  'and (`lease_until` is null or `lease_until` < ?) order by `next_attempt_at` limit ?';
+const CLAIM_LEASE_SQL =
+  "update `notification_delivery` set `lease_token` = ?, `lease_until` = ? where `id` in (select `value` from json_each(?)) " +
+  "and `status` in ('PENDING', 'RETRYING') and (`lease_until` is null or `lease_until` < ?)";
+const RENEW_SQL = "update `notification_delivery` set `lease_until` = ? where `lease_token` = ? and `status` in ('PENDING', 'RETRYING')";
+const HELD_SQL = "select `id` from `notification_delivery` where `lease_token` = ? and `status` in ('PENDING', 'RETRYING')";
 
 /** A lease that is free at `now`: never taken, released, or run out. */
 const freeAt = (now: Date) => ({ $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] });
@@ -37,6 +50,14 @@ export interface Claim {
  */
 export async function claimDue(em: EntityManager, channelId: string, now: Date, limit: number, leaseUntil: Date): Promise<Claim> {
   const leaseToken = randomUUID();
+  const candidates = await selectPrepared(em, CLAIM_FIND_SQL, [channelId, now, now, limit]);
+  if (candidates) {
+    const found = candidates;
+    if (found.length === 0) return { leaseToken, leased: [], found: 0 };
+    await runPreparedCounted(em, CLAIM_LEASE_SQL, [leaseToken, leaseUntil, JSON.stringify(found.map((row) => row[0])), now]);
+    const leased = (await selectData(em, NotificationDelivery, 'where `lease_token` = ? order by `next_attempt_at`', [leaseToken])) as NotificationDelivery[];
+    return { leaseToken, leased, found: found.length };
+  }
   const found = (await (em as SqlEntityManager)
     .createQueryBuilder(NotificationDelivery)
     .select(['id'])
@@ -61,6 +82,10 @@ export async function claimDue(em: EntityManager, channelId: string, now: Date, 
  * another token by then, so it is not among them.
  */
 export async function renewLease(em: EntityManager, leaseToken: string, leaseUntil: Date): Promise<Set<string>> {
+  if ((await runPreparedCounted(em, RENEW_SQL, [leaseUntil, leaseToken])) !== null) {
+    const held = (await selectPrepared(em, HELD_SQL, [leaseToken])) as unknown[][];
+    return new Set(held.map((row) => row[0] as string));
+  }
   await em.nativeUpdate(NotificationDelivery, { leaseToken, status: { $in: DUE_STATUSES } }, { leaseUntil });
   const held = (await (em as SqlEntityManager)
     .createQueryBuilder(NotificationDelivery)

@@ -2,12 +2,14 @@ import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Committer } from '../db/committer.js';
 import { NotificationChannel } from '../db/entities/notification-channel.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
+import { selectData } from '../db/fast-paths.js';
 import { findData } from '../db/orm.js';
 import type { ChangeFeed, ChangeStream } from '../feed/feed.js';
 import type { NotifyConfig } from './config.js';
 import { claimDue, recordedAttempt, releaseLease, renewLease, writeOutcome, type RecordedAttempt } from './delivery-queue.js';
 import { CursorMovedError, Outbox, type ChannelRow } from './outbox.js';
 import { channelSecretAad, type SecretBox } from './secret-box.js';
+import { ChannelConnections } from './http-post.js';
 import { Senders, type AttemptOutcome } from './senders.js';
 
 export interface DispatcherOptions {
@@ -45,6 +47,8 @@ interface Lane {
   channel: ChannelRow;
   /** The channel's signing secret, opened once per sealed value. */
   opened: { sealed: string; secret: string } | null;
+  /** The channel's kept-alive connections, closed when the lane is given up and its last attempt is done. */
+  connections: ChannelConnections;
   /** Deliveries claimed and not yet attempted, the longest waiting first. */
   queue: Claimed[];
   inFlight: number;
@@ -229,17 +233,17 @@ export class NotificationDispatcher {
    */
   private async ingest(): Promise<Set<string>> {
     const now = this.now();
-    // Without a channel there is nothing to do: no transaction, so a server without channels pays nothing.
-    const anyChannel = await this.orm.em.fork().count(NotificationChannel, { enabled: true });
-    if (anyChannel === 0) {
+    // Without a channel there is nothing to do: no transaction, so a server without channels pays
+    // nothing. With lanes, the last pass found channels: the transaction reads them anyway.
+    if (this.lanes.size === 0 && (await this.orm.em.fork().count(NotificationChannel, { enabled: true })) === 0) {
       this.follow(new Set());
-      this.syncLanes([]);
       return new Set();
     }
     return this.write(async (tx) => {
-      const channels = ((await findData(tx, NotificationChannel, { enabled: true }, { orderBy: [{ createdAt: 'asc' }] })) as ChannelRow[]).map(
-        normaliseChannel,
-      );
+      const channels = (
+        ((await selectData(tx, NotificationChannel, 'where `enabled` = 1 order by `created_at`', [])) ??
+          (await findData(tx, NotificationChannel, { enabled: true }, { orderBy: [{ createdAt: 'asc' }] }))) as ChannelRow[]
+      ).map(normaliseChannel);
       this.follow(new Set(channels.map((channel) => channel.tenant)));
       this.syncLanes(channels);
       const byTenant = new Map<string, ChannelRow[]>();
@@ -270,6 +274,7 @@ export class NotificationDispatcher {
         this.lanes.set(channel.id, {
           channel,
           opened: null,
+          connections: new ChannelConnections(this.config.concurrencyPerChannel, this.config.allowPrivate),
           queue: [],
           inFlight: 0,
           due: true,
@@ -282,9 +287,13 @@ export class NotificationDispatcher {
     }
   }
 
-  /** Releases what a lane no longer in use had queued; its attempts in flight finish and are recorded. */
+  /**
+   * Releases what a lane no longer in use had queued; its attempts in flight finish and are
+   * recorded, then its connections close (at once when none is in flight).
+   */
   private async detach(lane: Lane): Promise<void> {
     clearTimeout(lane.retryTimer);
+    if (lane.inFlight === 0) lane.connections.close();
     const queued = lane.queue.splice(0);
     const byToken = new Map<string, string[]>();
     for (const item of queued) byToken.set(item.leaseToken, [...(byToken.get(item.leaseToken) ?? []), item.delivery.id]);
@@ -428,7 +437,14 @@ export class NotificationDispatcher {
     const run = (async () => {
       let outcome: AttemptOutcome;
       try {
-        outcome = await this.senders.for(channel.kind)({ deliveryId: delivery.id, body: delivery.body, url: channel.url, secret: this.secretOf(lane), now: started });
+        outcome = await this.senders.for(channel.kind)({
+          deliveryId: delivery.id,
+          body: delivery.body,
+          url: channel.url,
+          secret: this.secretOf(lane),
+          now: started,
+          connections: lane.connections,
+        });
       } catch (error) {
         outcome = { delivered: false, statusCode: null, result: (error as Error).message };
       }
@@ -439,6 +455,7 @@ export class NotificationDispatcher {
       .finally(() => {
         lane.inFlight -= 1;
         this.attempts.delete(run);
+        if (lane.inFlight === 0 && (this.stopped || this.lanes.get(lane.channel.id) !== lane)) lane.connections.close();
         // A slot came free: the next queued delivery of this channel, and of no other, may start.
         this.pump(lane);
       });

@@ -7,6 +7,7 @@ import type { NotificationChannel } from '../db/entities/notification-channel.en
 import { NotificationCursorSchema, type NotificationCursor } from '../db/entities/notification-cursor.entity.js';
 import { NotificationDelivery, type NotificationDeliveryFields } from '../db/entities/notification-delivery.entity.js';
 import { Vote } from '../db/entities/vote.entity.js';
+import { runPreparedCounted, runPreparedEach, selectData } from '../db/fast-paths.js';
 import { findData } from '../db/orm.js';
 import { notificationEventsOf, type NotificationEventType } from './events.js';
 import { emailMessage, inboxUrl, slackMessage, webhookBody, type ApprovalSnapshot } from './messages.js';
@@ -44,9 +45,9 @@ export class Outbox {
    * were owed something, and whether more events are waiting.
    */
   async ingestTenant(tx: EntityManager, tenant: string, channels: ChannelRow[], now: Date): Promise<{ owed: Set<string>; more: boolean }> {
-    const cursor = (await findData(tx, NotificationCursorSchema, { tenant }, { orderBy: [{ tenant: 'asc' }] }))[0] as NotificationCursor | undefined;
+    const cursor = await readCursor(tx, tenant);
     const from = cursor?.lastSeq ?? Math.min(...channels.map((channel) => channel.startSeq));
-    const events = (await findData(tx, AuditEvent, { tenant, seq: { $gt: from } }, { orderBy: [{ seq: 'asc' }], limit: EVENTS_PER_PASS })) as AuditEvent[];
+    const events = await eventsAfter(tx, tenant, from);
     if (events.length === 0) return { owed: new Set(), more: false };
     const relevant = events.filter((event) => event.approvalId !== null && notificationEventsOf(event, true).length > 0);
     const approvals = await this.approvalsById(tx, relevant.map((event) => event.approvalId as string));
@@ -67,20 +68,10 @@ export class Outbox {
     }
     await insertDeliveries(tx, rows);
     const lastSeq = (events.at(-1) as AuditEvent).seq;
-    if (cursor) {
-      const moved = await tx.nativeUpdate(NotificationCursorSchema, { tenant, lastSeq: cursor.lastSeq }, { lastSeq, updatedAt: now });
-      if (moved !== 1) throw new CursorMovedError();
-    } else {
-      // Two dispatchers reading a tenant for the first time race to create its cursor: the loser
-      // rolls back and reads on after the winner's, as when a cursor moved.
-      const created = (await (tx as SqlEntityManager)
-        .createQueryBuilder(NotificationCursorSchema)
-        .insert({ tenant, lastSeq, updatedAt: now })
-        .onConflict(['tenant'])
-        .ignore()
-        .execute('run')) as { affectedRows?: number };
-      if (created.affectedRows !== 1) throw new CursorMovedError();
-    }
+    // Two dispatchers reading a tenant for the first time race to create its cursor, and any two
+    // race to move it: the loser rolls back and reads on after the winner's.
+    const moved = cursor ? await moveCursor(tx, tenant, cursor.lastSeq, lastSeq, now) : await createCursor(tx, tenant, lastSeq, now);
+    if (!moved) throw new CursorMovedError();
     return { owed: new Set(rows.map((row) => row.channelId)), more: events.length === EVENTS_PER_PASS };
   }
 
@@ -216,7 +207,9 @@ export class Outbox {
 
   private async approvalsById(tx: EntityManager, ids: string[]): Promise<Map<string, ApprovalRow>> {
     if (ids.length === 0) return new Map();
-    const rows = (await findData(tx, Approval, { id: { $in: [...new Set(ids)] } }, { orderBy: [{ id: 'asc' }] })) as ApprovalRow[];
+    const unique = [...new Set(ids)];
+    const rows = ((await selectData(tx, Approval, 'where `id` in (select `value` from json_each(?))', [JSON.stringify(unique)])) ??
+      (await findData(tx, Approval, { id: { $in: unique } }, { orderBy: [{ id: 'asc' }] }))) as ApprovalRow[];
     return new Map(rows.map((row) => [row.id, { ...row, escalated: Boolean(row.escalated) }]));
   }
 
@@ -231,8 +224,59 @@ export class Outbox {
   }
 }
 
+/*
+ * The outbox's statements. Each pass runs them for every tenant with a channel, so on SQLite they
+ * are prepared statements (fast-paths.ts); with another driver they go through MikroORM.
+ */
+
+async function readCursor(tx: EntityManager, tenant: string): Promise<NotificationCursor | undefined> {
+  const rows = (await selectData(tx, NotificationCursorSchema, 'where `tenant` = ?', [tenant])) ??
+    (await findData(tx, NotificationCursorSchema, { tenant }, { orderBy: [{ tenant: 'asc' }] }));
+  return rows[0] as NotificationCursor | undefined;
+}
+
+/** The tenant's audit events after `seq`, in order, a pass's worth. */
+async function eventsAfter(tx: EntityManager, tenant: string, seq: number): Promise<AuditEvent[]> {
+  const rows = (await selectData(tx, AuditEvent, 'where `tenant` = ? and `seq` > ? order by `seq` limit ?', [tenant, seq, EVENTS_PER_PASS])) ??
+    (await findData(tx, AuditEvent, { tenant, seq: { $gt: seq } }, { orderBy: [{ seq: 'asc' }], limit: EVENTS_PER_PASS }));
+  return rows as AuditEvent[];
+}
+
+/** Advances the tenant's cursor from `from` to `to`; false when another dispatcher moved it first. */
+async function moveCursor(tx: EntityManager, tenant: string, from: number, to: number, now: Date): Promise<boolean> {
+  const moved =
+    (await runPreparedCounted(tx, 'update `notification_cursor` set `last_seq` = ?, `updated_at` = ? where `tenant` = ? and `last_seq` = ?', [to, now, tenant, from])) ??
+    (await tx.nativeUpdate(NotificationCursorSchema, { tenant, lastSeq: from }, { lastSeq: to, updatedAt: now }));
+  return moved === 1;
+}
+
+/** Creates the tenant's cursor at `to`; false when another dispatcher created it first. */
+async function createCursor(tx: EntityManager, tenant: string, to: number, now: Date): Promise<boolean> {
+  const fast = await runPreparedCounted(
+    tx,
+    'insert into `notification_cursor` (`tenant`, `last_seq`, `updated_at`) values (?, ?, ?) on conflict (`tenant`) do nothing',
+    [tenant, to, now],
+  );
+  if (fast !== null) return fast === 1;
+  const created = (await (tx as SqlEntityManager)
+    .createQueryBuilder(NotificationCursorSchema)
+    .insert({ tenant, lastSeq: to, updatedAt: now })
+    .onConflict(['tenant'])
+    .ignore()
+    .execute('run')) as { affectedRows?: number };
+  return created.affectedRows === 1;
+}
+
+const INSERT_DELIVERY_SQL =
+  'insert into `notification_delivery` (`id`, `tenant`, `channel_id`, `event_key`, `event_type`, `approval_id`, `body`, `occurred_at`, ' +
+  "`next_attempt_at`, `created_at`, `status`, `attempts`, `schedule_attempts`) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, 0) " +
+  'on conflict (`channel_id`, `event_key`) do nothing';
+
 /** Inserts deliveries, skipping any (channel, event) that already has one. */
 async function insertDeliveries(tx: EntityManager, rows: NotificationDeliveryFields[]): Promise<void> {
+  if (rows.length === 0) return;
+  const values = rows.map((row) => [row.id, row.tenant, row.channelId, row.eventKey, row.eventType, row.approvalId, row.body, row.occurredAt, row.nextAttemptAt, row.createdAt]);
+  if ((await runPreparedEach(tx, INSERT_DELIVERY_SQL, values)) !== null) return;
   for (let index = 0; index < rows.length; index += 100) {
     const chunk = rows.slice(index, index + 100).map((row) => ({ ...row, status: 'PENDING' as const, attempts: 0, scheduleAttempts: 0 }));
     await (tx as SqlEntityManager).createQueryBuilder(NotificationDelivery).insert(chunk).onConflict(['channelId', 'eventKey']).ignore().execute();

@@ -1,9 +1,9 @@
 import { createTransport, type Transporter } from 'nodemailer';
-import { Webhook } from 'standardwebhooks';
 import type { NotificationChannelKind } from '../db/entities/notification-channel.entity.js';
 import type { NotifyConfig } from './config.js';
-import { postJson } from './http-post.js';
+import { postJson, type ChannelConnections } from './http-post.js';
 import type { EmailMessage } from './messages.js';
+import { webhookKey, webhookSignature } from './signature.js';
 
 /** How one attempt ended: accepted or not, the destination's code and its answer or the failure. */
 export interface AttemptOutcome {
@@ -20,6 +20,8 @@ export interface Attempt {
   /** The webhook's signing secret, or the Slack incoming-webhook URL. */
   secret: string | null;
   now: Date;
+  /** The channel's kept-alive connections, for webhook and Slack posts. */
+  connections?: ChannelConnections;
 }
 
 /** Sends one attempt of one channel kind. */
@@ -54,14 +56,15 @@ export class Senders {
   private async webhook(attempt: Attempt): Promise<AttemptOutcome> {
     if (!attempt.url || !attempt.secret) return failure(new Error('the channel has no URL or signing secret'));
     try {
-      const signature = new Webhook(attempt.secret).sign(attempt.deliveryId, attempt.now, attempt.body);
+      const timestamp = Math.floor(attempt.now.getTime() / 1000);
       const answer = await postJson(attempt.url, attempt.body, {
         timeoutMs: this.config.timeoutMs,
         allowPrivate: this.config.allowPrivate,
+        connections: attempt.connections,
         headers: {
           'webhook-id': attempt.deliveryId,
-          'webhook-timestamp': String(Math.floor(attempt.now.getTime() / 1000)),
-          'webhook-signature': signature,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': webhookSignature(webhookKey(attempt.secret), attempt.deliveryId, timestamp, attempt.body),
         },
       });
       return { delivered: answer.statusCode >= 200 && answer.statusCode < 300, statusCode: answer.statusCode, result: answer.summary };
@@ -73,7 +76,11 @@ export class Senders {
   private async slack(attempt: Attempt): Promise<AttemptOutcome> {
     if (!attempt.secret) return failure(new Error('the channel has no incoming-webhook URL'));
     try {
-      const answer = await postJson(attempt.secret, attempt.body, { timeoutMs: this.config.timeoutMs, allowPrivate: this.config.allowPrivate });
+      const answer = await postJson(attempt.secret, attempt.body, {
+        timeoutMs: this.config.timeoutMs,
+        allowPrivate: this.config.allowPrivate,
+        connections: attempt.connections,
+      });
       return { delivered: answer.statusCode >= 200 && answer.statusCode < 300, statusCode: answer.statusCode, result: answer.summary };
     } catch (error) {
       return failure(error);

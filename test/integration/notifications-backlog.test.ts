@@ -25,6 +25,25 @@ beforeAll(async () => {
     rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false },
   });
   const knex = (server.app.orm.em as SqlEntityManager).getKnex();
+  // On SQLite the dispatcher reads through statements prepared on the connection itself, past
+  // knex: each statement prepared from here on counts its reads as knex's events count the others.
+  const client = knex.client as { acquireConnection(): Promise<any>; releaseConnection(connection: unknown): Promise<void> };
+  const connection = await client.acquireConnection();
+  await client.releaseConnection(connection);
+  const prepare = connection.prepare.bind(connection) as (sql: string) => any;
+  connection.prepare = (sql: string) => {
+    const statement = prepare(sql);
+    if (!/^\s*select\b/i.test(sql) || !/notification_delivery\b/.test(sql)) return statement;
+    const all = statement.all.bind(statement) as (...values: unknown[]) => unknown[];
+    statement.all = (...values: unknown[]) => {
+      const rows = all(...values);
+      reads.statements += 1;
+      reads.rows += rows.length;
+      if (/next_attempt_at`? <=/.test(sql)) dueRead = { sql, bindings: values };
+      return rows;
+    };
+    return statement;
+  };
   knex.on('query-response', (response: unknown, query: { sql: string }) => {
     if (!/^\s*select\b/i.test(query.sql) || !/notification_delivery\b/.test(query.sql)) return;
     reads.statements += 1;

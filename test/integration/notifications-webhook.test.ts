@@ -3,6 +3,14 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { freshTenant, PAYMENT_ONE_APPROVER, request, expectType, CRITICAL_PAYMENT } from '../support/gate.js';
 import { startWebhookReceiver } from '../support/receivers.js';
 import { createChannel, deliveryWhere, notifications, testNotifyConfig, webhookChannel, withWebhookChannel } from '../support/notifications.js';
+import { Approval } from '../../src/db/entities/approval.entity.js';
+import { AuditEvent } from '../../src/db/entities/audit-event.entity.js';
+import { NotificationChannel } from '../../src/db/entities/notification-channel.entity.js';
+import { NotificationCursorSchema } from '../../src/db/entities/notification-cursor.entity.js';
+import { NotificationDelivery } from '../../src/db/entities/notification-delivery.entity.js';
+import { selectData } from '../../src/db/fast-paths.js';
+import { findData } from '../../src/db/orm.js';
+import { inTransaction } from '../../src/db/transaction.js';
 
 let server: TestServer;
 const logs: string[] = [];
@@ -161,6 +169,43 @@ describe('webhook channels', () => {
       receiver.secret = rotated.signingSecret;
       await request(tenant.agent, PAYMENT_ONE_APPROVER, 'PENDING');
       expect((await receiver.arrivals.next()).verified).toBe(true);
+    });
+  });
+
+  it('keeps one connection to the receiver across deliveries and closes it when the channel is deleted', async () => {
+    await withWebhookChannel(server, { label: 'keepalive', events: ['approval.required'] }, async ({ tenant, receiver, channel }) => {
+      for (let index = 0; index < 3; index++) {
+        await request(tenant.agent, { ...PAYMENT_ONE_APPROVER, resource: `invoice/KA-${index}` }, 'PENDING');
+        const received = await receiver.arrivals.next();
+        expect(received.verified).toBe(true);
+        // Recorded once the answer was read, so the connection is free for the next delivery.
+        await deliveryWhere(server, tenant.admin, channel.id, (node) => node.id === received.headers['webhook-id'] && node.status === 'DELIVERED');
+      }
+      expect(receiver.connectionsOpened).toBe(1);
+      const deleting = Date.now();
+      await notifications.delete(server, tenant.admin, channel.id);
+      // Closed by the deletion, well before an idle connection would time out (4 s).
+      const closedAt = await receiver.connectionsClosed.next(3_000, 'closed connection');
+      expect(closedAt - deleting).toBeLessThan(3_000);
+    });
+  });
+});
+
+describe('the dispatcher\'s SQLite fast paths', () => {
+  it('read the rows MikroORM reads, for every table the outbox and the delivery queue read', async () => {
+    // By now the earlier tests left channels, events, approvals, deliveries and cursors behind.
+    await inTransaction(server.app.orm, async (em) => {
+      for (const [entity, key] of [
+        [Approval, 'id'],
+        [AuditEvent, 'id'],
+        [NotificationChannel, 'id'],
+        [NotificationDelivery, 'id'],
+        [NotificationCursorSchema, 'tenant'],
+      ] as const) {
+        const viaOrm = await findData(em, entity as never, {}, { orderBy: [{ [key]: 'asc' }] });
+        expect(viaOrm.length, String(entity)).toBeGreaterThan(0);
+        expect(await selectData(em, entity as never, `order by \`${key}\``, [])).toEqual(viaOrm);
+      }
     });
   });
 });

@@ -75,6 +75,10 @@ export interface WebhookReceiver {
   port: number;
   secret: string | undefined;
   arrivals: Arrivals<ReceivedWebhook>;
+  /** Connections the sender opened so far. */
+  connectionsOpened: number;
+  /** When each connection closed, as it closes. */
+  connectionsClosed: Arrivals<number>;
   close(): Promise<void>;
 }
 
@@ -107,12 +111,19 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       else answerNow();
     });
   });
+  const connectionsClosed = new Arrivals<number>();
+  server.on('connection', (socket) => {
+    receiver.connectionsOpened += 1;
+    socket.on('close', () => connectionsClosed.push(Date.now()));
+  });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return Object.assign(receiver, {
     url: `http://127.0.0.1:${port}/hooks/countersign`,
     port,
     arrivals,
+    connectionsOpened: 0,
+    connectionsClosed,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

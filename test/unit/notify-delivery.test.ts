@@ -1,11 +1,14 @@
-import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../src/notify/backoff.js';
 import { loadNotifyConfig } from '../../src/notify/config.js';
 import { isNonPublicAddress, urlProblem } from '../../src/notify/destination.js';
 import { notificationEventsOf } from '../../src/notify/events.js';
-import { postJson } from '../../src/notify/http-post.js';
+import { Webhook } from 'standardwebhooks';
+import { ChannelConnections, postJson } from '../../src/notify/http-post.js';
+import { webhookKey, webhookSignature } from '../../src/notify/signature.js';
 import { emailMessage, slackMessage, webhookBody, type ApprovalSnapshot } from '../../src/notify/messages.js';
 
 describe('destination checks', () => {
@@ -59,6 +62,99 @@ describe('destination checks', () => {
     } finally {
       server.closeAllConnections();
       server.close();
+    }
+  });
+});
+
+describe('kept-alive connections of a channel', () => {
+  async function countingServer(handler: (request: IncomingMessage, response: ServerResponse, requestOnConnection: number) => void = (_request, response) => response.end('ok')) {
+    const counts = { connections: 0, requests: 0, closed: 0 };
+    const server = createServer((request, response) => {
+      counts.requests += 1;
+      const socket = request.socket as typeof request.socket & { requestsServed?: number };
+      socket.requestsServed = (socket.requestsServed ?? 0) + 1;
+      request.resume();
+      request.on('end', () => handler(request, response, socket.requestsServed as number));
+    });
+    const closed: (() => void)[] = [];
+    server.on('connection', (socket) => {
+      counts.connections += 1;
+      socket.on('close', () => {
+        counts.closed += 1;
+        for (const wake of closed.splice(0)) wake();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const allClosed = () =>
+      new Promise<void>((resolve) => {
+        const check = () => (counts.closed === counts.connections ? resolve() : closed.push(check));
+        check();
+      });
+    return { server, port, counts, allClosed };
+  }
+
+  it('sends one post after another over one connection, and closes it when the channel lets go', async () => {
+    const { server, port, counts, allClosed } = await countingServer();
+    const connections = new ChannelConnections(4, true);
+    try {
+      for (let index = 0; index < 3; index++) {
+        const answer = await postJson(`http://localhost:${port}/`, '{}', { timeoutMs: 2_000, allowPrivate: true, connections });
+        expect(answer.statusCode).toBe(200);
+      }
+      expect(counts).toMatchObject({ connections: 1, requests: 3, closed: 0 });
+      connections.close();
+      await allClosed();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('checks the address of every new connection it makes', async () => {
+    const { server, port, counts } = await countingServer();
+    const connections = new ChannelConnections(4, false);
+    try {
+      await expect(postJson(`http://localhost:${port}/`, '{}', { timeoutMs: 2_000, allowPrivate: false, connections })).rejects.toThrow(/non-public/);
+      expect(counts.connections).toBe(0);
+    } finally {
+      connections.close();
+      server.close();
+    }
+  });
+
+  it('sends a post again on a new connection when the receiver closed the kept-alive one', async () => {
+    // The receiver drops each connection at its second request without answering, as one does
+    // that closes an idle connection just as a post goes out on it.
+    const { server, port, counts } = await countingServer((request, response, requestOnConnection) => {
+      if (requestOnConnection > 1) request.socket.destroy();
+      else response.end('ok');
+    });
+    const connections = new ChannelConnections(4, true);
+    try {
+      expect((await postJson(`http://localhost:${port}/`, '{}', { timeoutMs: 2_000, allowPrivate: true, connections })).statusCode).toBe(200);
+      expect((await postJson(`http://localhost:${port}/`, '{}', { timeoutMs: 2_000, allowPrivate: true, connections })).statusCode).toBe(200);
+      expect(counts).toMatchObject({ connections: 2, requests: 3 });
+    } finally {
+      connections.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('webhook signatures', () => {
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+
+  it('are byte for byte the standardwebhooks package\'s, and its verify accepts them', () => {
+    const now = new Date();
+    const timestamp = Math.floor(now.getTime() / 1000);
+    for (const body of ['{}', JSON.stringify({ type: 'approval.required', data: { resource: 'facture/é—✓ 🚀', amount: 1500 } }), JSON.stringify({ padding: 'x'.repeat(70_000) })]) {
+      const id = `msg_${randomBytes(16).toString('hex')}`;
+      const signature = webhookSignature(webhookKey(secret), id, timestamp, body);
+      expect(signature).toBe(new Webhook(secret).sign(id, now, body));
+      const headers = { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
+      expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
     }
   });
 });
