@@ -1,25 +1,21 @@
 import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
-import type { ApprovalStatus } from '../../domain/approval-state.js';
 import { Approval } from '../entities/approval.entity.js';
 import { Vote } from '../entities/vote.entity.js';
 import { insertNew, selectEntities, selectRawRows, updateColumns } from '../fast-paths.js';
 import { findData } from '../orm.js';
+import type { ColumnMatch } from './column-match.js';
 
 /** An approval read as plain data (see findData): every scalar field, no collections. */
 export type ApprovalRow = Omit<Approval, 'decisions'>;
 
-/** What a listing selects: all given fields must match; `requester` narrows to one requester's own. */
-export interface ApprovalQuery {
-  tenant: string;
-  status?: ApprovalStatus | null | undefined;
-  action?: string | null | undefined;
-  agent?: string | null | undefined;
-  sessionId?: string | null | undefined;
-  requester?: string | undefined;
-  escalated?: boolean | undefined;
-  /** Keyset position: rows strictly older than this (createdAt, id). */
-  before?: { createdAt: Date; id: string } | undefined;
-}
+/** What a listing selects: the tenant's approvals matching every column given; `requester` narrows to one requester's own. */
+export type ApprovalQuery = Pick<Approval, 'tenant'> &
+  ColumnMatch<Approval, 'status' | 'action' | 'agent' | 'sessionId'> & {
+    requester?: string | undefined;
+    escalated?: boolean | undefined;
+    /** Keyset position: rows strictly older than this (createdAt, id). */
+    before?: { createdAt: Date; id: string } | undefined;
+  };
 
 /** What changes on an approval after its request: everything else is written once, by insert. */
 const LIFE_FIELDS = ['status', 'decidedAt', 'updatedAt', 'tokenJti', 'tokenIssuedAt', 'tokenExpiresAt', 'tokenKid'] as const;

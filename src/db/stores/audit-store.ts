@@ -2,23 +2,21 @@ import type { FilterQuery, MikroORM } from '@mikro-orm/core';
 import type { AuditChainEvent, ChainVerification } from '../../domain/audit-chain.js';
 import { AuditEvent } from '../entities/audit-event.entity.js';
 import { selectRawRows } from '../fast-paths.js';
+import type { ColumnMatch } from './column-match.js';
 import { CHAIN_COLUMNS, chainEvent } from '../chain-rows.js';
 import { verifyChainInWorkers, type ParallelVerifyOptions } from '../chain-verification.js';
 
 /** Below this many events, starting worker threads costs more than hashing on one core. */
 const PARALLEL_VERIFY_FROM = 50_000;
 
-/** Which audit events a page selects: all given fields must match. */
-export interface AuditQuery {
-  tenant: string;
-  approvalId?: string | null | undefined;
-  type?: string | null | undefined;
-  actor?: string | null | undefined;
-  since?: Date | null | undefined;
-  until?: Date | null | undefined;
-  /** Events after this position in the tenant's chain. */
-  afterSeq?: number | undefined;
-}
+/** Which audit events a page selects: the tenant's, matching every column given, in the time range given. */
+export type AuditQuery = Pick<AuditEvent, 'tenant'> &
+  ColumnMatch<AuditEvent, 'approvalId' | 'type' | 'actor'> & {
+    since?: Date | null | undefined;
+    until?: Date | null | undefined;
+    /** Events after this position in the tenant's chain. */
+    afterSeq?: number | undefined;
+  };
 
 const CHAIN_SQL = `select ${CHAIN_COLUMNS.join(', ')} from audit_event where tenant = ? and seq > ? order by seq limit ?`;
 
