@@ -60,50 +60,10 @@ import type {
 } from './types.js';
 import { later, outcome, unwrap } from './results.js';
 import { GraphQLTransport } from './transport.js';
+import type { CountersignClientOptions, RequireApprovalOptions, StreamOptions } from './options.js';
+import { waitForDecision } from './wait-for-decision.js';
 
-/** Options of {@link CountersignClient}. */
-export interface CountersignClientOptions {
-  /** The server's base URL (`http://127.0.0.1:4000`) or its GraphQL endpoint (`…/graphql`). */
-  url: string;
-  /** The caller's bearer JWT, or a function returning it (asked again for every request and connection). */
-  token: string | (() => string | Promise<string>);
-  /** A fetch implementation; defaults to the global one. */
-  fetch?: typeof fetch;
-  /**
-   * A WebSocket constructor for subscriptions; defaults to the global `WebSocket` (browsers), and
-   * to the `ws` package's in the Node entry (`countersign/client`).
-   */
-  webSocketImpl?: unknown;
-  /** How long one HTTP request may take, in milliseconds (default 30 000). */
-  requestTimeoutMs?: number;
-  /**
-   * Send each operation as the SHA-256 of its document (a persisted operation) instead of its
-   * text: what a server with `COUNTERSIGN_PERSISTED_ONLY=true` requires. The server must be of the
-   * same version as this SDK, whose documents form its manifest.
-   */
-  persistedOperations?: boolean;
-}
-
-/** Options of {@link CountersignClient.requireApproval}. */
-export interface RequireApprovalOptions {
-  /** Give up after this many milliseconds (the request stays pending on the server). */
-  timeoutMs?: number;
-  /** Give up when this signal aborts (the request stays pending on the server). */
-  signal?: AbortSignal;
-  /** Called once when the request needs a human decision, e.g. to tell the user who must approve. */
-  onPending?: (approval: Approval) => void;
-}
-
-/** Options of the subscription streams. */
-export interface StreamOptions {
-  /** Start with the current state: the approval itself, or every request now pending. */
-  current?: boolean;
-  /** Ends the stream when aborted. */
-  signal?: AbortSignal;
-}
-
-/** Grace after a request's expiry before asking the server for its state (clock skew, sweep). */
-const EXPIRY_GRACE_MS = 500;
+export type { CountersignClientOptions, RequireApprovalOptions, StreamOptions } from './options.js';
 
 /**
  * The agent and approver SDK: typed methods over GraphQL HTTP, and subscriptions over
@@ -179,7 +139,7 @@ export class CountersignClient {
       const decided = outcome(approval, token);
       if (decided !== null) return decided;
       options.onPending?.(approval);
-      return await Promise.race([this.waitForDecision(approval, stop.signal), stopped]);
+      return await Promise.race([waitForDecision(this.transport, (id) => this.approval(id), approval, stop.signal), stopped]);
     } finally {
       cancelTimeout();
       signal?.removeEventListener('abort', onAbort);
@@ -360,54 +320,6 @@ export class CountersignClient {
   }
 
   // ---------------------------------------------------------------- internals
-
-  /**
-   * Waits on `approvalUpdated(id, current: true)`: the server reads the approval only once the
-   * subscription listens, so a decision made before or during subscribing is not missed. When the
-   * request should have expired, one query lets the server expire it on access.
-   */
-  private waitForDecision(approval: Approval, signal: AbortSignal): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      let settled = false;
-      const cleanups: (() => void)[] = [];
-      const settle = (finish: () => void) => {
-        if (settled) return;
-        settled = true;
-        for (const cleanup of cleanups) cleanup();
-        finish();
-      };
-      const consider = (current: Approval, token: string | null) => {
-        try {
-          const decided = outcome(current, token);
-          if (decided !== null) settle(() => resolve(decided));
-        } catch (error) {
-          settle(() => reject(error));
-        }
-      };
-      const onAbort = () => settle(() => reject(signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-      cleanups.push(() => signal.removeEventListener('abort', onAbort));
-
-      const untilExpiry = Date.parse(approval.expiresAt) - Date.now() + EXPIRY_GRACE_MS;
-      cleanups.push(
-        later(Math.max(0, untilExpiry), () => {
-          // A failed check changes nothing: the subscription still reports the expiry or the failure.
-          this.approval(approval.id).then(
-            (current) => consider(current, null),
-            () => {},
-          );
-        }),
-      );
-
-      cleanups.push(
-        this.subscribe(ApprovalUpdatedDocument, { id: approval.id, current: true }, {
-          next: ({ approvalUpdated }) => consider(approvalUpdated.approval, approvalUpdated.token),
-          error: (error) => settle(() => reject(error)),
-          complete: () => settle(() => reject(new TransportError('The subscription ended before the approval was decided.'))),
-        }),
-      );
-    });
-  }
 
   private request<T, V>(document: TypedDocumentString<T, V>, variables: V, signal?: AbortSignal): Promise<T> {
     return this.transport.request(document, variables, signal);
