@@ -1,7 +1,7 @@
 /**
  * Benchmark 4: reads once the database has grown. A temporary SQLite file is given its schema by
  * the committed migrations, then seeded directly with better-sqlite3 in one transaction with
- * 100,000 approvals and 1,000,000 audit events whose chain hashes are real (auditEventHash), so
+ * 100,000 approvals and 1,000,000 audit events whose chain hashes are real (hashAuditEvent), so
  * verifyAuditChain has its full work to do. The server then opens that file and is asked, over
  * HTTP, for the pending list, single approvals' audit trails and a whole-chain verification.
  */
@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { auditEventHash, GENESIS_HASH } from '../../src/domain/audit-chain.js';
+import { GENESIS_HASH, hashAuditEvent } from '../../src/domain/audit-chain.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { GraphQLClient, measured, progress, type BenchSettings } from './load.js';
 import { startServerProcess, type ServerProcess } from './server.js';
@@ -212,7 +212,8 @@ async function seed(path: string, approvals: number): Promise<{ pending: number;
           seq += 1;
           const eventId = randomUUID();
           const occurredAt = new Date(createdAt + step * 1_000);
-          const hash = auditEventHash(previousHash, { id: eventId, tenant: TENANT, seq, approvalId: id, occurredAt, ...event });
+          // The details are stored as the canonical text that was hashed, as the gate stores them.
+          const { hash, detailsJson } = hashAuditEvent(previousHash, { id: eventId, tenant: TENANT, seq, approvalId: id, occurredAt, ...event });
           insertEvent.run(
             eventId,
             TENANT,
@@ -222,7 +223,7 @@ async function seed(path: string, approvals: number): Promise<{ pending: number;
             event.actor,
             event.previousStatus,
             event.newStatus,
-            JSON.stringify(event.details),
+            detailsJson,
             occurredAt.getTime(),
             previousHash,
             hash,

@@ -1,4 +1,4 @@
-import { verifyChain, type AuditChainEvent, type ChainVerification } from '../domain/audit-chain.js';
+import { verifyChain, type ChainVerification, type VerifiableAuditEvent } from '../domain/audit-chain.js';
 import type { AuditEvent } from '../db/entities/audit-event.entity.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
@@ -54,15 +54,11 @@ export async function verifyAudit(deps: GateDeps, caller: Caller, options: { che
   requireRole(caller, 'auditor', 'admin');
   // A checkpoint that does not verify is refused before the walk.
   const checkpoint = options.checkpoint ? await compareWithCheckpoint(deps, caller.tenant, options.checkpoint) : null;
-  // The status each approval's trail ends in, noted from the pages the walk reads anyway; a walk
-  // that stopped at a break, or ran on worker threads, did not read them all: read them then.
+  // The status each approval's trail ends in, noted by the walk, which reads every event anyway; a
+  // walk that stopped at a break did not read them all: read them then.
   let trail = new Map<string, string>();
-  let pages = 0;
-  const chain = await verifyAuditChain(deps, caller, (events) => {
-    pages++;
-    for (const event of events) if (event.approvalId !== null && event.newStatus !== null) trail.set(event.approvalId, event.newStatus);
-  });
-  if (!chain.ok || (pages === 0 && chain.checked > 0)) trail = await trailStatuses(deps, caller.tenant);
+  const chain = await verifyAuditChain(deps, caller, (approvalId, status) => trail.set(approvalId, status));
+  if (!chain.ok) trail = await trailStatuses(deps, caller.tenant);
   const mismatches = await stateMismatches(deps, caller.tenant, trail);
   return {
     ok: chain.ok && checkpoint?.problem == null && mismatches.length === 0,
@@ -102,17 +98,18 @@ async function stateMismatches(deps: GateDeps, tenant: string, trail: Map<string
 }
 
 /**
- * Walks the caller's tenant's whole chain and reports the first broken link; `onPage` sees each
- * page of events read, in chain order, before it is checked.
+ * Walks the caller's tenant's whole chain and reports the first broken link; `onTrailStatus` is
+ * told, in chain order, each status an event gives an approval (some of them only, when the
+ * chain is broken).
  */
 export async function verifyAuditChain(
   deps: GateDeps,
   caller: Caller,
-  onPage?: (events: readonly AuditChainEvent[]) => void,
+  onTrailStatus?: (approvalId: string, status: string) => void,
 ): Promise<ChainVerification> {
   requireRole(caller, 'auditor', 'admin');
   await deps.committer.whenIdle();
-  const inWorkers = await deps.stores.audit.verifyInWorkers(caller.tenant);
+  const inWorkers = await deps.stores.audit.verifyInWorkers(caller.tenant, onTrailStatus && { onTrailStatus });
   if (inWorkers) return inWorkers;
   let previousHash: string | undefined;
   let lastSeq = 0;
@@ -120,7 +117,9 @@ export async function verifyAuditChain(
   for (;;) {
     const events = await deps.stores.audit.chainAfter(caller.tenant, lastSeq, VERIFY_PAGE);
     if (events.length === 0) return { ok: true, checked };
-    onPage?.(events);
+    if (onTrailStatus) {
+      for (const event of events) if (event.approvalId !== null && event.newStatus !== null) onTrailStatus(event.approvalId, event.newStatus);
+    }
     if (checked === 0 && events[0] && events[0].seq !== 1) {
       return { ok: false, checked: 0, brokenAt: { seq: events[0].seq, id: events[0].id, reason: 'missing_predecessor' } };
     }
@@ -130,7 +129,7 @@ export async function verifyAuditChain(
     const result = verifyChain(events, previousHash);
     if (!result.ok) return { ...result, checked: checked + result.checked };
     checked += result.checked;
-    const last = events.at(-1) as AuditChainEvent;
+    const last = events.at(-1) as VerifiableAuditEvent;
     previousHash = last.hash;
     lastSeq = last.seq;
   }

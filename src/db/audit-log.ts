@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { auditEventHash, GENESIS_HASH } from '../domain/audit-chain.js';
+import { GENESIS_HASH, hashAuditEvent } from '../domain/audit-chain.js';
 import { AuditEvent, type AuditEventFields } from './entities/audit-event.entity.js';
 import { insertNew, selectInTransaction } from './fast-paths.js';
 
@@ -31,8 +31,13 @@ export class AuditLog {
     const id = randomUUID();
     const seq = head.seq + 1;
     const stamped = { ...fields, details: { policyRevision: this.policyRevision(), contextHash: null, ...fields.details } };
-    const hash = auditEventHash(head.hash, { id, seq, ...stamped });
-    const event = new AuditEvent({ ...stamped, id, seq, previousHash: head.hash, hash });
+    const { hash, detailsJson } = hashAuditEvent(head.hash, { id, seq, ...stamped });
+    // Parsed back from the canonical text, the details' members are in canonical order, so the JSON
+    // the store writes is the text that was hashed and verification hashes it as stored. (Member
+    // names that are array indices are the exception, which JavaScript puts first: such details
+    // verify by being canonicalised again.)
+    const details = JSON.parse(detailsJson) as Record<string, unknown>;
+    const event = new AuditEvent({ ...stamped, details, id, seq, previousHash: head.hash, hash });
     await insertNew(em, event);
     // With a driver that has no fast path the event waits in the unit of work: write it now, so
     // that the next append in this transaction reads it as the head.

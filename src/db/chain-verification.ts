@@ -6,6 +6,13 @@ import type { RangeRequest, RangeResult, WorkerReply } from './chain-worker.js';
 export interface ParallelVerifyOptions {
   /** Sequence numbers per range handed to a worker. */
   rangeSize?: number;
+  /** Sequence numbers a worker reads at a time. */
+  batchSize?: number;
+  /**
+   * Called, in chain order, with the status events give approvals (each range's last per
+   * approval), up to the range that holds the first break.
+   */
+  onTrailStatus?: (approvalId: string, status: string) => void;
 }
 
 const DEFAULT_RANGE_SIZE = 20_000;
@@ -26,20 +33,24 @@ export async function verifyChainInWorkers(
   const rangeSize = options.rangeSize ?? DEFAULT_RANGE_SIZE;
   const ranges: RangeRequest[] = [];
   for (let fromSeq = 0, index = 0; fromSeq < lastSeq; fromSeq += rangeSize, index++) {
-    ranges.push({ path, tenant, index, fromSeq, toSeq: Math.min(fromSeq + rangeSize, lastSeq) });
+    ranges.push({ path, tenant, index, fromSeq, toSeq: Math.min(fromSeq + rangeSize, lastSeq), ...(options.batchSize && { batchSize: options.batchSize }) });
   }
   const pool = (sharedPool ??= new ChainWorkerPool(Math.max(1, Math.min(availableParallelism(), 4))));
-  return joinRanges(await Promise.all(ranges.map((range) => pool.run(range))));
+  return joinRanges(await Promise.all(ranges.map((range) => pool.run(range))), options.onTrailStatus);
 }
 
 /** The ranges' outcomes joined in order, with the links between them checked. */
-function joinRanges(results: readonly RangeResult[]): ChainVerification {
+function joinRanges(results: readonly RangeResult[], onTrailStatus: ParallelVerifyOptions['onTrailStatus']): ChainVerification {
   let checked = 0;
   let previousHash = GENESIS_HASH;
   let previousSeq = 0;
   for (const range of results) {
     if (!range.first || !range.last) continue;
     const { first } = range;
+    if (onTrailStatus) {
+      const { approvalIds, statuses } = range.trail;
+      for (let index = 0; index < approvalIds.length; index++) onTrailStatus(approvalIds[index] as string, statuses[index] as string);
+    }
     if (first.seq !== previousSeq + 1) {
       return { ok: false, checked, brokenAt: { seq: first.seq, id: first.id, reason: 'missing_predecessor' } };
     }

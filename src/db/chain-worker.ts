@@ -16,6 +16,8 @@ export interface RangeRequest {
   index: number;
   fromSeq: number;
   toSeq: number;
+  /** Sequence numbers read at a time (see {@link DEFAULT_BATCH}). */
+  batchSize?: number;
 }
 
 export interface RangeResult {
@@ -26,19 +28,62 @@ export interface RangeResult {
   last: { seq: number; hash: string } | null;
   /** The range checked on its own, from its first event's own `previousHash`. */
   verification: ChainVerification;
+  /**
+   * The status each approval is given by its last event in the range that gives one: what the
+   * approvals' stored status is checked against, read here so that no other pass over the chain
+   * is needed. Two arrays rather than pairs: cheaper to send back.
+   */
+  trail: { approvalIds: string[]; statuses: string[] };
 }
 
 export type WorkerReply = { type: 'result'; result: RangeResult } | { type: 'error'; message: string };
 
 const RANGE_SQL = `select ${CHAIN_COLUMNS.join(', ')} from audit_event where tenant = ? and seq > ? and seq <= ? order by seq`;
 
+/**
+ * Sequence numbers read at a time. Rows read in small batches die young: a whole range held at
+ * once survived into the old generation, and collecting it was a fifth of the worker's time.
+ */
+export const DEFAULT_BATCH = 1_000;
+
 const port = parentPort;
 if (!port) throw new Error('chain-worker.ts runs as a worker thread');
 
-function readRange(request: RangeRequest): unknown[][] {
+/** The range's events checked batch by batch, as {@link verifyChain} checks them all at once. */
+function verifyRange(request: RangeRequest): RangeResult {
   const database = new Database(request.path, { readonly: true, fileMustExist: true });
   try {
-    return database.prepare(RANGE_SQL).raw(true).all(request.tenant, request.fromSeq, request.toSeq) as unknown[][];
+    const statement = database.prepare(RANGE_SQL).raw(true);
+    const trail = new Map<string, string>();
+    let first: RangeResult['first'] = null;
+    let last: RangeResult['last'] = null;
+    let count = 0;
+    let verification: ChainVerification | null = null;
+    const batchSize = request.batchSize ?? DEFAULT_BATCH;
+    for (let fromSeq = request.fromSeq; fromSeq < request.toSeq && !verification; fromSeq += batchSize) {
+      const events = (statement.all(request.tenant, fromSeq, Math.min(fromSeq + batchSize, request.toSeq)) as unknown[][]).map(chainEvent);
+      const head = events[0];
+      if (!head) continue;
+      for (const event of events) if (event.approvalId !== null && event.newStatus !== null) trail.set(event.approvalId, event.newStatus);
+      if (last && head.seq !== last.seq + 1) {
+        verification = { ok: false, checked: count, brokenAt: { seq: head.seq, id: head.id, reason: 'missing_predecessor' } };
+        break;
+      }
+      first ??= { seq: head.seq, id: head.id, previousHash: head.previousHash };
+      const batch = verifyChain(events, last ? last.hash : (head.previousHash ?? GENESIS_HASH));
+      if (!batch.ok) verification = { ...batch, checked: count + batch.checked };
+      count += events.length;
+      const tail = events.at(-1) as (typeof events)[number];
+      last = { seq: tail.seq, hash: tail.hash };
+    }
+    return {
+      index: request.index,
+      count,
+      first,
+      last,
+      verification: verification ?? { ok: true, checked: count },
+      trail: { approvalIds: [...trail.keys()], statuses: [...trail.values()] },
+    };
   } finally {
     database.close();
   }
@@ -46,17 +91,7 @@ function readRange(request: RangeRequest): unknown[][] {
 
 port.on('message', (request: RangeRequest) => {
   try {
-    const events = readRange(request).map(chainEvent);
-    const first = events[0];
-    const last = events.at(-1);
-    const result: RangeResult = {
-      index: request.index,
-      count: events.length,
-      first: first ? { seq: first.seq, id: first.id, previousHash: first.previousHash } : null,
-      last: last ? { seq: last.seq, hash: last.hash } : null,
-      verification: first ? verifyChain(events, first.previousHash ?? GENESIS_HASH) : { ok: true, checked: 0 },
-    };
-    port.postMessage({ type: 'result', result } satisfies WorkerReply);
+    port.postMessage({ type: 'result', result: verifyRange(request) } satisfies WorkerReply);
   } catch (error) {
     port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies WorkerReply);
   }

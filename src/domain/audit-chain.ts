@@ -47,12 +47,34 @@ export type ChainVerification =
   | { ok: false; checked: number; brokenAt: { seq: number; id: string; reason: ChainBreakReason } };
 
 /**
+ * An audit event as read back from a store that keeps its details as JSON text, not yet parsed:
+ * verification hashes that text as it is stored (see {@link storedEventHash}).
+ */
+export interface StoredAuditChainEvent extends Omit<AuditChainEvent, 'details'> {
+  /** The details as stored: JSON text, the canonical text when the gate wrote them. */
+  detailsJson: string;
+}
+
+/** An event {@link verifyChain} can check: parsed, or with its details as stored. */
+export type VerifiableAuditEvent = AuditChainEvent | StoredAuditChainEvent;
+
+/**
  * Hash of an audit event chained to its predecessor: lowercase hex SHA-256 of the RFC 8785 canonical
  * JSON of all content fields plus `previousHash` (`occurredAt` as an ISO 8601 string; a null
  * `previousHash` counts as {@link GENESIS_HASH}). Changing any field, or the predecessor, changes it.
  */
 export function auditEventHash(previousHash: string | null, event: AuditEventContent): string {
   return sha256Hex(canonicalAuditEvent(previousHash, event));
+}
+
+/**
+ * {@link auditEventHash} of an event about to be stored, with the canonical text of its details
+ * that it covers: a store that keeps the details as exactly that text lets verification hash the
+ * stored text as it is, without parsing and canonicalising it again.
+ */
+export function hashAuditEvent(previousHash: string | null, event: AuditEventContent): { hash: string; detailsJson: string } {
+  const detailsJson = canonicalize(event.details);
+  return { hash: sha256Hex(canonicalEventText(previousHash, event, detailsJson)), detailsJson };
 }
 
 /**
@@ -69,6 +91,11 @@ const sha256Hex: (text: string) => string =
  * hand, which is exactly `canonicalize` of the whole record without sorting keys per event.
  */
 export function canonicalAuditEvent(previousHash: string | null, event: AuditEventContent): string {
+  return canonicalEventText(previousHash, event, canonicalize(event.details));
+}
+
+/** {@link canonicalAuditEvent} with the details given as their canonical text. */
+function canonicalEventText(previousHash: string | null, event: Omit<AuditEventContent, 'details'>, detailsJson: string): string {
   const occurredAt = event.occurredAt instanceof Date ? event.occurredAt.getTime() : Number.NaN;
   if (!Number.isFinite(occurredAt)) throw new InvalidInputError('occurredAt', 'must be a valid date');
   if (!Number.isSafeInteger(event.seq)) throw new InvalidInputError('seq', 'must be an integer');
@@ -78,7 +105,7 @@ export function canonicalAuditEvent(previousHash: string | null, event: AuditEve
     ',"approvalId":' +
     canonicalize(event.approvalId) +
     ',"details":' +
-    canonicalize(event.details) +
+    detailsJson +
     ',"id":' +
     canonicalize(event.id) +
     ',"newStatus":' +
@@ -100,19 +127,37 @@ export function canonicalAuditEvent(previousHash: string | null, event: AuditEve
 }
 
 /**
+ * {@link auditEventHash} of an event whose details are the JSON text they were stored as. When the
+ * stored text is the canonical text the gate hashed (what {@link hashAuditEvent} gives the store),
+ * it is hashed as it is; otherwise (details stored before the gate kept the canonical text, or
+ * re-serialised since) it is parsed and canonicalised, as for a parsed event. Either way an event
+ * verifies exactly when the canonical form of its content hashes to its stored hash.
+ *
+ * Text hashed as stored need not be parsed to be trusted: the fields before the details (strings
+ * and null) read unambiguously from the front and those after them (strings, null, an integer)
+ * from the back, so where the details begin and end in the hashed text is fixed, and stored text
+ * that hashes to the stored hash is the text that was hashed.
+ */
+function storedEventHash(previousHash: string, event: StoredAuditChainEvent): string {
+  const asStored = sha256Hex(canonicalEventText(previousHash, event, event.detailsJson));
+  if (asStored === event.hash) return asStored;
+  return sha256Hex(canonicalEventText(previousHash, event, canonicalize(JSON.parse(event.detailsJson))));
+}
+
+/**
  * Checks a run of audit events given in `seq` order: consecutive sequence numbers, each event
  * linked to the hash of the one before (the first to `startPreviousHash`, by default the genesis),
  * and each event's content matching its hash. Reports the first break.
  */
 export function verifyChain(
-  events: readonly AuditChainEvent[],
+  events: readonly VerifiableAuditEvent[],
   startPreviousHash: string = GENESIS_HASH,
 ): ChainVerification {
   let expectedPreviousHash = startPreviousHash;
   let previousSeq = Number.NaN;
 
   for (let index = 0; index < events.length; index++) {
-    const event = events[index] as AuditChainEvent;
+    const event = events[index] as VerifiableAuditEvent;
     if (index > 0 && event.seq !== previousSeq + 1) {
       const reason = event.seq > previousSeq ? 'missing_predecessor' : 'out_of_order';
       return broken(index, event, reason);
@@ -122,7 +167,7 @@ export function verifyChain(
     }
     let hash: string;
     try {
-      hash = auditEventHash(expectedPreviousHash, event);
+      hash = 'detailsJson' in event ? storedEventHash(expectedPreviousHash, event) : auditEventHash(expectedPreviousHash, event);
     } catch {
       // A stored event that cannot even be serialised has been tampered with as surely as one
       // whose hash differs.
@@ -136,6 +181,6 @@ export function verifyChain(
   return { ok: true, checked: events.length };
 }
 
-function broken(checked: number, event: AuditChainEvent, reason: ChainBreakReason): ChainVerification {
+function broken(checked: number, event: VerifiableAuditEvent, reason: ChainBreakReason): ChainVerification {
   return { ok: false, checked, brokenAt: { seq: event.seq, id: event.id, reason } };
 }

@@ -3,20 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEventHash, GENESIS_HASH, verifyChain } from '../../src/domain/audit-chain.js';
+import { GENESIS_HASH, hashAuditEvent, verifyChain } from '../../src/domain/audit-chain.js';
 import { chainEvent, CHAIN_COLUMNS } from '../../src/db/chain-rows.js';
 import { verifyChainInWorkers } from '../../src/db/chain-verification.js';
 import { openDatabase } from '../../src/db/orm.js';
 
 const TENANT = 'acme';
 const EVENTS = 60;
-/** Small ranges, so that breaks fall inside ranges and on their boundaries. */
-const RANGE = { rangeSize: 7 };
+/** Small ranges read in smaller batches, so that breaks fall inside both and on their boundaries. */
+const RANGE = { rangeSize: 7, batchSize: 3 };
 
 let workDir: string;
 let path: string;
 
-/** A database with the committed schema and one tenant's chain of EVENTS real events (plus another tenant's). */
+/**
+ * A database with the committed schema and one tenant's chain of EVENTS real events (plus another
+ * tenant's). Even events' details are stored as the canonical text that was hashed, as the gate
+ * stores them; odd events' as JSON.stringify wrote them (another member order), as rows written
+ * before the gate kept the canonical text. Events name one of five approvals.
+ */
 async function seededDatabase(): Promise<void> {
   const orm = await openDatabase({ driver: 'better-sqlite', path });
   await orm.close(true);
@@ -33,15 +38,16 @@ async function seededDatabase(): Promise<void> {
           tenant,
           seq,
           type: 'decided',
-          approvalId: null,
+          approvalId: `apr-${seq % 5}`,
           actor: `user-${seq % 5}`,
           previousStatus: 'PENDING',
-          newStatus: 'PENDING',
+          newStatus: seq % 3 === 0 ? 'APPROVED' : 'PENDING',
           details: { decision: 'APPROVE', approvals: seq, note: `vote ${seq}` },
           occurredAt: new Date(Date.UTC(2026, 0, 1) + seq * 1000),
         };
-        const hash = auditEventHash(previousHash, content);
-        insert.run(content.id, tenant, seq, content.type, null, content.actor, 'PENDING', 'PENDING', JSON.stringify(content.details), content.occurredAt.getTime(), previousHash, hash);
+        const { hash, detailsJson } = hashAuditEvent(previousHash, content);
+        const stored = seq % 2 === 0 ? detailsJson : JSON.stringify(content.details);
+        insert.run(content.id, tenant, seq, content.type, content.approvalId, content.actor, 'PENDING', content.newStatus, stored, content.occurredAt.getTime(), previousHash, hash);
         previousHash = hash;
       }
     }
@@ -80,6 +86,9 @@ describe('chain verification on worker threads', () => {
     ['a re-linked event at a range boundary', () => tamper("update audit_event set previous_hash = ? where tenant = ? and seq = 29", 'f'.repeat(64), TENANT)],
     ['a rewritten hash that breaks the next link', () => tamper("update audit_event set hash = ? where tenant = ? and seq = 35", 'e'.repeat(64), TENANT)],
     ['a deleted range of events', () => tamper('delete from audit_event where tenant = ? and seq > 40 and seq <= 50', TENANT)],
+    ['a deleted event that starts a batch inside a range', () => tamper('delete from audit_event where tenant = ? and seq = 11', TENANT)],
+    ['edited details stored as their canonical text', () => tamper("update audit_event set details = replace(details, 'vote 8', 'vote 9') where tenant = ? and seq = 8", TENANT)],
+    ['details that are no longer JSON', () => tamper("update audit_event set details = '{\"decision\":' where tenant = ? and seq = 44", TENANT)],
   ];
 
   for (const [name, change] of cases) {
@@ -94,4 +103,23 @@ describe('chain verification on worker threads', () => {
       else expect(inWorkers.ok).toBe(false);
     });
   }
+
+  it('verifies details re-serialised with the same meaning, in another member order or with spaces', async () => {
+    path = join(workDir, 're-serialised.sqlite');
+    await seededDatabase();
+    tamper(`update audit_event set details = '{"note": "vote 12", "decision": "APPROVE", "approvals": 12}' where tenant = ? and seq = 12`, TENANT);
+    tamper(`update audit_event set details = '{ "approvals" : 13, "decision" : "APPROVE", "note" : "vote 13" }' where tenant = ? and seq = 13`, TENANT);
+    expect(sequentialVerification()).toEqual({ ok: true, checked: EVENTS });
+    expect(await verifyChainInWorkers(path, TENANT, EVENTS, RANGE)).toEqual({ ok: true, checked: EVENTS });
+  });
+
+  it("tells the status each approval's trail ends in, in chain order", async () => {
+    path = join(workDir, 'trail.sqlite');
+    await seededDatabase();
+    const told = new Map<string, string>();
+    await verifyChainInWorkers(path, TENANT, EVENTS, { ...RANGE, onTrailStatus: (approvalId, status) => told.set(approvalId, status) });
+    // The seed's approval apr-k is named by the events seq ≡ k (mod 5); its last event (seq 56-60) gives its status.
+    const expected = new Map(Array.from({ length: 5 }, (_, k) => [`apr-${(EVENTS - k) % 5}`, (EVENTS - k) % 3 === 0 ? 'APPROVED' : 'PENDING']));
+    expect(told).toEqual(expected);
+  });
 });

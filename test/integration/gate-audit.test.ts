@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalize } from '../../src/domain/canonical-json.js';
 import { useTestServer } from '../support/server.js';
 import { allowedToken, executionOf, expectType, freshTenant, GateClient, openDatabaseFile, PAYMENT_ONE_APPROVER, QUICK_EMAIL, request } from '../support/gate.js';
 import type { ApprovalData, AuditEventData, Tenant } from '../support/gate.js';
@@ -38,6 +39,23 @@ describe('the audit chain', () => {
       expect(events[index]?.previousHash).toBe(events[index - 1]?.hash);
     }
     expect(expectType(await tenant.admin.verifyAuditChain(), 'AuditChainVerification')).toMatchObject({ ok: true, checked: 6, brokenAt: null });
+  });
+
+  it('stores each event\'s details as the canonical JSON text its hash covers', async () => {
+    const { events } = await tenantWithHistory();
+    await server.app.gate.whenIdle();
+    const database = openDatabaseFile(server);
+    try {
+      const select = database.prepare('select details from audit_event where id = ?');
+      for (const event of events) {
+        const [row] = select.all(event.id) as { details: string }[];
+        const stored = row?.details as string;
+        expect(stored).toBe(canonicalize(JSON.parse(stored)));
+        expect(JSON.parse(stored)).toEqual(event.details);
+      }
+    } finally {
+      database.close();
+    }
   });
 
   it('reports the first broken link when a row is altered in the database', async () => {

@@ -4,7 +4,9 @@ import {
   GENESIS_HASH,
   auditEventHash,
   canonicalAuditEvent,
+  hashAuditEvent,
   verifyChain,
+  type StoredAuditChainEvent,
   type AuditChainEvent,
   type AuditEventContent,
 } from '../../src/domain/audit-chain.js';
@@ -48,6 +50,11 @@ describe('auditEventHash', () => {
 
   it('treats a null previous hash as the genesis hash', () => {
     expect(auditEventHash(null, content(1))).toBe(auditEventHash(GENESIS_HASH, content(1)));
+  });
+
+  it('gives a store the canonical text of the details it hashed', () => {
+    const event = { ...content(2), details: { z: 1, a: { y: [true, null], b: 'é' } } };
+    expect(hashAuditEvent('f'.repeat(64), event)).toEqual({ hash: auditEventHash('f'.repeat(64), event), detailsJson: '{"a":{"b":"é","y":[true,null]},"z":1}' });
   });
 
   it('changes when the predecessor changes', () => {
@@ -117,5 +124,40 @@ describe('verifyChain', () => {
     const chain = buildChain(3);
     chain[1] = { ...chain[1]!, occurredAt: new Date(Number.NaN) };
     expect(verifyChain(chain)).toMatchObject({ ok: false, checked: 1, brokenAt: { seq: 2, reason: 'hash_mismatch' } });
+  });
+});
+
+/** The chain as a store that keeps details as JSON text gives it back, each event's details as `text` makes them. */
+function storedChain(length: number, text: (details: unknown, seq: number) => string): StoredAuditChainEvent[] {
+  return buildChain(length).map(({ details, ...event }) => ({ ...event, detailsJson: text(details, event.seq) }));
+}
+
+describe('verifyChain over details stored as text', () => {
+  it('accepts details stored as the canonical text, or as any JSON text of the same meaning', () => {
+    expect(verifyChain(storedChain(20, (details) => canonicalize(details)))).toEqual({ ok: true, checked: 20 });
+    expect(verifyChain(storedChain(20, (details) => JSON.stringify(details, null, 2)))).toEqual({ ok: true, checked: 20 });
+    const reordered = (details: unknown): string => {
+      const { vote, note, weights } = details as { vote: string; note: string; weights: number[] };
+      return JSON.stringify({ weights, note, vote });
+    };
+    expect(verifyChain(storedChain(20, reordered))).toEqual({ ok: true, checked: 20 });
+  });
+
+  it('reports details whose meaning changed, or that are no longer JSON, as tampered', () => {
+    const edited = storedChain(10, (details) => canonicalize(details));
+    edited[3] = { ...edited[3]!, detailsJson: edited[3]!.detailsJson.replace('APPROVE', 'REJECT') };
+    expect(verifyChain(edited)).toEqual({ ok: false, checked: 3, brokenAt: { seq: 4, id: 'evt_4', reason: 'hash_mismatch' } });
+    const broken = storedChain(10, (details) => canonicalize(details));
+    broken[6] = { ...broken[6]!, detailsJson: broken[6]!.detailsJson.slice(0, -1) };
+    expect(verifyChain(broken)).toEqual({ ok: false, checked: 6, brokenAt: { seq: 7, id: 'evt_7', reason: 'hash_mismatch' } });
+  });
+
+  it('reports details text that takes in the fields after it as tampered', () => {
+    // The details swallow the event's own id, and the id column is emptied: the same characters in
+    // another split of fields.
+    const chain = storedChain(5, (details) => canonicalize(details));
+    const third = chain[2]!;
+    chain[2] = { ...third, detailsJson: `${third.detailsJson.slice(0, -1)},"id":${JSON.stringify(third.id)}}`, id: '' };
+    expect(verifyChain(chain)).toMatchObject({ ok: false, checked: 2, brokenAt: { seq: 3, reason: 'hash_mismatch' } });
   });
 });

@@ -1,5 +1,5 @@
 import type { FilterQuery, MikroORM } from '@mikro-orm/core';
-import type { AuditChainEvent, ChainVerification } from '../../domain/audit-chain.js';
+import type { ChainVerification, VerifiableAuditEvent } from '../../domain/audit-chain.js';
 import { AuditEvent } from '../entities/audit-event.entity.js';
 import { selectRawRows } from '../fast-paths.js';
 import type { ColumnMatch } from './column-match.js';
@@ -42,7 +42,7 @@ export class AuditStore {
    * from a prepared statement as arrays, skipping MikroORM's query building and a keyed object per
    * row: at a million events those were a third of the verification's time.
    */
-  async chainAfter(tenant: string, afterSeq: number, limit: number): Promise<AuditChainEvent[]> {
+  async chainAfter(tenant: string, afterSeq: number, limit: number): Promise<VerifiableAuditEvent[]> {
     const values = [tenant, afterSeq, limit];
     const rows = await selectRawRows(this.orm.em, CHAIN_SQL, values);
     if (rows) return rows.map(chainEvent);
