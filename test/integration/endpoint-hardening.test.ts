@@ -138,6 +138,27 @@ describe('bounded requests', () => {
     expect(chunked.status).toBe(413);
   });
 
+  it('answers a body within the limit whether its length is declared or not, and refuses a length that is not one integer', async () => {
+    const body = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1024 * 1024 - 100) } });
+    const declared = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(await declared.json()).toEqual({ data: { __typename: 'Query' } });
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(body.slice(0, 1000)));
+        controller.enqueue(new TextEncoder().encode(body.slice(1000)));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+    expect(await chunked.json()).toEqual({ data: { __typename: 'Query' } });
+    const query = '{"query":"{ __typename }"}';
+    const malformed = await rawRequest(
+      server.url,
+      `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: +${query.length}\r\nConnection: close\r\n\r\n${query}`,
+    );
+    expect(malformed).toMatch(/^HTTP\/1\.1 400/);
+  });
+
   it('holds the same body limit on the routes beside /graphql, before authenticating', async () => {
     const oversized = 'x'.repeat(1024 * 1024 + 1);
     // A declared length over the limit is refused before the route looks at the token.

@@ -133,8 +133,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     graphiql: config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
     maskedErrors: true,
-    // Yoga counts the bytes as it reads them (Content-Length or not) and answers 413 past this.
-    maxRequestBodySize: config.maxBodyBytes,
+    // The body limit is useStrictJsonRequests's: it reads what yoga's would pipe through a stream.
+    maxRequestBodySize: false,
     // Closed unless origins are configured: the inbox is served from this origin and needs none.
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : false,
     // One context factory for HTTP, SSE and WebSocket: WS passes connection_init's payload as `params`.
@@ -163,7 +163,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     plugins: [
       // First, so no route beside /graphql authenticates or reads a body yoga's own limit would refuse.
       useRouteBodyLimit(GRAPHQL_PATH, config.maxBodyBytes),
-      useStrictJsonRequests(),
+      useStrictJsonRequests(config.maxBodyBytes),
       usePersistedOperationsOnly(config.persistedOnly),
       useSubscriptionDeadline(nowMs),
       // A GET (or any request a cross-site page can send without a preflight) needs this header.
