@@ -4,7 +4,7 @@ import type { AuditEventFields } from './entities/audit-event.entity.js';
 import type { AuditLog } from './audit-log.js';
 import { runStatement } from './fast-paths.js';
 import { lockWriters } from './orm.js';
-import { flushChanges, inTransaction } from './transaction.js';
+import { commitTransaction, flushChanges } from './transaction.js';
 
 /** What one job sees: its own EntityManager (in the batch's transaction), the audit log and a post-commit hook. */
 export interface UnitOfWork {
@@ -71,6 +71,8 @@ export class Committer {
   private onArrival: (() => void) | undefined;
   private draining = false;
   private idle: Promise<void> = Promise.resolve();
+  /** The settling of the last batch committed, which waits for its durability. */
+  private settled: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
 
   constructor(
@@ -114,8 +116,9 @@ export class Committer {
   }
 
   /** Resolves when every queued job has settled. */
-  whenIdle(): Promise<void> {
-    return this.draining ? this.idle : Promise.resolve();
+  async whenIdle(): Promise<void> {
+    while (this.draining) await this.idle;
+    await this.settled;
   }
 
   private async drain(): Promise<void> {
@@ -161,16 +164,23 @@ export class Committer {
    * Runs a batch in one transaction, each job in a savepoint of its own, and commits once. Returns
    * false when a multi-job batch failed as a whole (the commit, or a rollback to a savepoint, as
    * when SQLite has abandoned the transaction) and must be retried job by job.
+   *
+   * Its jobs are settled (callers answered, post-commit hooks run) once the commit is durable,
+   * while the next batch runs: with better-sqlite3 the fsync is made off the event loop (see
+   * wal-sync.ts), and batches committed during one fsync share the next. Durability resolves in
+   * commit order, so batches settle in that order and changes are published in it. If the fsync
+   * fails, every caller of the batch hears of that failure and no hook runs.
    */
   private async commitBatch(batch: Pending<unknown>[]): Promise<boolean> {
     const settled: Settled[] = [];
+    let durable: Promise<void>;
     try {
-      await inTransaction(this.orm, async (tx) => {
+      ({ durable } = await commitTransaction(this.orm, async (tx) => {
         // The writer lock first: another process writing the same database waits for this batch, or
         // this batch for it, and every read below sees the state it extends (the audit chain's head).
         await lockWriters(tx);
         for (const pending of batch) settled.push(await this.settle(tx, pending));
-      });
+      }));
     } catch (error) {
       this.observe({ size: batch.length, committed: false });
       if (batch.length > 1) return false;
@@ -178,11 +188,18 @@ export class Committer {
       return true;
     }
     this.observe({ size: batch.length, committed: true });
-    for (const { pending, ok, value, hooks } of settled) {
-      if (ok) pending.resolve(value);
-      else pending.reject(value);
-      for (const hook of hooks) runHook(hook);
-    }
+    this.settled = durable.then(
+      () => {
+        for (const { pending, ok, value, hooks } of settled) {
+          if (ok) pending.resolve(value);
+          else pending.reject(value);
+          for (const hook of hooks) runHook(hook);
+        }
+      },
+      (error: unknown) => {
+        for (const { pending } of settled) pending.reject(error);
+      },
+    );
     return true;
   }
 

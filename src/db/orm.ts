@@ -17,6 +17,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { entitySchemas } from './entities/index.js';
 import { runStatement } from './fast-paths.js';
 import { postgresMigrationsList, sqliteMigrationsList } from './migrations/index.js';
+import { registerWalSync, WalSync } from './wal-sync.js';
 
 /** Where the data lives: an SQLite file (the embedded default) or a PostgreSQL server shared by instances. */
 export type DatabaseOptions = (
@@ -82,8 +83,10 @@ function commonOptions(options: DatabaseOptions): Options {
 }
 
 /**
- * Opens the database and applies the committed migrations. SQLite gets its durability settings:
- * WAL with synchronous=FULL, so an acknowledged commit survives a crash and a power loss.
+ * Opens the database and applies the committed migrations. SQLite gets its durability settings,
+ * so that an acknowledged commit survives a crash and a power loss: WAL, and on better-sqlite3
+ * `synchronous=NORMAL` with each commit's fsync made off the event loop (wal-sync.ts), on
+ * node-sqlite3 (whose statements already run on the thread pool) `synchronous=FULL`.
  * On PostgreSQL, instances starting together migrate one after the other under an advisory lock.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
@@ -102,7 +105,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
   try {
     const connection = orm.em.getConnection();
     await connection.execute('pragma journal_mode = wal', [], 'run');
-    await connection.execute('pragma synchronous = full', [], 'run');
+    const syncOffTheLoop = options.driver === 'better-sqlite' && options.path !== ':memory:';
+    await connection.execute(`pragma synchronous = ${syncOffTheLoop ? 'normal' : 'full'}`, [], 'run');
+    if (syncOffTheLoop) registerWalSync(orm, WalSync.forFile(options.path));
     await connection.execute('pragma foreign_keys = on', [], 'run');
     await connection.execute('pragma busy_timeout = 5000', [], 'run');
     await checkWritable(orm, options.path);

@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import { durable } from './wal-sync.js';
 
 /*
  * Transactions without MikroORM's AsyncLocalStorage. On Node 20, an AsyncLocalStorage entered once
@@ -11,22 +12,39 @@ import type { EntityManager, MikroORM } from '@mikro-orm/core';
 
 /**
  * Runs `work` in a transaction on a fork of its own: committed when `work` resolves (its unit of
- * work flushed first, when it holds anything), rolled back when it throws.
+ * work flushed first, when it holds anything), rolled back when it throws. Resolves once the
+ * commit is durable (see wal-sync.ts).
  */
 export async function inTransaction<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  const committed = await commitTransaction(orm, work);
+  await committed.durable;
+  return committed.result;
+}
+
+/**
+ * As {@link inTransaction}, but resolves as soon as the transaction has committed, with a promise
+ * of its durability: for the committer, which runs its next batch while this one's fsync runs, and
+ * answers nobody before `durable` resolves.
+ */
+export async function commitTransaction<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<{ result: T; durable: Promise<void> }> {
   const em = orm.em.fork();
   await em.begin();
   let result: T;
+  let madeDurable: Promise<void>;
   try {
     result = await work(em);
     await flushChanges(em);
     await em.getConnection('write').commit(em.getTransactionContext());
+    // Asked at once, so that the fsync that resolves it starts after this commit.
+    madeDurable = durable(orm);
   } catch (error) {
     await rollbackQuietly(em);
     throw error;
   }
   em.resetTransactionContext();
-  return result;
+  // The caller handles a failure; until it attaches its handler, the rejection is not unhandled.
+  madeDurable.catch(() => {});
+  return { result, durable: madeDurable };
 }
 
 /**

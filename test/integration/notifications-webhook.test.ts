@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { freshTenant, PAYMENT_ONE_APPROVER, request, expectType, CRITICAL_PAYMENT } from '../support/gate.js';
 import { startWebhookReceiver } from '../support/receivers.js';
@@ -63,7 +63,11 @@ describe('webhook channels', () => {
       expect(approved.raw).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
       expect(approved.headers['webhook-id']).not.toBe(received.headers['webhook-id']);
       await deliveryWhere(server, tenant.admin, channel.id, (node) => node.id === approved.headers['webhook-id'] && node.status === 'DELIVERED');
-      expect(logs.some((line) => line.includes(`approval.approved ${approved.headers['webhook-id']}`) && line.includes('delivered'))).toBe(true);
+      // Logged once the outcome is durable, which may be just after a query first shows it.
+      await vi.waitFor(
+        () => expect(logs.some((line) => line.includes(`approval.approved ${approved.headers['webhook-id']}`) && line.includes('delivered'))).toBe(true),
+        { timeout: 10_000 },
+      );
     });
   });
 
@@ -100,7 +104,8 @@ describe('webhook channels', () => {
     expect(dead).toMatchObject({ approvalId: approval.id, attempts: 3, lastStatusCode: null, nextAttemptAt: null });
     expect(dead.attemptLog.map((attempt: any) => attempt.outcome)).toEqual(['FAILED', 'FAILED', 'FAILED']);
     expect(dead.lastResult).toMatch(/ECONNREFUSED/);
-    expect(logs.some((line) => line.includes(dead.id) && line.includes('dead after 3 attempts'))).toBe(true);
+    // Logged once the outcome is durable, which may be just after a query first shows it.
+    await vi.waitFor(() => expect(logs.some((line) => line.includes(dead.id) && line.includes('dead after 3 attempts'))).toBe(true), { timeout: 10_000 });
     const listed = await notifications.deliveries(server, tenant.admin, { status: 'DEAD' });
     expect(listed.edges.map((edge: any) => edge.node.id)).toEqual([dead.id]);
 
