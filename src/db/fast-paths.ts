@@ -230,18 +230,21 @@ function selectPlan(meta: EntityMetadata): SelectPlan {
 /**
  * Plain rows of an entity, as `findData` in orm.ts returns them (JSON parsed, dates as Dates,
  * booleans as booleans), selected by `tail` (the SQL after `from <table>`: where, order, limit,
- * with `?` for `values`) in `em`'s open transaction through a statement prepared once per
- * connection. Returns null, having read nothing, with another driver or outside a transaction:
- * the caller then reads through MikroORM. For the reads the notification dispatcher repeats on
- * every pass, where building the query costs more than SQLite does; unlike selectEntities it
- * makes no entities, as the dispatcher only reads its rows.
+ * with `?` for `values`) through a statement prepared once per connection: in `em`'s open
+ * transaction, or outside one on a connection held for this call only. Returns null, having read
+ * nothing, with another driver: the caller then reads through MikroORM. For reads repeated often
+ * (the notification dispatcher's passes, listings), where building the query costs more than
+ * SQLite does; unlike selectEntities it makes no entities, for readers that only read rows.
  */
 export async function selectData<T extends object>(em: EntityManager, entityName: EntityName<T>, tail: string, values: unknown[]): Promise<EntityData<T>[] | null> {
   const meta = em.getMetadata().get<T>(typeof entityName === 'string' ? entityName : (entityName as { name: string }).name);
   const plan = selectPlan(meta);
-  const rows = await selectPrepared(em, `select ${plan.columns} from \`${meta.tableName}\` ${tail}`, values);
-  if (!rows) return null;
+  const sql = `select ${plan.columns} from \`${meta.tableName}\` ${tail}`;
   const platform = em.getPlatform();
+  const rows =
+    (await selectPrepared(em, sql, values)) ??
+    (em.getTransactionContext() ? null : await selectRawRows(em, sql, values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value))));
+  if (!rows) return null;
   return rows.map((row) => {
     const data: Record<string, unknown> = {};
     plan.props.forEach((prop, index) => {

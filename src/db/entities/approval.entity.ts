@@ -67,8 +67,9 @@ export const ApprovalSchema = new EntitySchema<Approval, BaseRecord>({
   class: Approval,
   tableName: 'approval',
   indexes: [
-    { properties: ['tenant', 'status', 'createdAt'] },
-    { properties: ['tenant', 'createdAt'] },
+    // Ending in the id, a listing's tie-breaker, so a page is read in order (Migration20261204ListingOrder).
+    { properties: ['tenant', 'status', 'createdAt', 'id'] },
+    { properties: ['tenant', 'createdAt', 'id'] },
     { properties: ['status', 'expiresAt'] },
   ],
   uniques: [{ properties: ['tenant', 'requesterSubject', 'idempotencyKey'] }],

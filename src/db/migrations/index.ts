@@ -10,6 +10,8 @@ import { Migration20261202DueDeliveries as PostgresDueDeliveries } from './postg
 import { Migration20261202DueDeliveries as SqliteDueDeliveries } from './sqlite/Migration20261202DueDeliveries.js';
 import { Migration20261203CallerRevocations as PostgresCallerRevocations } from './postgresql/Migration20261203CallerRevocations.js';
 import { Migration20261203CallerRevocations as SqliteCallerRevocations } from './sqlite/Migration20261203CallerRevocations.js';
+import { Migration20261204ListingOrder as PostgresListingOrder } from './postgresql/Migration20261204ListingOrder.js';
+import { Migration20261204ListingOrder as SqliteListingOrder } from './sqlite/Migration20261204ListingOrder.js';
 import type { Constructor, MigrationObject } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 
@@ -20,6 +22,6 @@ const named = (migrations: Constructor<Migration>[]): MigrationObject[] => migra
  * Migrations per dialect, in the order they apply; listed explicitly so compiled and source runs
  * agree. Both lists carry the same class names: a schema change adds one migration to each.
  */
-export const sqliteMigrationsList = named([SqliteInitial, SqliteNotifications, SqliteServerLease, SqliteSecretsAtRest, SqliteDueDeliveries, SqliteCallerRevocations]);
+export const sqliteMigrationsList = named([SqliteInitial, SqliteNotifications, SqliteServerLease, SqliteSecretsAtRest, SqliteDueDeliveries, SqliteCallerRevocations, SqliteListingOrder]);
 
-export const postgresMigrationsList = named([PostgresInitial, PostgresNotifications, PostgresServerLease, PostgresSecretsAtRest, PostgresDueDeliveries, PostgresCallerRevocations]);
+export const postgresMigrationsList = named([PostgresInitial, PostgresNotifications, PostgresServerLease, PostgresSecretsAtRest, PostgresDueDeliveries, PostgresCallerRevocations, PostgresListingOrder]);

@@ -1,7 +1,7 @@
-import type { FilterQuery, MikroORM } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
 import type { ChainVerification, VerifiableAuditEvent } from '../../domain/audit-chain.js';
 import { AuditEvent } from '../entities/audit-event.entity.js';
-import { selectRawRows } from '../fast-paths.js';
+import { selectData, selectRawRows } from '../fast-paths.js';
 import type { ColumnMatch } from './column-match.js';
 import { CHAIN_COLUMNS, chainEvent } from '../chain-rows.js';
 import { verifyChainInWorkers, type ParallelVerifyOptions } from '../chain-verification.js';
@@ -24,8 +24,31 @@ const CHAIN_SQL = `select ${CHAIN_COLUMNS.join(', ')} from audit_event where ten
 export class AuditStore {
   constructor(private readonly orm: MikroORM) {}
 
-  /** Up to `limit` events, in chain order. */
-  list(query: AuditQuery, limit: number): Promise<AuditEvent[]> {
+  /**
+   * Up to `limit` events, in chain order. On SQLite, as plain rows from a prepared statement:
+   * building the query and an entity per event cost more than reading them (each filter has its
+   * index, (tenant, approval_id, seq), (tenant, type, seq), (tenant, occurred_at)).
+   */
+  async list(query: AuditQuery, limit: number): Promise<AuditEvent[]> {
+    const em = this.orm.em.fork();
+    const conditions = ['`tenant` = ?'];
+    const values: unknown[] = [query.tenant];
+    const where = (condition: string, value: unknown): void => {
+      conditions.push(condition);
+      values.push(value);
+    };
+    if (query.approvalId) where('`approval_id` = ?', query.approvalId);
+    if (query.type) where('`type` = ?', query.type);
+    if (query.actor) where('`actor` = ?', query.actor);
+    if (query.since) where('`occurred_at` >= ?', query.since);
+    if (query.until) where('`occurred_at` < ?', query.until);
+    if (query.afterSeq !== undefined) where('`seq` > ?', query.afterSeq);
+    const rows = await selectData(em, AuditEvent, `where ${conditions.join(' and ')} order by \`seq\` limit ?`, [...values, limit]);
+    if (rows) return rows as AuditEvent[];
+    return this.find(em, query, limit);
+  }
+
+  private find(em: EntityManager, query: AuditQuery, limit: number): Promise<AuditEvent[]> {
     const where: FilterQuery<AuditEvent> = { tenant: query.tenant };
     if (query.approvalId) where.approvalId = query.approvalId;
     if (query.type) where.type = query.type;
@@ -34,7 +57,7 @@ export class AuditStore {
       where.occurredAt = { ...(query.since && { $gte: query.since }), ...(query.until && { $lt: query.until }) };
     }
     if (query.afterSeq !== undefined) where.seq = { $gt: query.afterSeq };
-    return this.orm.em.fork().find(AuditEvent, where, { orderBy: { seq: 'asc' }, limit });
+    return em.find(AuditEvent, where, { orderBy: { seq: 'asc' }, limit });
   }
 
   /**

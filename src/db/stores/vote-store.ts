@@ -2,7 +2,7 @@ import { ref, type EntityManager, type MikroORM } from '@mikro-orm/core';
 import type { Vote as VoteValue } from '../../domain/approval-state.js';
 import type { Approval } from '../entities/approval.entity.js';
 import { Vote } from '../entities/vote.entity.js';
-import { insertNew } from '../fast-paths.js';
+import { insertNew, selectData } from '../fast-paths.js';
 import { findData } from '../orm.js';
 
 /** A vote read as plain data: its approval is the approval's id. */
@@ -26,7 +26,12 @@ export class VoteStore {
   async of(approvalIds: string[]): Promise<Map<string, VoteRow[]>> {
     const byApproval = new Map<string, VoteRow[]>();
     if (approvalIds.length === 0) return byApproval;
-    const rows = await findData(this.orm.em.fork(), Vote, { approval: { $in: approvalIds } }, { orderBy: [{ createdAt: 'asc' }] });
+    const em = this.orm.em.fork();
+    // On SQLite one prepared statement for any number of approvals (their ids as one JSON array);
+    // votes of one approval in the order they were cast, as ApprovalStore reads them.
+    const rows =
+      (await selectData(em, Vote, 'where `approval_id` in (select `value` from json_each(?)) order by `created_at`, rowid', [JSON.stringify(approvalIds)])) ??
+      (await findData(em, Vote, { approval: { $in: approvalIds } }, { orderBy: [{ createdAt: 'asc' }] }));
     for (const vote of rows as VoteRow[]) {
       const votes = byApproval.get(vote.approval) ?? [];
       votes.push(vote);
