@@ -67,7 +67,7 @@ const config = loadConfig(
     rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false },
   },
 );
-const app = await buildApp(config, { log: (message) => process.stderr.write(`server: ${message}\n`) });
+const app = await buildApp(config, { log: (message) => process.stderr.write(`${message.replace(/^/gm, 'server: ')}\n`) });
 const url = await app.start();
 
 // Profiles only the window the parent asks for, not start-up and module loading; the inspector

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { NotificationAttempt } from '../db/entities/notification-attempt.entity.js';
 import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
-import { insertNew, runPrepared, runPreparedCounted, selectData, selectPrepared } from '../db/fast-paths.js';
+import { insertNew, runPrepared, runPreparedCounted, runPreparedEach, selectData, selectPrepared } from '../db/fast-paths.js';
 import { findData } from '../db/orm.js';
 import { retryDelayMs } from './backoff.js';
 import type { AttemptOutcome } from './senders.js';
@@ -25,9 +25,10 @@ const OWED = "status in ('PENDING', 'RETRYING')";
 const CLAIM_FIND_SQL =
   `select \`id\` from \`notification_delivery\` where ${OWED} and \`channel_id\` = ? and \`next_attempt_at\` <= ? ` +
   'and (`lease_until` is null or `lease_until` < ?) order by `next_attempt_at` limit ?';
+/** One row at a time, by primary key: with a list of ids, SQLite may walk every owed delivery instead. */
 const CLAIM_LEASE_SQL =
-  "update `notification_delivery` set `lease_token` = ?, `lease_until` = ? where `id` in (select `value` from json_each(?)) " +
-  "and `status` in ('PENDING', 'RETRYING') and (`lease_until` is null or `lease_until` < ?)";
+  "update `notification_delivery` set `lease_token` = ?, `lease_until` = ? where `id` = ? and `status` in ('PENDING', 'RETRYING') " +
+  'and (`lease_until` is null or `lease_until` < ?)';
 const RENEW_SQL = "update `notification_delivery` set `lease_until` = ? where `lease_token` = ? and `status` in ('PENDING', 'RETRYING')";
 const HELD_SQL = "select `id` from `notification_delivery` where `lease_token` = ? and `status` in ('PENDING', 'RETRYING')";
 
@@ -54,7 +55,7 @@ export async function claimDue(em: EntityManager, channelId: string, now: Date, 
   if (candidates) {
     const found = candidates;
     if (found.length === 0) return { leaseToken, leased: [], found: 0 };
-    await runPreparedCounted(em, CLAIM_LEASE_SQL, [leaseToken, leaseUntil, JSON.stringify(found.map((row) => row[0])), now]);
+    await runPreparedEach(em, CLAIM_LEASE_SQL, found.map((row) => [leaseToken, leaseUntil, row[0], now]));
     const leased = (await selectData(em, NotificationDelivery, 'where `lease_token` = ? order by `next_attempt_at`', [leaseToken])) as NotificationDelivery[];
     return { leaseToken, leased, found: found.length };
   }

@@ -22,7 +22,10 @@ export interface DispatcherOptions {
   committer: Committer;
   config: NotifyConfig;
   secrets: SecretBox;
-  /** Receives one line per attempt and per dispatcher failure. */
+  /**
+   * Receives a line per attempt and per dispatcher failure. The lines of attempts recorded
+   * together come in one call, a line each (so that a burst of deliveries costs one write).
+   */
   log: (line: string) => void;
   /**
    * The change feed: a committed change of a tenant with channels wakes a pass at once (with a
@@ -51,7 +54,10 @@ interface Lane {
   connections: ChannelConnections;
   /** Deliveries claimed and not yet attempted, the longest waiting first. */
   queue: Claimed[];
+  /** Attempts being sent. */
   inFlight: number;
+  /** Attempts sent whose outcomes are not written yet. */
+  recording: number;
   /** The database may hold due deliveries of this channel that nobody has claimed. */
   due: boolean;
   /** Counts the times `due` was set, so that a claim that began before one does not clear it. */
@@ -277,6 +283,7 @@ export class NotificationDispatcher {
           connections: new ChannelConnections(this.config.concurrencyPerChannel, this.config.allowPrivate),
           queue: [],
           inFlight: 0,
+          recording: 0,
           due: true,
           dueMarks: 0,
           busy: false,
@@ -332,7 +339,7 @@ export class NotificationDispatcher {
       lane.queue.shift();
       this.attempt(lane, next);
     }
-    const held = lane.queue.length + lane.inFlight;
+    const held = lane.queue.length + lane.inFlight + lane.recording;
     if (!lane.busy && lane.due && lane.queue.length < slots && held < this.claimBatch) this.track(this.claim(lane, this.claimBatch - held));
   }
 
@@ -429,11 +436,27 @@ export class NotificationDispatcher {
     return lane.opened.secret;
   }
 
+  /**
+   * Sends one claimed delivery, then writes its outcome. The slot comes free as soon as the
+   * destination has answered (or the attempt failed), not when the outcome is written: the next
+   * queued delivery goes out meanwhile, and the outcomes of attempts that end while one write
+   * commits share the next write. Until then the delivery stays leased, so nobody else sends it.
+   */
   private attempt(lane: Lane, claimed: Claimed): void {
     lane.inFlight += 1;
     const { delivery, leaseToken } = claimed;
     const channel = lane.channel;
     const started = this.now();
+    let sending = true;
+    const sent = (): void => {
+      if (!sending) return;
+      sending = false;
+      lane.inFlight -= 1;
+      lane.recording += 1;
+      if (lane.inFlight === 0 && (this.stopped || this.lanes.get(lane.channel.id) !== lane)) lane.connections.close();
+      // A slot came free: the next queued delivery of this channel, and of no other, may start.
+      this.pump(lane);
+    };
     const run = (async () => {
       let outcome: AttemptOutcome;
       try {
@@ -448,15 +471,16 @@ export class NotificationDispatcher {
       } catch (error) {
         outcome = { delivered: false, statusCode: null, result: (error as Error).message };
       }
+      sent();
       const retryAt = await this.record(delivery, channel, leaseToken, started, outcome);
       if (retryAt) this.retryAt(lane, retryAt);
     })()
       .catch((error: unknown) => this.log(`notify: recording delivery ${delivery.id} failed: ${(error as Error).message}`))
       .finally(() => {
-        lane.inFlight -= 1;
+        sent();
+        lane.recording -= 1;
         this.attempts.delete(run);
-        if (lane.inFlight === 0 && (this.stopped || this.lanes.get(lane.channel.id) !== lane)) lane.connections.close();
-        // A slot came free: the next queued delivery of this channel, and of no other, may start.
+        // Room for another claim, if the lane was full.
         this.pump(lane);
       });
     this.attempts.add(run);
@@ -513,7 +537,7 @@ export class NotificationDispatcher {
           await this.write(async (tx) => {
             for (const item of batch) await writeOutcome(tx, item.deliveryId, item.leaseToken, item.recorded);
           });
-          for (const item of batch) this.log(item.line);
+          this.log(batch.map((item) => item.line).join('\n'));
         } catch (error) {
           // The leases run out and the deliveries are attempted again: at least once, never lost.
           this.log(`notify: recording ${batch.length} attempt(s) failed: ${(error as Error).message}`);

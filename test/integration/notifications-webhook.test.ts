@@ -16,7 +16,7 @@ let server: TestServer;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ notify: testNotifyConfig({ maxAttempts: 3 }) }, undefined, (line) => logs.push(line));
+  server = await startTestServer({ notify: testNotifyConfig({ maxAttempts: 3 }) }, undefined, (lines) => logs.push(...lines.split('\n')));
 });
 
 afterAll(async () => {
