@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, TEST_AUTH_SECRET, useTestServer } from '../support/server.js';
+import { CLI_MAIN } from '../support/cli.js';
 
 const run = promisify(execFile);
 
@@ -31,7 +32,7 @@ describe('countersign keys rotate, against a running server', () => {
     const oldKid = decodeProtectedHeader(oldToken).kid;
     expect((await jwks()).map((key) => key.kid)).toEqual([oldKid]);
 
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'rotate'], {
+    const { stdout } = await run(process.execPath, [CLI_MAIN, 'keys', 'rotate'], {
       cwd: REPO_ROOT,
       env: { ...process.env, COUNTERSIGN_DB: server.config.databasePath, COUNTERSIGN_AUTH_SECRET: TEST_AUTH_SECRET },
     });

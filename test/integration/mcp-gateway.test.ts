@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountersignClient } from '../../src/client/index.js';
 import { decide, uniqueTenant, untilSubscribed } from '../support/clients.js';
 import { REPO_ROOT, type TestServer, useTestServer } from '../support/server.js';
+import { CLI_MAIN } from '../support/cli.js';
 
 const EVERYTHING = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 const LEDGER = join(REPO_ROOT, 'test', 'support', 'ledger-mcp-server.mjs');
-const CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
 /** A real MCP client that starts the real `countersign mcp-gateway` command over stdio. */
 async function startGateway(
@@ -36,7 +36,7 @@ async function startGateway(
   }
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', 'tsx', CLI, 'mcp-gateway', ...gatewayArgs, ...(upstream === null ? [] : ['--', process.execPath, ...upstream])],
+    args: [CLI_MAIN, 'mcp-gateway', ...gatewayArgs, ...(upstream === null ? [] : ['--', process.execPath, ...upstream])],
     env: { PATH: process.env['PATH'] ?? '', COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token, ...options.env },
     cwd: REPO_ROOT,
     stderr: 'pipe',

@@ -6,6 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ALLOWED_EMAIL, decide, PENDING_PAYMENT, uniqueTenant, untilSubscribed } from '../support/clients.js';
 import { REPO_ROOT, type TestServer, useTestServer } from '../support/server.js';
+import { CLI_MAIN } from '../support/cli.js';
 
 /** A real MCP client over Streamable HTTP, authenticated with a bearer token as any agent would be. */
 async function connect(server: TestServer, token: string | null): Promise<Client> {
@@ -136,7 +137,7 @@ describe('countersign mcp (stdio)', () => {
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'mcp'],
+        args: [CLI_MAIN, 'mcp'],
         env: { PATH: process.env['PATH'] ?? '', COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: await server.token('agent-1', tenant, ['agent']) },
         cwd: REPO_ROOT,
         stderr: 'pipe',

@@ -9,8 +9,8 @@ import { PAYMENT_ONE_APPROVER } from '../support/gate.js';
 import { CREATE_CHANNEL, DELIVERIES } from '../support/notifications.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
 import { REPO_ROOT, TEST_AUTH_SECRET } from '../support/server.js';
+import { CLI_MAIN } from '../support/cli.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'countersign-notify-kill-'));
 const children: ChildProcess[] = [];
 let receiver: WebhookReceiver | undefined;
@@ -39,7 +39,7 @@ const env = {
 
 /** Starts `countersign serve` as its own process; resolves with its URL once it listens. */
 async function serve(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_MAIN, 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshTenant, GateClient, expectType, openDatabaseFile, PAYMENT_ONE_APPROVER } from '../support/gate.js';
 import { REPO_ROOT, startTestServer, TEST_AUTH_SECRET, type TestServer } from '../support/server.js';
+import { CLI_MAIN } from '../support/cli.js';
 
 const dirs: string[] = [];
 const servers: TestServer[] = [];
@@ -147,7 +148,7 @@ describe('an unwritable database', () => {
     chmodSync(bundle, 0o755);
     for (const name of readdirSync(bundle)) chmodSync(join(bundle, name), 0o644);
     // As a user without the right to write the file (root may write anything).
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'serve'], {
+    const child = spawn(process.execPath, [CLI_MAIN, 'serve'], {
       cwd: REPO_ROOT,
       uid: 65534,
       gid: 65534,

@@ -20,6 +20,7 @@ import { REPO_ROOT, startTestServer, type TestServer } from '../support/server.j
 import type { Config } from '../../src/config.js';
 import { channelSecretAad } from '../../src/db/entities/notification-channel.entity.js';
 import { openSecret } from '../../src/domain/sealed-secret.js';
+import { CLI_MAIN } from '../support/cli.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -167,7 +168,7 @@ describe('secrets at rest', () => {
 
     const newKeyFile = join(dir, 'new-kek');
     writeFileSync(newKeyFile, randomBytes(32).toString('base64') + '\n');
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'keys', 'rewrap', '--new-key-file', newKeyFile], {
+    const { stdout } = await run(process.execPath, [CLI_MAIN, 'keys', 'rewrap', '--new-key-file', newKeyFile], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env['PATH'] ?? '',

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/server.js';
+import { CLI_MAIN } from '../support/cli.js';
 
 describe('countersign serve on a busy port', () => {
   let occupier: Server;
@@ -21,7 +22,7 @@ describe('countersign serve on a busy port', () => {
   });
 
   it('exits non-zero with a message naming the port, instead of hanging', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'serve'], {
+    const child = spawn(process.execPath, [CLI_MAIN, 'serve'], {
       cwd: REPO_ROOT,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COUNTERSIGN_DB: join(dir, 'countersign.sqlite'), COUNTERSIGN_WATCH_BUNDLE: 'false' },
       stdio: ['ignore', 'pipe', 'pipe'],

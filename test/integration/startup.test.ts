@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { REPO_ROOT, TEST_AUTH_SECRET } from '../support/server.js';
+import { CLI_MAIN } from '../support/cli.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const dirs: string[] = [];
 
 afterAll(() => {
@@ -16,7 +16,7 @@ afterAll(() => {
 
 /** Runs `countersign serve` with `env` and waits for it to exit (it must refuse to start). */
 function serve(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+  const child = spawn(process.execPath, [CLI_MAIN, 'serve'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', PORT: '0', COUNTERSIGN_WATCH_BUNDLE: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, TEST_AUTH_SECRET } from '../support/server.js';
+import { CLI_MAIN } from '../support/cli.js';
 
 const run = promisify(execFile);
 
 function countersign(args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  return run(process.execPath, [CLI_MAIN, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, COUNTERSIGN_AUTH_SECRET: TEST_AUTH_SECRET, COUNTERSIGN_WATCH_BUNDLE: 'false' },
   });

@@ -3,10 +3,19 @@
  * test server and a caller by the environment, as a shell would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { REPO_ROOT, type TestServer } from './server.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+/**
+ * The entry point `node` starts the command line from: in the copy of src/ the run compiled
+ * (test/support/global-cli.ts), as the built package starts it.
+ */
+export const CLI_MAIN = compiledCli();
+
+function compiledCli(): string {
+  const main = process.env['COUNTERSIGN_TEST_CLI'];
+  if (!main) throw new Error('COUNTERSIGN_TEST_CLI is not set: the suites run through vitest, whose global setup compiles the command line');
+  return main;
+}
 
 /** How one run of the CLI ended, and what it printed. */
 export interface CliRun {
@@ -22,7 +31,7 @@ export function startCli(
   token: string | null,
   env: Record<string, string> = {},
 ): { child: ChildProcess; output: { stdout: string; stderr: string }; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
