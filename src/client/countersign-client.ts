@@ -1,4 +1,4 @@
-import type { Sink } from 'graphql-ws';
+import type { Sink } from 'graphql-ws/client';
 import {
   ApprovalAbortedError,
   ApprovalDeniedError,

@@ -1,4 +1,4 @@
-import { createClient, type Client as WsClient, type Sink } from 'graphql-ws';
+import { createClient, type Client as WsClient, type Sink } from 'graphql-ws/client';
 import { CountersignClientError, TransportError, fromGraphQLErrors } from './errors.js';
 import type { TypedDocumentString } from './generated/graphql.js';
 import { PERSISTED_OPERATIONS } from './generated/persisted-operations.js';
