@@ -11,6 +11,7 @@
  *   BENCH_ALLOW_BUSY=1          publish the figures of a busy run anyway, marked busy
  *   BENCH_PROFILE=1             the server under the request loads (first repeat at 16 clients) and
  *                               under the subscription fan-out writes V8 CPU profiles to results/profiles/
+ *   BENCH_SERVER_NODE_ARGS      flags for the server's node, to investigate (e.g. --trace-gc)
  *
  * Each figure is the median of repeated fixed-length runs; ratios are taken run by run, side by
  * side, because the machine is shared and its speed drifts. The machine is calibrated before,

@@ -50,7 +50,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     ...(options.redisUrl && { redisUrl: options.redisUrl, redisPrefix: options.redisPrefix ?? 'countersign-bench:' }),
     ...(options.keyEncryptionKey && { keyEncryptionKey: options.keyEncryptionKey }),
   };
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  // BENCH_SERVER_NODE_ARGS: flags for the server's node only, to investigate (e.g. --trace-gc).
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
   const child: ChildProcess = fork(join(import.meta.dirname, 'serve.ts'), [], {
     cwd: REPO_ROOT,
     execArgv,

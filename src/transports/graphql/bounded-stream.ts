@@ -14,6 +14,27 @@ function sizeOf(change: StreamedChange): number {
   return size;
 }
 
+/** The method by which a subscriber's values are pushed to it instead of pulled (see {@link PushSink}). */
+export const PUSH = Symbol('countersign.push');
+
+/**
+ * Where a subscriber's values go once they are pushed: in order, synchronously when they are ready.
+ * A waiting pull holds a promise chain that each event re-creates for every subscriber; with
+ * thousands of subscribers those chains outlive young-generation collections, are copied and
+ * promoted, and the collections' cost grows faster than the subscribers. Pushed, a waiting
+ * subscriber holds nothing new between events.
+ */
+export interface PushSink<T> {
+  next(value: T): void;
+  fail(error: unknown): void;
+  end(): void;
+}
+
+/** An iterator that can also push its values (after which its `next()` must not be used). */
+export interface PushableIterator<T> extends AsyncIterableIterator<T> {
+  [PUSH](sink: PushSink<T>): void;
+}
+
 /**
  * The events of `source` that `project` maps to a value, for one subscriber.
  *
@@ -31,11 +52,15 @@ export function boundedSelect<T>(
   source: ChangeStream,
   project: (change: StreamedChange) => T | null | Promise<T | null>,
   maxBufferedBytes: number = DEFAULT_SUBSCRIBER_BUFFER_BYTES,
-): AsyncIterableIterator<T> {
+): PushableIterator<T> {
   const buffer: StreamedChange[] = [];
   let bufferedBytes = 0;
   let wake = null as (() => void) | null;
   let ended = false;
+
+  let sink: PushSink<T> | null = null;
+  /** A projection still to settle (the requester's token read): later changes wait behind it. */
+  let projecting = false;
 
   const end = async (): Promise<void> => {
     if (ended) return;
@@ -43,7 +68,50 @@ export function boundedSelect<T>(
     buffer.length = 0;
     bufferedBytes = 0;
     wake?.();
+    sink?.end();
     await source.return();
+  };
+
+  const fail = (error: unknown): void => {
+    const failed = sink;
+    sink = null;
+    void end();
+    failed?.fail(error);
+  };
+
+  /**
+   * Pushes what is buffered, in order; an asynchronous projection holds the rest until it settles.
+   * It runs inside the feed's loop over every subscriber of the tenant: a failure ends this
+   * subscription alone.
+   */
+  const push = (): void => {
+    try {
+      while (sink !== null && !projecting && !ended) {
+        const change = buffer.shift();
+        if (change === undefined) return;
+        bufferedBytes -= sizeOf(change);
+        const projected = project(change);
+        if (projected instanceof Promise) {
+          projecting = true;
+          projected.then(
+            (value) => {
+              projecting = false;
+              try {
+                if (value !== null && !ended) sink?.next(value);
+              } catch (error) {
+                return fail(error);
+              }
+              push();
+            },
+            (error: unknown) => fail(error),
+          );
+          return;
+        }
+        if (projected !== null) sink.next(projected);
+      }
+    } catch (error) {
+      fail(error);
+    }
   };
 
   // Taken from the feed as it delivers (no promise per change), into a buffer bounded in bytes.
@@ -52,10 +120,16 @@ export function boundedSelect<T>(
     bufferedBytes += sizeOf(change);
     if (bufferedBytes > maxBufferedBytes) return void end();
     buffer.push(change);
+    if (sink !== null) return push();
     wake?.();
   }, () => void end());
 
-  const iterator: AsyncIterableIterator<T> = {
+  const iterator: PushableIterator<T> = {
+    [PUSH](pushTo) {
+      sink = pushTo;
+      if (ended) return pushTo.end();
+      push();
+    },
     async next() {
       for (;;) {
         const change = buffer.shift();

@@ -9,9 +9,9 @@ import type { LimitedAuthenticator } from './auth-limits.js';
 import { clientAddress } from './auth-limits.js';
 import { MAX_JSON_DEPTH } from './json-body.js';
 import { persistedDocument } from './persisted.js';
-import type { CallerDeadline } from './subscription-deadline.js';
 import { CLOSE_FORBIDDEN, deliveredDirectly, nextMessageWriter, writable } from './ws-delivery.js';
 import { isAsyncIterable } from '../graphql/event-streams.js';
+import { directLaneOf } from '../graphql/shared-execution.js';
 
 export { CLOSE_FORBIDDEN };
 
@@ -50,6 +50,10 @@ interface Extra {
   expiryTimer?: NodeJS.Timeout;
   /** Stops listening for the token's revocation. */
   forgetRevocation?: () => void;
+  /** When the connection's caller token expires (epoch ms); every subscription of the connection runs under it. */
+  expiresAtMs?: number;
+  /** Set once the token is revoked. */
+  revoked?: boolean;
 }
 
 type EnvelopedRoot = {
@@ -67,10 +71,10 @@ const authorizationOf = (params: Readonly<Record<string, unknown>> | undefined):
   return typeof value === 'string' ? value : null;
 };
 
-/** Why a subscription's caller may no longer be served, or null while its token is valid. */
-function refusalOf(deadline: CallerDeadline, now: () => number): string | null {
-  if (deadline.callerRevoked?.aborted) return 'The caller token was revoked.';
-  return typeof deadline.callerExpiresAtMs === 'number' && now() >= deadline.callerExpiresAtMs ? 'The caller token has expired.' : null;
+/** Why the connection's caller may no longer be served, or null while its token is valid. */
+function refusalOf(extra: Extra, now: () => number): string | null {
+  if (extra.revoked === true) return 'The caller token was revoked.';
+  return extra.expiresAtMs !== undefined && now() >= extra.expiresAtMs ? 'The caller token has expired.' : null;
 }
 
 /** Runs `close` at `deadlineMs`; setTimeout waits at most 2^31−1 ms, so a longer wait is chained. */
@@ -103,7 +107,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
     subscribe: async (args) => {
       const root = args.rootValue as EnvelopedRoot;
       const result = await root.subscribe(args);
-      return isAsyncIterable<ExecutionResult>(result) ? deliveredDirectly(result, root.deliver) : (result as never);
+      return isAsyncIterable<ExecutionResult>(result) ? deliveredDirectly(result, root.deliver, directLaneOf(args.contextValue)) : (result as never);
     },
     onConnect: async (ctx: WsContext<Record<string, unknown> | undefined, Extra>) => {
       const verified = await authenticator.verify(authorizationOf(ctx.connectionParams), clientAddress(ctx.extra.request)).catch((error: unknown) => {
@@ -114,9 +118,13 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
       if (verified instanceof RateLimitedError) return false;
       if (verified instanceof UnauthenticatedError) return false;
       const { socket } = ctx.extra;
+      ctx.extra.expiresAtMs = verified.expiresAtMs;
       closeAt(ctx.extra, verified.expiresAtMs, now, () => socket.close(CLOSE_FORBIDDEN, 'The caller token has expired.'));
       // Revoked before it expires (its signing key withdrawn): the connection ends as at expiry.
-      const onRevoked = () => socket.close(CLOSE_FORBIDDEN, 'The caller token was revoked.');
+      const onRevoked = () => {
+        ctx.extra.revoked = true;
+        socket.close(CLOSE_FORBIDDEN, 'The caller token was revoked.');
+      };
       if (verified.revoked.aborted) {
         onRevoked();
         return false;
@@ -152,7 +160,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         // A syntax error or a refused document is the client's fault: answer it, keep the socket.
         return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed.')];
       }
-      const contextValue = (await contextFactory({ connectionParams: ctx.connectionParams })) as CallerDeadline;
+      const contextValue = await contextFactory({ connectionParams: ctx.connectionParams });
       const args = {
         schema,
         operationName: payload.operationName,
@@ -162,7 +170,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         rootValue: {
           execute,
           subscribe,
-          deliver: nextMessageWriter(ctx.extra.socket, id, limits.maxBufferedBytes, () => refusalOf(contextValue, now)),
+          deliver: nextMessageWriter(ctx.extra.socket, id, limits.maxBufferedBytes, () => refusalOf(ctx.extra, now)),
         } as EnvelopedRoot,
       };
       const errors = validate(args.schema, args.document);

@@ -2,6 +2,7 @@ import type { ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { endingWithSource } from '../graphql/event-streams.js';
+import type { DirectLane } from '../graphql/shared-execution.js';
 
 /** graphql-ws close code for a connection whose caller may no longer be served (RFC 6455 private range). */
 export const CLOSE_FORBIDDEN = CloseCode.Forbidden;
@@ -61,9 +62,14 @@ export function nextMessageWriter(
  * nothing and ends when `source` ends (graphql-ws then sends `complete`), or fails as `source`
  * fails (graphql-ws sends `error`); graphql-ws's `return()` (the client's `complete`, a closed
  * socket) reaches `source` at once. graphql-ws would otherwise copy, stringify and send each
- * result with a promise of its own per subscriber.
+ * result with a promise of its own per subscriber. With the subscription's direct `lane`, results
+ * reach `deliver` as they are made, and `source` yields only those the lane hands back to it.
  */
-export function deliveredDirectly(source: AsyncIterable<ExecutionResult>, deliver: (result: ExecutionResult) => void): AsyncIterableIterator<never> {
+export function deliveredDirectly(
+  source: AsyncIterable<ExecutionResult>,
+  deliver: (result: ExecutionResult) => void,
+  lane?: DirectLane,
+): AsyncIterableIterator<never> {
   const inner = source[Symbol.asyncIterator]();
   let pumped: Promise<IteratorResult<never>> | undefined;
   const pump = async (): Promise<IteratorResult<never>> => {
@@ -73,5 +79,12 @@ export function deliveredDirectly(source: AsyncIterable<ExecutionResult>, delive
       deliver(result.value);
     }
   };
-  return endingWithSource(inner, () => (pumped ??= pump()));
+  // Started by graphql-ws's first pull, once it has registered the subscription.
+  return endingWithSource(inner, () => {
+    if (pumped === undefined) {
+      lane?.start(deliver);
+      pumped = pump();
+    }
+    return pumped;
+  });
 }
