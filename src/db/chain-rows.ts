@@ -1,4 +1,5 @@
-import type { VerifiableAuditEvent } from '../domain/audit-chain.js';
+import type { StoredAuditChainEvent } from '../domain/audit-chain.js';
+import { canonicalize } from '../domain/canonical-json.js';
 
 /** The columns of an audit event that its chain link and hash cover, in select order. */
 export const CHAIN_COLUMNS = [
@@ -18,40 +19,24 @@ export const CHAIN_COLUMNS = [
 
 /**
  * A stored event from its columns, in {@link CHAIN_COLUMNS} order. Details that come back as text
- * (SQLite) stay text, which verification hashes as stored; a driver that parses JSON columns
- * itself (PostgreSQL's jsonb) gives them parsed.
+ * (SQLite) stay text, which verification hashes as stored; details a driver parsed itself
+ * (PostgreSQL's jsonb) are given as their canonical text, which is what verifying them parsed
+ * would hash. One object shape either way: a million of these are made per verification.
  */
-export function chainEvent(row: unknown[]): VerifiableAuditEvent {
+export function chainEvent(row: unknown[]): StoredAuditChainEvent {
   const [id, tenant, seq, type, approvalId, actor, previousStatus, newStatus, details, occurredAt, previousHash, hash] = row;
-  const at = occurredAt instanceof Date ? occurredAt : new Date(occurredAt as number | string);
-  // Two literals rather than one spread into another: a million of these are made per verification.
-  return typeof details === 'string'
-    ? {
-        id: id as string,
-        tenant: tenant as string,
-        seq: Number(seq),
-        type: type as string,
-        approvalId: (approvalId as string | null) ?? null,
-        actor: actor as string,
-        previousStatus: (previousStatus as string | null) ?? null,
-        newStatus: (newStatus as string | null) ?? null,
-        detailsJson: details,
-        occurredAt: at,
-        previousHash: previousHash as string,
-        hash: hash as string,
-      }
-    : {
-        id: id as string,
-        tenant: tenant as string,
-        seq: Number(seq),
-        type: type as string,
-        approvalId: (approvalId as string | null) ?? null,
-        actor: actor as string,
-        previousStatus: (previousStatus as string | null) ?? null,
-        newStatus: (newStatus as string | null) ?? null,
-        details,
-        occurredAt: at,
-        previousHash: previousHash as string,
-        hash: hash as string,
-      };
+  return {
+    id: id as string,
+    tenant: tenant as string,
+    seq: Number(seq),
+    type: type as string,
+    approvalId: (approvalId as string | null) ?? null,
+    actor: actor as string,
+    previousStatus: (previousStatus as string | null) ?? null,
+    newStatus: (newStatus as string | null) ?? null,
+    detailsJson: typeof details === 'string' ? details : canonicalize(details),
+    occurredAt: occurredAt instanceof Date ? occurredAt : new Date(occurredAt as number | string),
+    previousHash: previousHash as string,
+    hash: hash as string,
+  };
 }
