@@ -31,6 +31,17 @@ export const DEFAULT_WEBSOCKET_LIMITS: WebSocketLimits = {
   maxBufferedBytes: 4 * 1024 * 1024,
 };
 
+/**
+ * The bytes a subscription written directly to its socket may leave queued there. Its results do
+ * not pass through the subscriber's own buffer, so the socket's queue is what holds them: it is
+ * bounded by the smaller of the connection's limit and the subscriber's (what the subscriber's
+ * buffer would have held on any other path).
+ */
+function heldBytesBound(contextValue: unknown, limits: WebSocketLimits): number {
+  const subscriberBytes = (contextValue as { subscriberBufferBytes?: unknown } | null)?.subscriberBufferBytes;
+  return typeof subscriberBytes === 'number' ? Math.min(limits.maxBufferedBytes, subscriberBytes) : limits.maxBufferedBytes;
+}
+
 export interface WebSocketOptions {
   server: Server;
   path: string;
@@ -170,7 +181,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         rootValue: {
           execute,
           subscribe,
-          deliver: nextMessageWriter(ctx.extra.socket, id, limits.maxBufferedBytes, () => refusalOf(ctx.extra, now)),
+          deliver: nextMessageWriter(ctx.extra.socket, id, heldBytesBound(contextValue, limits), () => refusalOf(ctx.extra, now)),
         } as EnvelopedRoot,
       };
       const errors = validate(args.schema, args.document);
