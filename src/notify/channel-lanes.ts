@@ -8,12 +8,22 @@ import type { ChannelRow } from './outbox.js';
 import type { SecretBox } from './secret-box.js';
 import { Senders, type AttemptOutcome } from './senders.js';
 
-/** What the lanes take of the dispatcher's options (see DispatcherOptions). */
+/** What the lanes take of the dispatcher's options. */
 export interface LaneOptions {
+  /**
+   * The database's one writer: the dispatcher's writes (new deliveries and the cursor, claims,
+   * outcomes) are jobs in its batches, so they share the commits of the requests' writes instead
+   * of each adding a commit (with SQLite, an fsync that holds up the event loop).
+   */
   committer: Committer;
   config: NotifyConfig;
   secrets: SecretBox;
+  /**
+   * Receives a line per attempt and per dispatcher failure. The lines of attempts recorded
+   * together come in one call, a line each (so that a burst of deliveries costs one write).
+   */
   log: (line: string) => void;
+  /** Hears of every recorded attempt (the deliveries-by-status metric). */
   onAttempt?: ((channelKind: string, status: NotificationDeliveryStatus) => void) | undefined;
   now: () => Date;
   random: () => number;

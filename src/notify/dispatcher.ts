@@ -1,37 +1,21 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Committer } from '../db/committer.js';
 import { NotificationChannel } from '../db/entities/notification-channel.entity.js';
-import { NotificationDelivery, type NotificationDeliveryStatus } from '../db/entities/notification-delivery.entity.js';
+import { NotificationDelivery } from '../db/entities/notification-delivery.entity.js';
 import { selectData } from '../db/fast-paths.js';
 import { findData } from '../db/orm.js';
 import type { ChangeFeed, ChangeStream } from '../feed/feed.js';
 import type { NotifyConfig } from './config.js';
 import { CursorMovedError, Outbox, type ChannelRow } from './outbox.js';
-import { ChannelLanes } from './channel-lanes.js';
-import type { SecretBox } from './secret-box.js';
+import { ChannelLanes, type LaneOptions } from './channel-lanes.js';
 
-export interface DispatcherOptions {
+export interface DispatcherOptions extends Omit<LaneOptions, 'now' | 'random'> {
   orm: MikroORM;
-  /**
-   * The database's one writer: the dispatcher's writes (new deliveries and the cursor, claims,
-   * outcomes) are jobs in its batches, so they share the commits of the requests' writes instead
-   * of each adding a commit (with SQLite, an fsync that holds up the event loop).
-   */
-  committer: Committer;
-  config: NotifyConfig;
-  secrets: SecretBox;
-  /**
-   * Receives a line per attempt and per dispatcher failure. The lines of attempts recorded
-   * together come in one call, a line each (so that a burst of deliveries costs one write).
-   */
-  log: (line: string) => void;
   /**
    * The change feed: a committed change of a tenant with channels wakes a pass at once (with a
    * shared feed, a change made on any instance). Without it, passes run at the poll interval.
    */
   changes?: ChangeFeed;
-  /** Hears of every recorded attempt (the deliveries-by-status metric). */
-  onAttempt?: (channelKind: string, status: NotificationDeliveryStatus) => void;
   now?: () => Date;
   random?: () => number;
 }
