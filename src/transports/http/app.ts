@@ -228,6 +228,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     yoga: yoga as unknown as YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
     authenticator: limitedAuthenticator,
     limits: config.webSocketLimits,
+    subscriberMaxBufferedBytes: config.subscriberMaxBufferedBytes,
     persistedOnly: config.persistedOnly,
     now: nowMs,
   });

@@ -31,23 +31,18 @@ export const DEFAULT_WEBSOCKET_LIMITS: WebSocketLimits = {
   maxBufferedBytes: 4 * 1024 * 1024,
 };
 
-/**
- * The bytes a subscription written directly to its socket may leave queued there. Its results do
- * not pass through the subscriber's own buffer, so the socket's queue is what holds them: it is
- * bounded by the smaller of the connection's limit and the subscriber's (what the subscriber's
- * buffer would have held on any other path).
- */
-function heldBytesBound(contextValue: unknown, limits: WebSocketLimits): number {
-  const subscriberBytes = (contextValue as { subscriberBufferBytes?: unknown } | null)?.subscriberBufferBytes;
-  return typeof subscriberBytes === 'number' ? Math.min(limits.maxBufferedBytes, subscriberBytes) : limits.maxBufferedBytes;
-}
-
 export interface WebSocketOptions {
   server: Server;
   path: string;
   yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
   authenticator: LimitedAuthenticator;
   limits: WebSocketLimits;
+  /**
+   * The bytes one subscriber's buffer may hold (COUNTERSIGN_SUBSCRIBER_MAX_BUFFERED_BYTES). Results
+   * written straight to the socket skip that buffer, so the socket's queue is bounded by the
+   * smaller of this and the connection's limit.
+   */
+  subscriberMaxBufferedBytes?: number;
   /** Epoch milliseconds; tests inject a clock. */
   now?: () => number;
   /** Run persisted operations only (COUNTERSIGN_PERSISTED_ONLY). */
@@ -108,6 +103,7 @@ function closeAt(extra: Extra, deadlineMs: number, now: () => number, close: () 
 export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer: WebSocketServer; dispose(): Promise<void> } {
   const { yoga, authenticator, limits } = options;
   const now = options.now ?? Date.now;
+  const directWriteBytes = Math.min(limits.maxBufferedBytes, options.subscriberMaxBufferedBytes ?? Number.POSITIVE_INFINITY);
   const wsServer = new WebSocketServer({ server: options.server, path: options.path, maxPayload: limits.maxPayloadBytes, handleProtocols });
   // `ws` re-emits the HTTP server's errors (EADDRINUSE among them); unheard, that would throw out
   // of the event loop. The HTTP server's own listener (`start()`) reports them.
@@ -181,7 +177,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         rootValue: {
           execute,
           subscribe,
-          deliver: nextMessageWriter(ctx.extra.socket, id, heldBytesBound(contextValue, limits), () => refusalOf(ctx.extra, now)),
+          deliver: nextMessageWriter(ctx.extra.socket, id, directWriteBytes, () => refusalOf(ctx.extra, now)),
         } as EnvelopedRoot,
       };
       const errors = validate(args.schema, args.document);
