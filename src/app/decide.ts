@@ -53,7 +53,7 @@ export async function decide(deps: GateDeps, caller: Caller, input: DecideInput)
       approval.status = outcome.nextStatus;
       approval.decidedAt = now;
     }
-    if (outcome.nextStatus === 'APPROVED') await issueToken(deps, approval, now);
+    const token = outcome.nextStatus === 'APPROVED' ? await issueToken(deps, approval, now) : null;
     await deps.stores.approvals.save(unit.em, approval);
     const transition = voted({
       ...changeBy(caller, approval, now),
@@ -67,7 +67,7 @@ export async function decide(deps: GateDeps, caller: Caller, input: DecideInput)
       token: outcome.nextStatus === 'APPROVED' ? { jti: approval.tokenJti, expiresAt: approval.tokenExpiresAt } : null,
     });
     const view = viewFor(approval, null);
-    await record(deps, unit, transition, view);
+    await record(deps, unit, transition, view, token);
     return view;
   });
 }

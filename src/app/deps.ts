@@ -26,4 +26,11 @@ export interface GateDeps {
    * (another instance may have changed them: see SharedState); at once with one process per database.
    */
   readonly currentState: (tenant: string) => Promise<void>;
+  /**
+   * The decision token signed for a change this process published (the approving vote's, a
+   * reissue's), by the change's approval object: handed to the change's requester at the edge
+   * without reading the approval again or signing a second time. Never part of the change itself;
+   * it lives as long as the change does.
+   */
+  readonly signedTokens: WeakMap<object, string>;
 }

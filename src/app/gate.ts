@@ -30,7 +30,7 @@ import type {
 } from './inputs.js';
 import type { Page } from './pagination.js';
 import { RateLimits } from './rate-limits.js';
-import { approval, approvals, decisionToken } from './queries.js';
+import { approval, approvals, decisionToken, tokenOfChange } from './queries.js';
 import { reissueToken, type ReissueTokenResult } from './reissue-token.js';
 import { requestApproval } from './request-approval.js';
 import { SharedState } from './shared-state.js';
@@ -90,6 +90,7 @@ export class Gate {
       now,
       verificationKeys: verificationKeysOf(keys, now),
       currentState: shared ? (tenant) => shared.current(tenant) : () => Promise.resolve(),
+      signedTokens: new WeakMap(),
     };
   }
 
@@ -153,6 +154,11 @@ export class Gate {
   /** The decision token of an approved request, for its requester only (null for anyone else). */
   decisionToken(caller: Caller, approvalId: string): Promise<string | null> {
     return decisionToken(this.deps, caller, approvalId);
+  }
+
+  /** The decision token a committed change brings `caller`: see {@link tokenOfChange}. */
+  tokenOfChange(caller: Caller, change: { kind: string; approval: ApprovalView }): string | null | Promise<string | null> {
+    return tokenOfChange(this.deps, caller, change);
   }
 
   approvals(caller: Caller, filter: ApprovalFilter): Promise<Page<ApprovalView>> {

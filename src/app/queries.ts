@@ -1,7 +1,7 @@
 import type { Approval } from '../db/entities/approval.entity.js';
 import type { VoteRow } from '../db/stores/vote-store.js';
 import { NotFoundError } from '../domain/errors.js';
-import { canReadApproval, listingScope, tokenFor, viewWithToken } from './access.js';
+import { canReadApproval, entitledToToken, listingScope, tokenFor, viewWithToken } from './access.js';
 import type { Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import { expireLapsed, expireNow } from './expiry.js';
@@ -24,6 +24,17 @@ export async function approval(deps: GateDeps, caller: Caller, id: string): Prom
 export async function decisionToken(deps: GateDeps, caller: Caller, id: string): Promise<string | null> {
   const found = await deps.stores.approvals.find(caller.tenant, id);
   return found ? tokenFor(deps, found, caller) : null;
+}
+
+/**
+ * The decision token a committed change brings `caller`: the requester's, on the change that
+ * approved its request or reissued its token; null for anyone else and any other change. The
+ * token signed for that change when this process made it, at once; otherwise (a change made by
+ * another instance, reaching this one through a shared feed) re-created from the store.
+ */
+export function tokenOfChange(deps: GateDeps, caller: Caller, change: { kind: string; approval: ApprovalView }): string | null | Promise<string | null> {
+  if ((change.kind !== 'approved' && change.kind !== 'reissued') || !entitledToToken(caller, change.approval)) return null;
+  return deps.signedTokens.get(change.approval) ?? decisionToken(deps, caller, change.approval.id);
 }
 
 /** A page of the approvals of the caller's tenant that it may read, newest first. */

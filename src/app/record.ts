@@ -28,9 +28,10 @@ export function changeBy(caller: Caller, approval: { tenant: string; id: string 
 /**
  * Records a transition in `unit`: its audit rows now, in the transaction, and its change on the
  * feed once the transaction has committed. `view` is the approval after the change; what is
- * published never carries the decision token (the requester's is attached at the edge).
+ * published never carries the decision token (the requester's is attached at the edge): `token`,
+ * the one the transition signed, is kept beside the change for that (see GateDeps.signedTokens).
  */
-export async function record(deps: GateDeps, unit: UnitOfWork, transition: Transition, view: ApprovalView): Promise<void> {
+export async function record(deps: GateDeps, unit: UnitOfWork, transition: Transition, view: ApprovalView, token: string | null = null): Promise<void> {
   for (const entry of transition.audit) {
     await unit.audit({
       tenant: transition.tenant,
@@ -41,6 +42,7 @@ export async function record(deps: GateDeps, unit: UnitOfWork, transition: Trans
     });
   }
   const published = { ...view, decisionToken: null };
+  if (token !== null) deps.signedTokens.set(published, token);
   unit.afterCommit(() => deps.publisher.publish({ kind: transition.kind, previousStatus: transition.previousStatus, approval: published }));
 }
 

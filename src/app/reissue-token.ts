@@ -46,7 +46,7 @@ export function reissueToken(deps: GateDeps, caller: Caller, input: { approvalId
       token: { jti: approval.tokenJti, expiresAt: approval.tokenExpiresAt },
     });
     const view = viewFor(approval, caller);
-    await record(deps, unit, transition, view);
+    await record(deps, unit, transition, view, token);
     return { approval: { ...view, decisionToken: token }, token };
   });
 }

@@ -3,9 +3,7 @@ import {
   Reference,
   ReferenceKind,
   wrap,
-  type EntityClass,
   type EntityData,
-  type EntityDictionary,
   type EntityManager,
   type EntityMetadata,
   type EntityName,
@@ -118,7 +116,7 @@ function selectPlan(meta: EntityMetadata): SelectPlan {
  * transaction, or outside one on a connection held for this call only. Returns null, having read
  * nothing, with another driver: the caller then reads through MikroORM. For reads repeated often
  * (the notification dispatcher's passes, listings), where building the query costs more than
- * SQLite does; unlike selectEntities it makes no entities, for readers that only read rows.
+ * SQLite does.
  */
 export async function selectData<T extends object>(em: EntityManager, entityName: EntityName<T>, tail: string, values: unknown[]): Promise<EntityData<T>[] | null> {
   const meta = em.getMetadata().get<T>(typeof entityName === 'string' ? entityName : (entityName as { name: string }).name);
@@ -148,62 +146,6 @@ export async function selectData<T extends object>(em: EntityManager, entityName
   });
 }
 
-
-/** The columns an entity is hydrated from (its non-lazy scalars and to-one keys), by field name. */
-const selectLists = new WeakMap<EntityMetadata, { fields: string[]; sql: string } | null>();
-
-function selectList(meta: EntityMetadata): { fields: string[]; sql: string } | null {
-  let list = selectLists.get(meta);
-  if (list !== undefined) return list;
-  const props = meta.props.filter((prop) => !prop.lazy && prop.persist !== false && !prop.formula);
-  const columns = props.filter((prop) => prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE);
-  const mappable =
-    !meta.discriminatorColumn &&
-    !meta.embeddable &&
-    props.every((prop) => prop.kind === ReferenceKind.ONE_TO_MANY || prop.kind === ReferenceKind.MANY_TO_MANY || prop.fieldNames?.length === 1);
-  const fields = columns.map((prop) => prop.fieldNames[0] as string);
-  list = mappable ? { fields, sql: `select ${fields.map((field) => `\`${field}\``).join(', ')} from \`${meta.tableName}\`` } : null;
-  selectLists.set(meta, list);
-  return list;
-}
-
-/**
- * Entities of `entityName` whose rows match `where` (SQL after `where`, positional `values`,
- * optionally `orderBy` SQL), read through a statement prepared once per connection and mapped as
- * MikroORM maps a query's rows (`em.map`: the ORM's own result mapper, dates, booleans and JSON
- * converted), without building a query. In `em`'s open transaction when it has one. The entities
- * are managed by `mapper`, a fork of their own by default, never by `em`, as `findOne` with
- * `disableIdentityMap` leaves them: `em` holds nothing to flush (see transaction.ts). Entities read
- * with the same `mapper` (an approval, then its votes) reference one another. `undefined` with a
- * driver other than better-sqlite3, or for an entity this cannot map: the caller then asks MikroORM.
- */
-export async function selectEntities<T extends object>(
-  em: EntityManager,
-  entityName: EntityClass<T>,
-  query: { where: string; values: unknown[]; orderBy?: string },
-  mapper: EntityManager = em.fork({ clear: true }),
-): Promise<T[] | undefined> {
-  if (!(em.getDriver() instanceof BetterSqliteDriver)) return undefined;
-  const list = selectList(em.getMetadata().get(entityName.name));
-  if (!list) return undefined;
-  const sql = `${list.sql} where ${query.where}${query.orderBy ? ` order by ${query.orderBy}` : ''}`;
-  let rows: unknown[][];
-  const connection = await transactionConnection(em);
-  if (connection) {
-    try {
-      rows = prepared(connection, sql).raw(true).all(...query.values) as unknown[][];
-    } catch (error) {
-      throw em.getDriver().convertException(error as Error);
-    }
-  } else {
-    rows = (await selectRawRows(em, sql, query.values)) as unknown[][];
-  }
-  return rows.map((row) => {
-    const result: Record<string, unknown> = {};
-    list.fields.forEach((field, index) => (result[field] = row[index]));
-    return mapper.map(entityName, result as EntityDictionary<T>);
-  });
-}
 
 /** The row's values in the plan's column order, or null when one is undefined (left to the ORM). */
 function rowValues(em: EntityManager, plan: InsertPlan, entity: Record<string, unknown>): unknown[] | null {

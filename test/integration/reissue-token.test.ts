@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountersignClient, RefusedError } from '../../src/client/index.js';
-import { PENDING_PAYMENT, decide, uniqueTenant } from '../support/clients.js';
+import { PENDING_PAYMENT, decide, uniqueTenant, untilSubscribed, wsSubscribe } from '../support/clients.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const SETTINGS = `mutation ($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { __typename } }`;
@@ -74,6 +74,26 @@ describe('reissueToken', () => {
     // Executed: there is no token to reissue any more.
     expect((await refusal(agent.reissueToken(approval.id))).code).toBe('INVALID_INPUT');
     expect((await auditor.verifyAuditChain()).ok).toBe(true);
+  });
+
+  it('sends the fresh token to the requester following the approval, and to nobody else', async () => {
+    const { tenant, agent, approval } = await approvedWithShortToken();
+    const updated = 'subscription ($id: ID!) { approvalUpdated(id: $id) { kind token approval { id decisionToken } } }';
+    const requester = wsSubscribe(server, await server.token('bot', tenant, ['agent']), updated, { id: approval.id });
+    const auditor = wsSubscribe(server, await server.token('audit', tenant, ['auditor']), updated, { id: approval.id });
+    try {
+      await untilSubscribed(server, tenant, 2);
+      server.clock.advance(61_000);
+      const reissued = await agent.reissueToken(approval.id);
+      expect((await requester.nextData()).approvalUpdated).toEqual({
+        kind: 'reissued',
+        token: reissued.token,
+        approval: { id: approval.id, decisionToken: reissued.token },
+      });
+      expect((await auditor.nextData()).approvalUpdated).toEqual({ kind: 'reissued', token: null, approval: { id: approval.id, decisionToken: null } });
+    } finally {
+      await Promise.all([requester.close(), auditor.close()]);
+    }
   });
 
   it('refuses once the request\'s own window has closed: the request must be asked again', async () => {

@@ -187,6 +187,9 @@ describe('approvalUpdated over graphql-ws', () => {
     expect(forRequester).toMatchObject({ kind: 'approved', previousStatus: 'PENDING', approval: { id, status: 'APPROVED' } });
     expect(forRequester.token).toEqual(expect.any(String));
     expect(forRequester.approval.decisionToken).toBe(forRequester.token);
+    // The token the vote signed, sent as the change was published, is the one the store re-creates.
+    const read = await server.gql(agent, 'query ($id: ID!) { approval(id: $id) { ... on Approval { decisionToken } } }', { id });
+    expect(read.data.approval.decisionToken).toBe(forRequester.token);
     const header = JSON.parse(Buffer.from(forRequester.token.split('.')[0], 'base64url').toString('utf8'));
     expect(header.typ).toBe(DECISION_TOKEN_TYPE);
 

@@ -1,7 +1,7 @@
-import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
+import { helper, ref, type EntityManager, type FilterQuery, type MikroORM } from '@mikro-orm/core';
 import { Approval } from '../entities/approval.entity.js';
 import { Vote } from '../entities/vote.entity.js';
-import { insertNew, selectData, selectEntities, selectRawRows, updateColumns } from '../fast-paths.js';
+import { insertNew, selectData, selectRawRows, updateColumns } from '../fast-paths.js';
 import { findData } from '../orm.js';
 import type { ColumnMatch } from './column-match.js';
 
@@ -24,21 +24,41 @@ const STATUSES_SQL = 'select id, status from approval where tenant = ? and id > 
 
 /**
  * An approval with its votes through the fast path's prepared statements (one read of each table),
- * the entity MikroORM's `findOne` with `populate: ['decisions']` gives, not managed by `em`: every
- * read of an approval to show or change it is one, and building the ORM's query took most of a
- * decision's time. `undefined` where there is no fast path (the caller asks MikroORM).
+ * the entity MikroORM's `findOne` with `populate: ['decisions']` gives, not managed by any
+ * EntityManager: every read of an approval to show or change it is one. The rows are converted as
+ * MikroORM converts them (see selectData) and the entities made by their own constructors: building
+ * the ORM's query took most of a decision's time, and once that was gone, merging the rows into an
+ * EntityManager (`em.map`: identity map, validation, change-set snapshots nobody flushes) took most
+ * of what was left. `undefined` where there is no fast path (the caller asks MikroORM).
  */
 async function withVotes(em: EntityManager, tenant: string, id: string): Promise<Approval | null | undefined> {
-  const mapper = em.fork({ clear: true });
-  const approvals = await selectEntities(em, Approval, { where: '`id` = ? and `tenant` = ?', values: [id, tenant] }, mapper);
-  if (approvals === undefined) return undefined;
-  const [approval] = approvals;
-  if (!approval) return null;
+  const rows = await selectData(em, Approval, 'where `id` = ? and `tenant` = ?', [id, tenant]);
+  if (rows === null) return undefined;
+  const [row] = rows;
+  if (!row) return null;
   // The collection's own order (createdAt), then the order the votes were written in.
-  const votes = (await selectEntities(em, Vote, { where: '`approval_id` = ?', values: [id], orderBy: '`created_at`, rowid' }, mapper)) as Vote[];
+  const votes = ((await selectData(em, Vote, 'where `approval_id` = ? order by `created_at`, rowid', [id])) ?? []) as VoteFields[];
+  return approvalOf(row as ApprovalRow, votes);
+}
+
+/** A vote's stored fields, its approval as the approval's id. */
+type VoteFields = Pick<Vote, 'id' | 'createdAt' | 'updatedAt' | 'approver' | 'decision' | 'comment'>;
+
+/** The entity of a stored approval and its votes, each vote referencing it, the votes loaded. */
+function approvalOf(row: ApprovalRow, voteRows: VoteFields[]): Approval {
+  // Every stored field is in the row: the constructor's defaults (a new id, the time now) are overwritten.
+  const approval = new Approval(row);
+  const owner = ref(approval);
+  const votes = voteRows.map(({ id, createdAt, updatedAt, approver, decision, comment }) => {
+    const vote = new Vote(owner, approver, decision, comment);
+    Object.assign(vote, { id, createdAt, updatedAt });
+    return vote;
+  });
   approval.decisions.hydrate(votes);
-  // As a populate marks it: serialized with its votes, not their ids.
+  // Serialized as an entity MikroORM read would be: with its votes (a populate marks them so), and
+  // by its id where a vote refers back to it (an entity no EntityManager manages would be inlined).
   approval.decisions.populated();
+  helper(approval).populated(false);
   return approval;
 }
 

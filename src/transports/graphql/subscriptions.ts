@@ -159,12 +159,15 @@ builder.subscriptionFields((t) => ({
       });
       return boundedSelect(
         stream,
-        async (change): Promise<DeliveredChange | null> => {
+        (change): DeliveredChange | null | Promise<DeliveredChange | null> => {
           if (change.approval.id !== approvalId) return null;
-          // The feed carries no token: the requester's is read from the store, for the requester alone,
-          // into an event of its own (the feed's change object is shared by every other subscriber).
-          if ((change.kind !== 'approved' && change.kind !== 'reissued') || change.approval.requester !== caller.subject) return change;
-          return { ...change, approval: { ...change.approval, decisionToken: await context.gate.decisionToken(caller, approvalId) } };
+          // The feed carries no token: the requester's goes, for the requester alone, into an event of
+          // its own (the feed's change object is shared by every other subscriber). Synchronously when
+          // this process signed it, so the token leaves in the same turn as the change is published.
+          const token = context.gate.tokenOfChange(caller, change);
+          if (token === null) return change;
+          const withToken = (decisionToken: string | null): DeliveredChange => ({ ...change, approval: { ...change.approval, decisionToken } });
+          return token instanceof Promise ? token.then(withToken) : withToken(token);
         },
         context.subscriberBufferBytes,
       );
