@@ -104,6 +104,29 @@ describe('one meaning for every input', () => {
     expect(again.data?.completeExecution.message).toContain(`Execution ${executionId}`);
   });
 
+  it('treats code written in string literals of a compiled document as data, and answers the next request', async () => {
+    // Queries and mutations run as code compiled from the document: its literals must stay values.
+    const hostile = 'x"); globalThis.compromised = true; ("';
+    const lookup = await server.gql(agent, `{ approval(id: ${JSON.stringify(hostile)}) { __typename ... on Error { code } } }`);
+    expect(lookup.data).toEqual({ approval: { __typename: 'NotFoundError', code: 'NOT_FOUND' } });
+    const requested = await server.gql(
+      agent,
+      `mutation { requestApproval(input: { action: "payment", resource: ${JSON.stringify(hostile)}, context: { note: ${JSON.stringify(hostile)} } }) { __typename ... on RequestApprovalPayload { approval { resource context } } } }`,
+    );
+    expect(requested.data).toMatchObject({ requestApproval: { __typename: 'RequestApprovalPayload', approval: { resource: hostile, context: { note: hostile } } } });
+    expect((globalThis as { compromised?: boolean }).compromised).toBeUndefined();
+    expect((await server.gql(agent, '{ __typename }')).data).toEqual({ __typename: 'Query' });
+  });
+
+  it('reads a variable written inside a context literal as its value, not as absent', async () => {
+    const requested = await server.gql(
+      agent,
+      `mutation ($amount: Float!, $note: String) { requestApproval(input: { action: "payment", context: { amount: $amount, lines: [{ note: $note }] } }) { __typename ... on RequestApprovalPayload { approval { context } } } }`,
+      { amount: 1500, note: 'rent' },
+    );
+    expect(requested.data).toMatchObject({ requestApproval: { approval: { context: { amount: 1500, lines: [{ note: 'rent' }] } } } });
+  });
+
   it('says an oversized token is too long, not that it is required', async () => {
     const result = await server.gql(agent, EXECUTE, { input: { token: 'x'.repeat(9000), action: 'payment', context: {} } });
     expect(result.data?.execute).toMatchObject({ __typename: 'InvalidInputError', field: 'token' });

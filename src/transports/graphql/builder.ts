@@ -88,7 +88,10 @@ builder.scalarType('JSON', {
   description: 'Any JSON value.',
   serialize: (value) => value,
   parseValue: (value) => value,
-  parseLiteral: (node, variables) => parseJsonLiteral(node, variables),
+  // One declared parameter: graphql-jit warns of any scalar whose parseLiteral reads variables,
+  // which it does not pass; documents with a variable inside a literal are not compiled
+  // (transports/http/compiled-execution.ts), so the variables always arrive here.
+  parseLiteral: (node, ...[variables]) => parseJsonLiteral(node, variables),
 });
 
 builder.queryType({});

@@ -19,6 +19,7 @@ import { clientAddress, LimitedAuthenticator, tooManyFailedAuthentications } fro
 import { useDevTokens } from './dev-tokens.js';
 import { useInbox } from './inbox.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useCompiledExecution } from './compiled-execution.js';
 import { useStrictJsonRequests } from './json-body.js';
 import { useOperationGuards } from './limits.js';
 import { usePersistedOperationsOnly } from './persisted.js';
@@ -170,6 +171,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       ...useOperationGuards({ introspection: config.introspection, fieldSuggestions: config.fieldSuggestions }),
       useSharedSubscriptionExecution(),
+      useCompiledExecution(),
       useInbox(config.inboxDir),
       // Never with an identity provider's tokens, and never in production (devTokens is off there).
       ...(config.devTokens && config.authSecret && !config.authJwksUrl
