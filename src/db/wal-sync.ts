@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 
@@ -26,15 +27,14 @@ export class WalSync {
 
   /** For the WAL of the SQLite file at `databasePath`. */
   static forFile(databasePath: string): WalSync {
-    const walPath = `${databasePath}-wal`;
+    const wal = new KeptOpenFile(`${databasePath}-wal`);
     let directorySynced = false;
     return new WalSync(async () => {
-      // Opened for each fsync rather than kept: a file SQLite replaced is never the one synced.
-      await fsyncPath(walPath);
+      await wal.sync();
       // The WAL file may have been created by this process: its name must be durable too, as
       // SQLite makes it (once, at the first sync of a new WAL) under synchronous=FULL.
       if (!directorySynced) {
-        await fsyncPath(dirname(walPath));
+        await fsyncPath(dirname(wal.path));
         directorySynced = true;
       }
     });
@@ -64,6 +64,90 @@ export class WalSync {
   private startFollowing(): Promise<void> {
     this.following = null;
     return this.durable();
+  }
+}
+
+/** How long a file is kept open after its last fsync. */
+const KEPT_OPEN_MS = 1_000;
+
+/**
+ * A file fsynced through a descriptor kept open while fsyncs keep coming: each is then one trip to
+ * the thread pool, where opening and closing the file around it made three (and a decision, which
+ * commits alone, waits for every one of them). What is synced is always the file `path` names now:
+ * before each fsync the path's inode is compared (one cached `stat`, on this thread) with the one
+ * held, and a file SQLite deleted and re-created is opened anew. SQLite removes its WAL only once
+ * no connection has the database open, after checkpointing it (fsynced) into the database, so
+ * nothing committed is ever left in a file no longer synced. The descriptor is closed
+ * {@link KEPT_OPEN_MS} after the last fsync: a database closed keeps none open for long.
+ */
+export class KeptOpenFile {
+  private handle: FileHandle | null = null;
+  private inode: { dev: number; ino: number } | null = null;
+  private lastSync = 0;
+  private syncing = false;
+  private closer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly keptOpenMs = KEPT_OPEN_MS,
+  ) {}
+
+  /**
+   * Fsyncs the file `path` names; rejects as fsync does (or open, when there is no such file).
+   * One call at a time (WalSync makes them so).
+   */
+  async sync(): Promise<void> {
+    this.syncing = true;
+    try {
+      await this.syncNamed();
+    } finally {
+      this.syncing = false;
+    }
+    this.lastSync = Date.now();
+    this.closeWhenIdle();
+  }
+
+  private async syncNamed(): Promise<void> {
+    const named = statSync(this.path, { throwIfNoEntry: false });
+    if (this.handle !== null && (named === undefined || named.ino !== this.inode?.ino || named.dev !== this.inode.dev)) await this.close();
+    if (this.handle === null) {
+      const handle = await open(this.path, 'r');
+      const { dev, ino } = await handle.stat();
+      this.handle = handle;
+      this.inode = { dev, ino };
+    }
+    try {
+      await this.handle.sync();
+    } catch (error) {
+      // Opened afresh for the next attempt: nothing is assumed of a descriptor an fsync failed on.
+      await this.close();
+      throw error;
+    }
+  }
+
+  /** Closes the descriptor now; the next fsync opens the file again. */
+  async close(): Promise<void> {
+    clearTimeout(this.closer);
+    this.closer = undefined;
+    const handle = this.handle;
+    this.handle = null;
+    this.inode = null;
+    await handle?.close();
+  }
+
+  /** One timer, pushed back as fsyncs come rather than set again for each. */
+  private closeWhenIdle(): void {
+    if (this.closer !== undefined) return;
+    const check = (): void => {
+      const idleFor = Date.now() - this.lastSync;
+      if (idleFor >= this.keptOpenMs && !this.syncing) {
+        this.closer = undefined;
+        void this.close().catch(() => {});
+      } else {
+        this.closer = setTimeout(check, Math.max(1, this.keptOpenMs - idleFor)).unref();
+      }
+    };
+    this.closer = setTimeout(check, this.keptOpenMs).unref();
   }
 }
 

@@ -3,7 +3,7 @@
  * answers a batch's callers, and publishes its changes, only once that fsync has completed, while
  * the next batch runs meanwhile. The fsync is replaced here by one the test completes by hand.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
@@ -13,7 +13,7 @@ import { Committer } from '../../src/db/committer.js';
 import { runStatement } from '../../src/db/fast-paths.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { inTransaction } from '../../src/db/transaction.js';
-import { registerWalSync, WalSync } from '../../src/db/wal-sync.js';
+import { KeptOpenFile, registerWalSync, WalSync } from '../../src/db/wal-sync.js';
 
 let dir: string;
 let orm: MikroORM;
@@ -129,5 +129,49 @@ describe('the WAL of a database file', () => {
     const reopened = await openDatabase({ driver: 'better-sqlite', path });
     expect(((await reopened.em.fork().getConnection().execute('select name from probe order by rowid')) as { name: string }[]).map((row) => row.name)).toEqual(['x', 'y', 'z']);
     await reopened.close(true);
+  });
+});
+
+describe('a file kept open between fsyncs', () => {
+  /** What this process's descriptors point at (Linux), ' (deleted)' marking a file removed since. */
+  const openFiles = (): string[] =>
+    readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return []; // closed while listing (the listing's own descriptor)
+      }
+    });
+  const until = async (condition: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 5_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  it('holds one descriptor across fsyncs, syncs the file its path names when that is replaced, and closes once idle', async () => {
+    const path = join(dir, 'replaced-wal');
+    writeFileSync(path, 'first');
+    const file = new KeptOpenFile(path, 50);
+    await file.sync();
+    await file.sync();
+    expect(openFiles().filter((target) => target.startsWith(path))).toEqual([path]);
+
+    // Deleted and made again under the same name: the new file is the one synced, the old one let go.
+    rmSync(path);
+    writeFileSync(path, 'second');
+    await file.sync();
+    expect(openFiles().filter((target) => target.startsWith(path))).toEqual([path]);
+
+    // Without a path there is nothing to sync: the failure is the caller's to hear.
+    rmSync(path);
+    await expect(file.sync()).rejects.toThrow(/ENOENT/);
+    expect(openFiles().filter((target) => target.startsWith(path))).toEqual([]);
+
+    writeFileSync(path, 'third');
+    await file.sync();
+    expect(openFiles().filter((target) => target.startsWith(path))).toEqual([path]);
+    await until(() => !openFiles().some((target) => target.startsWith(path)));
   });
 });
