@@ -34,7 +34,7 @@ export interface PolicyResults {
   cases: PolicyCase[];
 }
 
-function policyInput(lineItems: number): PolicyInput {
+export function policyInput(lineItems: number): PolicyInput {
   return {
     tenant: 'acme',
     requester: { subject: 'invoice-bot', roles: ['agent'] },

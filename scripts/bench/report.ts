@@ -68,6 +68,13 @@ function policyRows(results: PolicyResults): Row[] {
   });
 }
 
+function allowedFloorValue(results: RequestResults): string {
+  const floor = results.allowedFloor;
+  if (!floor) return 'not measured';
+  const us = (value: number): string => `${Math.round(value)} µs`;
+  return `${round(floor.ceilingOverTrivial * 100)} %: ${us(floor.trivialServerUs)} / (it + ${us(floor.evaluateUs)} + ${us(floor.signUs)} + ${us(floor.storeUs)})`;
+}
+
 function requestRows(results: RequestResults): Row[] {
   const rows: Row[] = [];
   for (const load of ['trivial', 'allowed', 'pending'] as const) {
@@ -91,6 +98,13 @@ function requestRows(results: RequestResults): Row[] {
       value: `${round(results.ratios.allowedOverTrivialAt16 * 100)} %`,
       target: '>= 50 %',
       met: results.ratios.allowedOverTrivialAt16 >= 0.5,
+    },
+    {
+      benchmark: 'request: allowed over trivial, bound on this machine',
+      figure: 'trivial server CPU / (it + evaluate + sign + store), parts alone',
+      value: allowedFloorValue(results),
+      target: '',
+      met: null,
     },
     {
       benchmark: 'request: allowed on @mikro-orm/sqlite',

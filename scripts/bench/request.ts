@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedLoop, GraphQLClient, progress, type BenchSettings } from './load.js';
+import { measureAllowedFloor, type AllowedFloor } from './floor.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { figuresOf, median, medianFigures, type RepeatedFigures, type RunFigures } from './stats.js';
 
@@ -35,6 +36,11 @@ export interface RequestResults {
   sqliteDriverAllowed: RepeatedFigures;
   /** Medians of per-repeat ratios, each measured side by side. */
   ratios: { allowedOverTrivialAt16: number; betterSqliteOverSqliteAllowedAt16: number };
+  /**
+   * What the allowed request cannot do without, measured alone (floor.ts), and the bound they put
+   * on the ratio: the trivial query's server CPU at 16 clients over that plus these parts.
+   */
+  allowedFloor: AllowedFloor & { trivialServerUs: number; ceilingOverTrivial: number };
   /** CPU profiles of the server during the first repeat at 16 clients (BENCH_PROFILE=1). */
   serverProfiles: string[];
 }
@@ -147,6 +153,10 @@ export async function runRequestBenchmark(settings: BenchSettings, profileDir: s
       }
     }
 
+    // Measured while no load runs, in this process: its CPU is this machine's, not the server's.
+    progress('request: the allowed request\'s parts alone');
+    const floor = await measureAllowedFloor();
+    const trivialServerUs = medianFigures(runs.trivial.get(COMPARED_AT)!).serverCpuUsPerOp ?? Number.NaN;
     const byConcurrency = (perLoad: Map<number, RunFigures[]>): Record<string, RepeatedFigures> =>
       Object.fromEntries([...perLoad].map(([concurrency, figures]) => [`c${concurrency}`, medianFigures(figures)]));
     return {
@@ -154,6 +164,11 @@ export async function runRequestBenchmark(settings: BenchSettings, profileDir: s
       loads: { trivial: byConcurrency(runs.trivial), allowed: byConcurrency(runs.allowed), pending: byConcurrency(runs.pending) },
       sqliteDriverAllowed: medianFigures(sqliteRuns),
       ratios: { allowedOverTrivialAt16: median(allowedOverTrivial), betterSqliteOverSqliteAllowedAt16: median(betterOverSqlite) },
+      allowedFloor: {
+        ...floor,
+        trivialServerUs,
+        ceilingOverTrivial: trivialServerUs / (trivialServerUs + floor.evaluateUs + floor.signUs + floor.storeUs),
+      },
       serverProfiles,
     };
   } finally {
