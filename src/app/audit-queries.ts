@@ -1,5 +1,6 @@
 import { verifyChain, type ChainVerification, type VerifiableAuditEvent } from '../domain/audit-chain.js';
 import type { AuditEvent } from '../db/entities/audit-event.entity.js';
+import type { StatusPosition } from '../db/stores/approval-store.js';
 import { requireRole, type Caller } from './caller.js';
 import type { GateDeps } from './deps.js';
 import { compareWithCheckpoint, type CheckpointComparison } from './checkpoints.js';
@@ -83,15 +84,15 @@ async function trailStatuses(deps: GateDeps, tenant: string): Promise<Map<string
 /** Approvals of `tenant` whose status differs from the status their trail ends in (`trail`, consumed). */
 async function stateMismatches(deps: GateDeps, tenant: string, trail: Map<string, string>): Promise<StateMismatch[]> {
   const mismatches: StateMismatch[] = [];
-  for (let afterId = ''; ; ) {
-    const approvals = await deps.stores.approvals.statuses(tenant, afterId, VERIFY_PAGE);
-    for (const approval of approvals) {
+  for (let after: StatusPosition | null = null; ; ) {
+    const page = await deps.stores.approvals.statuses(tenant, after, VERIFY_PAGE);
+    for (const approval of page.approvals) {
       const trailStatus = trail.get(approval.id) ?? null;
       if (trailStatus !== approval.status) mismatches.push({ approvalId: approval.id, status: approval.status, trailStatus });
       trail.delete(approval.id);
     }
-    if (approvals.length < VERIFY_PAGE) break;
-    afterId = (approvals.at(-1) as { id: string }).id;
+    if (page.approvals.length < VERIFY_PAGE) break;
+    after = page.end;
   }
   for (const [approvalId, trailStatus] of trail) mismatches.push({ approvalId, status: null, trailStatus });
   return mismatches;

@@ -2,7 +2,7 @@
 // verification reads with it in worker threads. The package ships no types and
 // @types/better-sqlite3 is not a dependency; MikroORM's driver uses it untyped as well.
 declare module 'better-sqlite3' {
-  interface Statement {
+  export interface Statement {
     run(...parameters: unknown[]): { changes: number; lastInsertRowid: number | bigint };
     all(...parameters: unknown[]): unknown[];
     get(...parameters: unknown[]): unknown;
@@ -14,6 +14,7 @@ declare module 'better-sqlite3' {
     constructor(path: string, options?: { readonly?: boolean; fileMustExist?: boolean });
     prepare(sql: string): Statement;
     pragma(statement: string): unknown;
+    exec(sql: string): Database;
     transaction<T extends (...parameters: never[]) => unknown>(body: T): T;
     close(): void;
   }

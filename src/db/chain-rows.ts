@@ -40,3 +40,37 @@ export function chainEvent(row: unknown[]): StoredAuditChainEvent {
     hash: hash as string,
   };
 }
+
+/**
+ * A select list that has SQLite write the text an event's hash covers (`canonicalAuditEvent` with
+ * the details as stored) in two parts, before and after the time, which JavaScript writes between
+ * them (`auditTextHash(head, occurredAt, tail)`): verifying an event that hashes to its stored hash
+ * then reads six values and two strings instead of twelve values and builds almost nothing in
+ * JavaScript. Reading the columns and writing the text cost more than the hash. Bound:
+ * `@tenantJson`, the canonical JSON of the tenant the statement selects (its rows hold exactly
+ * that tenant).
+ *
+ * It is a shortcut, never a verdict. A row whose text hashes to its stored hash has the content
+ * that was hashed: every field is written as a self-delimiting JSON token (`json_quote` escapes as
+ * `JSON.stringify` does, and writes null as `null`), so equal texts mean equal fields. Any other
+ * row (a value `json_quote` writes otherwise than the canonical form, details that are not the
+ * canonical text, a tampered row) gives some other text, fails to match, and is checked by
+ * `verifyChain` from its columns exactly as without the shortcut. Details of another storage class
+ * than text give NULL, never text that could match by accident.
+ *
+ * Columns: `seq`, `previous_hash`, `hash`, `approval_id`, `new_status`, the text's head,
+ * `occurred_at`, its tail.
+ */
+export const CHAIN_TEXT_SELECT = [
+  'seq',
+  'previous_hash',
+  'hash',
+  'approval_id',
+  'new_status',
+  "concat('{\"actor\":', json_quote(actor), ',\"approvalId\":', json_quote(approval_id), " +
+    "',\"details\":', case when typeof(details) = 'text' then details end, " +
+    "',\"id\":', json_quote(id), ',\"newStatus\":', json_quote(new_status), ',\"occurredAt\":\"')",
+  'occurred_at',
+  "concat('\",\"previousHash\":', json_quote(previous_hash), ',\"previousStatus\":', json_quote(previous_status), " +
+    "',\"seq\":', seq, ',\"tenant\":', @tenantJson, ',\"type\":', json_quote(type), '}')",
+].join(', ');

@@ -5,6 +5,7 @@ import { ApprovalStore } from '../../src/db/stores/approval-store.js';
 import { inTransaction } from '../../src/db/transaction.js';
 import { decide, PENDING_PAYMENT, REQUEST_APPROVAL, request, uniqueTenant } from '../support/clients.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { createTestDatabase } from '../support/services.js';
 
 let server: TestServer;
 let store: ApprovalStore;
@@ -89,4 +90,43 @@ describe('an approval read through the prepared statements', () => {
     expect(await store.find(uniqueTenant('other'), id)).toBeNull();
     expect(await inTransaction(server.app.orm, (em) => store.load(em, uniqueTenant('other'), id))).toBeNull();
   });
+});
+
+describe("a tenant's statuses read page by page", () => {
+  for (const driver of ['sqlite', 'postgresql'] as const) {
+    it(`gives every approval once, also when two were created at the same instant and one is decided between pages (${driver})`, async () => {
+      const database = driver === 'postgresql' ? await createTestDatabase() : null;
+      const target = database ? await startTestServer({ databaseDriver: 'postgresql', databaseUrl: database.url }) : server;
+      const pages = new ApprovalStore(target.app.orm);
+      try {
+        const tenant = uniqueTenant('store-statuses');
+        const agent = await target.token('agent-1', tenant, ['agent']);
+        const ids: string[] = [];
+        for (let index = 0; index < 5; index++) ids.push((await request(target, agent, PENDING_PAYMENT)).id);
+        await request(target, await target.token('agent-1', uniqueTenant('store-statuses-other'), ['agent']), PENDING_PAYMENT);
+        // Two approvals of one instant, on either side of the first page's end: the id orders them.
+        await target.app.orm.em.fork().nativeUpdate(Approval, { id: { $in: [ids[1] as string, ids[2] as string] } }, { createdAt: new Date('2026-01-01T00:00:00.000Z') });
+
+        const first = await pages.statuses(tenant, null, 2);
+        expect(first.approvals).toHaveLength(2);
+        await decide(target, await target.token('bob', tenant, ['approver']), (first.approvals[0] as { id: string }).id, 'REJECT');
+        const read = [...first.approvals];
+        for (let after = first.end; ; ) {
+          const page = await pages.statuses(tenant, after, 2);
+          read.push(...page.approvals);
+          if (page.approvals.length < 2) break;
+          after = page.end;
+        }
+        expect(read.map((approval) => approval.id).sort()).toEqual([...ids].sort());
+        expect(read.every((approval) => approval.status === 'PENDING')).toBe(true);
+        const [tiedFirst, tiedSecond] = [ids[1], ids[2]].sort() as [string, string];
+        expect(read.findIndex((approval) => approval.id === tiedFirst)).toBe(read.findIndex((approval) => approval.id === tiedSecond) - 1);
+      } finally {
+        if (database) {
+          await target.close();
+          await database.drop();
+        }
+      }
+    });
+  }
 });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GENESIS_HASH, hashAuditEvent, verifyChain } from '../../src/domain/audit-chain.js';
-import { chainEvent, CHAIN_COLUMNS } from '../../src/db/chain-rows.js';
+import { GENESIS_HASH, auditTextHash, canonicalAuditEvent, hashAuditEvent, verifyChain, type AuditEventContent } from '../../src/domain/audit-chain.js';
+import { canonicalize } from '../../src/domain/canonical-json.js';
+import { chainEvent, CHAIN_COLUMNS, CHAIN_TEXT_SELECT } from '../../src/db/chain-rows.js';
 import { verifyChainInWorkers } from '../../src/db/chain-verification.js';
 import { openDatabase } from '../../src/db/orm.js';
 
@@ -22,7 +23,7 @@ let path: string;
  * stores them; odd events' as JSON.stringify wrote them (another member order), as rows written
  * before the gate kept the canonical text. Events name one of five approvals.
  */
-async function seededDatabase(): Promise<void> {
+async function seededDatabase(vary: (seq: number) => Partial<AuditEventContent> = () => ({})): Promise<void> {
   const orm = await openDatabase({ driver: 'better-sqlite', path });
   await orm.close(true);
   const db = new Database(path);
@@ -44,10 +45,11 @@ async function seededDatabase(): Promise<void> {
           newStatus: seq % 3 === 0 ? 'APPROVED' : 'PENDING',
           details: { decision: 'APPROVE', approvals: seq, note: `vote ${seq}` },
           occurredAt: new Date(Date.UTC(2026, 0, 1) + seq * 1000),
+          ...vary(seq),
         };
         const { hash, detailsJson } = hashAuditEvent(previousHash, content);
         const stored = seq % 2 === 0 ? detailsJson : JSON.stringify(content.details);
-        insert.run(content.id, tenant, seq, content.type, content.approvalId, content.actor, 'PENDING', content.newStatus, stored, content.occurredAt.getTime(), previousHash, hash);
+        insert.run(content.id, tenant, seq, content.type, content.approvalId, content.actor, content.previousStatus, content.newStatus, stored, content.occurredAt.getTime(), previousHash, hash);
         previousHash = hash;
       }
     }
@@ -89,6 +91,12 @@ describe('chain verification on worker threads', () => {
     ['a deleted event that starts a batch inside a range', () => tamper('delete from audit_event where tenant = ? and seq = 11', TENANT)],
     ['edited details stored as their canonical text', () => tamper("update audit_event set details = replace(details, 'vote 8', 'vote 9') where tenant = ? and seq = 8", TENANT)],
     ['details that are no longer JSON', () => tamper("update audit_event set details = '{\"decision\":' where tenant = ? and seq = 44", TENANT)],
+    ['a rewritten hash that ends a range', () => tamper('update audit_event set hash = ? where tenant = ? and seq = 14', 'e'.repeat(64), TENANT)],
+    ['an edited event that ends a batch inside a range', () => tamper("update audit_event set type = 'approved' where tenant = ? and seq = 18", TENANT)],
+    // SQLite's `strftime` would read the number at the front of such a string; the time is not one.
+    ['a time turned into text with the same number in front', () => tamper("update audit_event set occurred_at = occurred_at || 'x' where tenant = ? and seq = 16", TENANT)],
+    // `json_quote` refuses a blob: the batch is checked from its columns, and the blob refused there.
+    ['an actor stored as a blob of the same bytes', () => tamper('update audit_event set actor = cast(actor as blob) where tenant = ? and seq = 26', TENANT)],
   ];
 
   for (const [name, change] of cases) {
@@ -109,6 +117,38 @@ describe('chain verification on worker threads', () => {
     await seededDatabase();
     tamper(`update audit_event set details = '{"note": "vote 12", "decision": "APPROVE", "approvals": 12}' where tenant = ? and seq = 12`, TENANT);
     tamper(`update audit_event set details = '{ "approvals" : 13, "decision" : "APPROVE", "note" : "vote 13" }' where tenant = ? and seq = 13`, TENANT);
+    expect(sequentialVerification()).toEqual({ ok: true, checked: EVENTS });
+    expect(await verifyChainInWorkers(path, TENANT, EVENTS, RANGE)).toEqual({ ok: true, checked: EVENTS });
+  });
+
+  it('has SQLite write, for each event stored as the gate stores it, the very text its hash covers', async () => {
+    path = join(workDir, 'texts.sqlite');
+    await seededDatabase();
+    const db = new Database(path, { readonly: true });
+    const texts = db.prepare(`select ${CHAIN_TEXT_SELECT} from audit_event where tenant = @tenant order by seq`).raw(true).all({ tenant: TENANT, tenantJson: canonicalize(TENANT) }) as unknown[][];
+    const events = db.prepare(`select ${CHAIN_COLUMNS.join(', ')} from audit_event where tenant = ? order by seq`).raw(true).all(TENANT) as unknown[][];
+    db.close();
+    expect(texts).toHaveLength(EVENTS);
+    texts.forEach(([seq, previousHash, hash, , , head, occurredAt, tail], index) => {
+      const event = chainEvent(events[index] as unknown[]);
+      const canonical = canonicalAuditEvent(previousHash as string, { ...event, details: JSON.parse(event.detailsJson) });
+      // Even events' details are the canonical text; odd ones' are not, and must not match.
+      expect(`${head as string}${(event.occurredAt as Date).toISOString()}${tail as string}` === canonical).toBe((seq as number) % 2 === 0);
+      expect(auditTextHash(head as string, occurredAt, tail as string) === hash).toBe((seq as number) % 2 === 0);
+    });
+  });
+
+  it('verifies events whose text SQLite writes otherwise than the canonical form, from their columns', async () => {
+    path = join(workDir, 'awkward.sqlite');
+    await seededDatabase((seq) => ({
+      actor: ['quote " and \\ backslash', 'tab\tnew line\n', 'control \u0001 and \u007f', 'é, 😀 and \u2028', 'plain'][seq % 5] as string,
+      type: seq % 7 === 0 ? 'line\u2029break' : 'decided',
+      approvalId: seq % 4 === 0 ? null : `apr-${seq % 5}`,
+      previousStatus: seq % 6 === 0 ? null : 'PENDING',
+      details: { note: `vote ${seq} "quoted"`, nested: { z: [1, 2.5, -0, 1e21], a: 'é' } },
+      // Before 1970, after 9999 and at the ends of Date's range.
+      occurredAt: new Date([-8.64e15, -1, 0, 253_402_300_800_000 + seq, 8.64e15, Date.UTC(2026, 0, 1) + seq][seq % 6] as number),
+    }));
     expect(sequentialVerification()).toEqual({ ok: true, checked: EVENTS });
     expect(await verifyChainInWorkers(path, TENANT, EVENTS, RANGE)).toEqual({ ok: true, checked: EVENTS });
   });

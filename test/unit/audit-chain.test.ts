@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   GENESIS_HASH,
   auditEventHash,
+  auditTextHash,
   canonicalAuditEvent,
   hashAuditEvent,
   verifyChain,
@@ -46,6 +47,25 @@ describe('auditEventHash', () => {
     expect(canonicalAuditEvent(previousHash, event)).toBe(
       canonicalize({ ...event, occurredAt: event.occurredAt.toISOString(), previousHash }),
     );
+  });
+
+  it('writes the time as toISOString writes it, across days, before 1970, after 9999 and at the ends of Date\'s range', () => {
+    const times = [0, -1, 1, 86_399_999, 86_400_000, -86_400_001, -62_167_219_200_001, 253_402_300_799_999, 253_402_300_800_000, 8.64e15, -8.64e15];
+    for (let step = 0; step < 2_000; step++) times.push(Date.UTC(2026, 0, 1) + step * 7_919_993, -step * 123_456_789_011);
+    for (const time of times) {
+      const event = { ...content(2), occurredAt: new Date(time) };
+      expect(canonicalAuditEvent(null, event)).toBe(canonicalize({ ...event, occurredAt: event.occurredAt.toISOString(), previousHash: GENESIS_HASH }));
+    }
+  });
+
+  it('hashes a canonical text given around its time as the whole text', () => {
+    const event = content(3);
+    const text = canonicalAuditEvent('a'.repeat(64), event);
+    const time = `"occurredAt":"${event.occurredAt.toISOString()}"`;
+    const [head, tail] = [text.slice(0, text.indexOf(time) + 14), text.slice(text.indexOf(time) + time.length - 1)];
+    expect(auditTextHash(head, event.occurredAt.getTime(), tail)).toBe(auditEventHash('a'.repeat(64), event));
+    // No canonical text holds a time that is not whole milliseconds within Date's range.
+    for (const occurredAt of [1.5, 8.64e15 + 1, Number.NaN, '1767225600000', null]) expect(auditTextHash(head, occurredAt, tail)).toBeNull();
   });
 
   it('treats a null previous hash as the genesis hash', () => {

@@ -20,7 +20,20 @@ export type ApprovalQuery = Pick<Approval, 'tenant'> &
 /** What changes on an approval after its request: everything else is written once, by insert. */
 const LIFE_FIELDS = ['status', 'decidedAt', 'updatedAt', 'tokenJti', 'tokenIssuedAt', 'tokenExpiresAt', 'tokenKid'] as const;
 
-const STATUSES_SQL = 'select id, status from approval where tenant = ? and id > ? order by id limit ?';
+/**
+ * A tenant's approvals in creation order, keyset-paged along the (tenant, created_at, id) index:
+ * paging in id order instead made the planner read the tenant's whole status index and sort it
+ * for every page. Neither key ever changes, so approvals decided while the pages are read are
+ * each read once.
+ */
+const STATUSES_FIRST_SQL = 'select id, status, created_at from approval where tenant = ? order by created_at, id limit ?';
+const STATUSES_AFTER_SQL = 'select id, status, created_at from approval where tenant = ? and (created_at, id) > (?, ?) order by created_at, id limit ?';
+
+/** Where a page of {@link ApprovalStore.statuses} ended: `createdAt` as the driver gave it. */
+export interface StatusPosition {
+  createdAt: unknown;
+  id: string;
+}
 
 /**
  * An approval with its votes through the fast path's prepared statements (one read of each table),
@@ -139,14 +152,21 @@ export class ApprovalStore {
     })) as ApprovalRow[];
   }
 
-  /** Up to `limit` of a tenant's approvals after `afterId` (in id order), with their status only. */
-  async statuses(tenant: string, afterId: string, limit: number): Promise<{ id: string; status: string }[]> {
+  /**
+   * Up to `limit` of a tenant's approvals after `after` (in creation order; from the first when
+   * null), with their status only, and where the page ended.
+   */
+  async statuses(tenant: string, after: StatusPosition | null, limit: number): Promise<{ approvals: { id: string; status: string }[]; end: StatusPosition | null }> {
     // Raw rows: a verification reads every approval of the tenant, and entities cost most of that.
-    const values = [tenant, afterId, limit];
+    const [sql, values] = after ? [STATUSES_AFTER_SQL, [tenant, after.createdAt, after.id, limit]] : [STATUSES_FIRST_SQL, [tenant, limit]];
     const rows =
-      (await selectRawRows(this.orm.em, STATUSES_SQL, values)) ??
-      (await this.orm.em.getConnection().execute<Record<string, unknown>[]>(STATUSES_SQL, values)).map((row: Record<string, unknown>) => [row['id'], row['status']]);
-    return rows.map((row: unknown[]) => ({ id: row[0] as string, status: row[1] as string }));
+      (await selectRawRows(this.orm.em, sql, values)) ??
+      (await this.orm.em.getConnection().execute<Record<string, unknown>[]>(sql, values)).map((row: Record<string, unknown>) => [row['id'], row['status'], row['created_at']]);
+    const last = rows.at(-1);
+    return {
+      approvals: rows.map((row: unknown[]) => ({ id: row[0] as string, status: row[1] as string })),
+      end: last ? { createdAt: last[2], id: last[0] as string } : null,
+    };
   }
 
   /**
