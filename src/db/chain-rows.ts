@@ -34,11 +34,25 @@ export function chainEvent(row: unknown[]): StoredAuditChainEvent {
     actor: actor as string,
     previousStatus: (previousStatus as string | null) ?? null,
     newStatus: (newStatus as string | null) ?? null,
-    detailsJson: typeof details === 'string' ? details : canonicalize(details),
+    detailsJson: typeof details === 'string' ? details : storedDetails(details),
     occurredAt: occurredAt instanceof Date ? occurredAt : new Date(occurredAt as number | string),
     previousHash: previousHash as string,
     hash: hash as string,
   };
+}
+
+/**
+ * Details a driver parsed, as their canonical text. Details of which none can be made (a blob, a
+ * number JSON cannot carry exactly) are not what the gate wrote: they are given as empty text,
+ * which hashes to no stored hash and is not JSON, so verification reports that event's
+ * `hash_mismatch` instead of failing as a whole.
+ */
+function storedDetails(details: unknown): string {
+  try {
+    return canonicalize(details);
+  } catch {
+    return '';
+  }
 }
 
 /**

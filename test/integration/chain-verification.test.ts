@@ -97,6 +97,7 @@ describe('chain verification on worker threads', () => {
     ['a time turned into text with the same number in front', () => tamper("update audit_event set occurred_at = occurred_at || 'x' where tenant = ? and seq = 16", TENANT)],
     // `json_quote` refuses a blob: the batch is checked from its columns, and the blob refused there.
     ['an actor stored as a blob of the same bytes', () => tamper('update audit_event set actor = cast(actor as blob) where tenant = ? and seq = 26', TENANT)],
+    ['details stored as a blob of the same bytes', () => tamper('update audit_event set details = cast(details as blob) where tenant = ? and seq = 27', TENANT)],
   ];
 
   for (const [name, change] of cases) {
