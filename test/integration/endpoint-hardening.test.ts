@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { ALLOWED_EMAIL, PENDING_PAYMENT, REQUEST_APPROVAL, request, uniqueTenant } from '../support/clients.js';
 import { COMPLETE_EXECUTION, EXECUTE } from '../support/gate-documents.js';
+import { EXECUTIONS_BEFORE_COMPILING } from '../../src/transports/http/compiled-execution.js';
 import { startTestServer, type TestServer, useTestServer } from '../support/server.js';
 
 /** Sends `head` as it is over TCP (fetch would not send a GET with a Content-Length) and returns the answer's text. */
@@ -105,26 +106,26 @@ describe('one meaning for every input', () => {
   });
 
   it('treats code written in string literals of a compiled document as data, and answers the next request', async () => {
-    // Queries and mutations run as code compiled from the document: its literals must stay values.
+    // A document sent again and again runs as code compiled from it: its literals must stay values.
     const hostile = 'x"); globalThis.compromised = true; ("';
-    const lookup = await server.gql(agent, `{ approval(id: ${JSON.stringify(hostile)}) { __typename ... on Error { code } } }`);
-    expect(lookup.data).toEqual({ approval: { __typename: 'NotFoundError', code: 'NOT_FOUND' } });
-    const requested = await server.gql(
-      agent,
-      `mutation { requestApproval(input: { action: "payment", resource: ${JSON.stringify(hostile)}, context: { note: ${JSON.stringify(hostile)} } }) { __typename ... on RequestApprovalPayload { approval { resource context } } } }`,
-    );
-    expect(requested.data).toMatchObject({ requestApproval: { __typename: 'RequestApprovalPayload', approval: { resource: hostile, context: { note: hostile } } } });
+    const lookupDocument = `{ approval(id: ${JSON.stringify(hostile)}) { __typename ... on Error { code } } }`;
+    const requestDocument = `mutation { requestApproval(input: { action: "payment", resource: ${JSON.stringify(hostile)}, context: { note: ${JSON.stringify(hostile)} } }) { __typename ... on RequestApprovalPayload { approval { resource context } } } }`;
+    for (let sent = 0; sent <= EXECUTIONS_BEFORE_COMPILING; sent++) {
+      const lookup = await server.gql(agent, lookupDocument);
+      expect(lookup.data).toEqual({ approval: { __typename: 'NotFoundError', code: 'NOT_FOUND' } });
+      const requested = await server.gql(agent, requestDocument);
+      expect(requested.data).toMatchObject({ requestApproval: { __typename: 'RequestApprovalPayload', approval: { resource: hostile, context: { note: hostile } } } });
+    }
     expect((globalThis as { compromised?: boolean }).compromised).toBeUndefined();
     expect((await server.gql(agent, '{ __typename }')).data).toEqual({ __typename: 'Query' });
   });
 
-  it('reads a variable written inside a context literal as its value, not as absent', async () => {
-    const requested = await server.gql(
-      agent,
-      `mutation ($amount: Float!, $note: String) { requestApproval(input: { action: "payment", context: { amount: $amount, lines: [{ note: $note }] } }) { __typename ... on RequestApprovalPayload { approval { context } } } }`,
-      { amount: 1500, note: 'rent' },
-    );
-    expect(requested.data).toMatchObject({ requestApproval: { approval: { context: { amount: 1500, lines: [{ note: 'rent' }] } } } });
+  it('reads a variable written inside a context literal as its value, not as absent, however often it is sent', async () => {
+    const document = `mutation ($amount: Float!, $note: String) { requestApproval(input: { action: "payment", context: { amount: $amount, lines: [{ note: $note }] } }) { __typename ... on RequestApprovalPayload { approval { context } } } }`;
+    for (let sent = 0; sent <= EXECUTIONS_BEFORE_COMPILING; sent++) {
+      const requested = await server.gql(agent, document, { amount: 1500 + sent, note: 'rent' });
+      expect(requested.data).toMatchObject({ requestApproval: { approval: { context: { amount: 1500 + sent, lines: [{ note: 'rent' }] } } } });
+    }
   });
 
   it('says an oversized token is too long, not that it is required', async () => {
