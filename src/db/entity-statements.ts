@@ -143,7 +143,7 @@ export async function selectData<T extends object>(em: EntityManager, entityName
   const sql = `select ${plan.columns} from \`${meta.tableName}\` ${tail}`;
   const rows =
     (await selectPrepared(em, sql, values)) ??
-    (em.getTransactionContext() ? null : await selectRawRows(em, sql, values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value))));
+    (em.getTransactionContext() ? null : await selectRawRows(em, sql, values));
   if (!rows) return null;
   const { props, converters } = plan;
   return rows.map((row) => {

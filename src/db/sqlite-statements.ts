@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, Platform } from '@mikro-orm/core';
 import { BetterSqliteDriver, type SqlEntityManager } from '@mikro-orm/better-sqlite';
 
 /*
@@ -69,9 +69,8 @@ export async function runStatement(em: EntityManager, sql: string): Promise<void
 export async function runPrepared(em: EntityManager, sql: string, values: unknown[]): Promise<boolean> {
   const connection = await transactionConnection(em);
   if (!connection) return false;
-  const platform = em.getPlatform();
   try {
-    prepared(connection, sql).run(...values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value)));
+    prepared(connection, sql).run(...boundValues(em.getPlatform(), values));
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   }
@@ -100,7 +99,7 @@ export async function runPreparedEach(em: EntityManager, sql: string, valueRows:
   let changes = 0;
   try {
     for (const values of valueRows) {
-      changes += (statement.run(...values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value))) as { changes: number }).changes;
+      changes += (statement.run(...boundValues(platform, values)) as { changes: number }).changes;
     }
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
@@ -120,7 +119,7 @@ export async function selectPrepared(em: EntityManager, sql: string, values: unk
   try {
     return prepared(connection, sql)
       .raw(true)
-      .all(...values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value))) as unknown[][];
+      .all(...boundValues(platform, values)) as unknown[][];
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   }
@@ -144,7 +143,7 @@ export async function selectInTransaction(em: EntityManager, sql: string, values
 }
 
 /**
- * Runs `sql` with positional `values` and returns its rows as arrays of column values, through a
+ * Runs `sql` with positional `values` (dates converted) and returns its rows as arrays of column values, through a
  * statement prepared once per connection, or returns null with a driver other than better-sqlite3
  * (the caller then queries through MikroORM). For reads that walk many rows, where building a
  * query and an object per row costs more than SQLite does. The connection is held for this call
@@ -155,7 +154,7 @@ export async function selectRawRows(em: EntityManager, sql: string, values: unkn
   const client = (em as SqlEntityManager).getKnex().client as KnexClient;
   const connection = (await client.acquireConnection()) as SqliteConnection;
   try {
-    return prepared(connection, sql).raw(true).all(...values) as unknown[][];
+    return prepared(connection, sql).raw(true).all(...boundValues(em.getPlatform(), values)) as unknown[][];
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   } finally {
@@ -163,3 +162,7 @@ export async function selectRawRows(em: EntityManager, sql: string, values: unkn
   }
 }
 
+/** Positional values as the prepared statements bind them: dates as MikroORM stores them on this platform. */
+export function boundValues(platform: Platform, values: readonly unknown[]): unknown[] {
+  return values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value));
+}

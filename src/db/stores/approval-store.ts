@@ -99,7 +99,7 @@ export class ApprovalStore {
   async lapsed(now: Date, limit: number, tenant?: string): Promise<{ id: string; tenant: string }[]> {
     const em = this.orm.em.fork();
     const sql = `select id, tenant from approval where status = 'PENDING' and expires_at <= ?${tenant !== undefined ? ' and tenant = ?' : ''} limit ?`;
-    const values = [em.getPlatform().processDateProperty(now), ...(tenant !== undefined ? [tenant] : []), limit];
+    const values = [now, ...(tenant !== undefined ? [tenant] : []), limit];
     const rows = await selectRawRows(em, sql, values);
     if (rows) return rows.map((row) => ({ id: row[0] as string, tenant: row[1] as string }));
     const where: FilterQuery<Approval> = { status: 'PENDING', expiresAt: { $lte: now }, ...(tenant !== undefined && { tenant }) };
