@@ -163,6 +163,6 @@ export async function selectRawRows(em: EntityManager, sql: string, values: unkn
 }
 
 /** Positional values as the prepared statements bind them: dates as MikroORM stores them on this platform. */
-export function boundValues(platform: Platform, values: readonly unknown[]): unknown[] {
+function boundValues(platform: Platform, values: readonly unknown[]): unknown[] {
   return values.map((value) => (value instanceof Date ? platform.processDateProperty(value) : value));
 }
