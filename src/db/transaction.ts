@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import { sqliteTransactions } from './sqlite-transactions.js';
 import { durable } from './wal-sync.js';
 
 /*
@@ -27,6 +28,14 @@ export async function inTransaction<T>(orm: MikroORM, work: (em: EntityManager) 
  * answers nobody before `durable` resolves.
  */
 export async function commitTransaction<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<{ result: T; durable: Promise<void> }> {
+  const sqlite = sqliteTransactions(orm);
+  if (sqlite) {
+    const result = await sqlite.run(orm, work, flushChanges);
+    // Asked at once, so that the fsync that resolves it starts after this commit.
+    const madeDurable = durable(orm);
+    madeDurable.catch(() => {});
+    return { result, durable: madeDurable };
+  }
   const em = orm.em.fork();
   await em.begin();
   let result: T;
