@@ -186,6 +186,17 @@ function growthRows(results: GrowthResults): Row[] {
     { benchmark: label, figure: 'audit trail p50 / p99', value: `${ms(results.auditTrail.p50Ms)} / ${ms(results.auditTrail.p99Ms)}`, target: 'p99 < 5 ms', met: results.auditTrail.p99Ms < 5 },
     { benchmark: label, figure: '{ __typename } p50 / p99 (floor)', value: `${ms(results.trivial.p50Ms)} / ${ms(results.trivial.p99Ms)}`, target: '', met: null },
     { benchmark: label, figure: 'verifyAuditChain', value: `${perSecond(results.verify.eventsPerSecond)} (${round(results.verify.medianSeconds)} s)`, target: '>= 300,000/s', met: results.verify.eventsPerSecond >= 300_000 },
+    ...(results.verifyFloor
+      ? [
+          {
+            benchmark: label,
+            figure: `its floor: texts read / read and hashed, one thread; bound on ${results.verifyFloor.cores} cores`,
+            value: `${perSecond(results.verifyFloor.readPerSecond)} / ${perSecond(results.verifyFloor.readAndHashPerSecond)}; ${perSecond(results.verifyFloor.boundPerSecond)}`,
+            target: '',
+            met: null,
+          },
+        ]
+      : []),
   ];
 }
 
@@ -230,7 +241,7 @@ function notificationRows(results: NotificationResults): Row[] {
 }
 
 function decisionRows(results: DecisionResults): Row[] {
-  const label = `decision to token (${results.requesters} requesters waiting, decided one at a time)`;
+  const label = `decision to token (${results.requesters} requesters waiting, decided one at a time; ${results.rounds ?? 1} x ${results.requesters} after a warm-up)`;
   return [
     {
       benchmark: label,
