@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, hashAuditEvent } from '../../src/domain/audit-chain.js';
 import { openDatabase } from '../../src/db/orm.js';
+import { chainFloor, type ChainFloor } from './chain-floor.js';
 import { GraphQLClient, measured, progress, type BenchSettings } from './load.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { figuresOf, median, medianFigures, type RepeatedFigures, type RunFigures } from './stats.js';
@@ -57,6 +58,8 @@ export interface GrowthResults {
   /** `{ __typename }` on the same server: the floor under both reads. */
   trivial: RepeatedFigures;
   verify: { seconds: number[]; medianSeconds: number; eventsPerSecond: number; checked: number };
+  /** What verification cannot do without, measured alone (see {@link chainFloor}). */
+  verifyFloor: ChainFloor;
 }
 
 type Status = 'PENDING' | 'EXECUTED' | 'REJECTED' | 'DENIED' | 'APPROVED';
@@ -289,6 +292,8 @@ export async function runGrowthBenchmark(settings: BenchSettings): Promise<Growt
       checked = data.verifyAuditChain.checked;
     }
     const medianSeconds = median(verifySeconds);
+    progress('growth verifyAuditChain: its floor, read and hashed alone');
+    const verifyFloor = chainFloor(path, TENANT, approvals * EVENTS_PER_APPROVAL);
     return {
       approvals,
       auditEvents: approvals * EVENTS_PER_APPROVAL,
@@ -299,6 +304,7 @@ export async function runGrowthBenchmark(settings: BenchSettings): Promise<Growt
       auditTrail: medianFigures(runs.auditTrail),
       trivial: medianFigures(runs.trivial),
       verify: { seconds: verifySeconds, medianSeconds, eventsPerSecond: checked / medianSeconds, checked },
+      verifyFloor,
     };
   } finally {
     for (const client of clients) client.close();

@@ -88,3 +88,9 @@ export const CHAIN_TEXT_SELECT = [
   "concat('\",\"previousHash\":', json_quote(previous_hash), ',\"previousStatus\":', json_quote(previous_status), " +
     "',\"seq\":', seq, ',\"tenant\":', @tenantJson, ',\"type\":', json_quote(type), '}')",
 ].join(', ');
+
+/**
+ * The events of tenant `@tenant` with `@fromSeq < seq <= @toSeq`, in `seq` order, as
+ * {@link CHAIN_TEXT_SELECT} writes them (bound: `@tenantJson` too).
+ */
+export const CHAIN_TEXT_SQL = `select ${CHAIN_TEXT_SELECT} from audit_event where tenant = @tenant and seq > @fromSeq and seq <= @toSeq order by seq`;

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import Database, { type Statement } from 'better-sqlite3';
 import { GENESIS_HASH, auditTextHash, verifyChain, type ChainBreakReason, type ChainVerification, type StoredAuditChainEvent } from '../domain/audit-chain.js';
 import { canonicalize } from '../domain/canonical-json.js';
-import { CHAIN_COLUMNS, CHAIN_TEXT_SELECT, chainEvent } from './chain-rows.js';
+import { CHAIN_COLUMNS, CHAIN_TEXT_SQL, chainEvent } from './chain-rows.js';
 
 /** The events of `tenant` with `fromSeq < seq <= toSeq`, in the database at `path`. */
 export interface RangeRequest {
@@ -41,7 +41,6 @@ export interface RangeResult {
 export type WorkerReply = { type: 'result'; result: RangeResult } | { type: 'error'; message: string };
 
 const RANGE_SQL = `select ${CHAIN_COLUMNS.join(', ')} from audit_event where tenant = ? and seq > ? and seq <= ? order by seq`;
-const TEXT_SQL = `select ${CHAIN_TEXT_SELECT} from audit_event where tenant = @tenant and seq > @fromSeq and seq <= @toSeq order by seq`;
 const EVENT_SQL = `select ${CHAIN_COLUMNS.join(', ')} from audit_event where tenant = ? and seq = ?`;
 
 /**
@@ -74,7 +73,7 @@ class RangeWalk {
   ) {
     this.columns = database.prepare(RANGE_SQL).raw(true);
     this.event = database.prepare(EVENT_SQL).raw(true);
-    this.texts = preparedOrNull(database, TEXT_SQL);
+    this.texts = preparedOrNull(database, CHAIN_TEXT_SQL);
     this.tenantJson = canonicalize(tenant);
   }
 
