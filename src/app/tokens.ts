@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../domain/ids.js';
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { Approval } from '../db/entities/approval.entity.js';
 import type { KeyRing } from '../db/keyring.js';
@@ -13,7 +13,7 @@ import type { GateDeps } from './deps.js';
 export async function issueToken(deps: GateDeps, approval: Approval, now: Date): Promise<string> {
   const expiresAt = new Date(Math.min(now.getTime() + approval.tokenTtlSeconds * 1000, approval.expiresAt.getTime()));
   const key = deps.keys.signingKeyFor(expiresAt);
-  approval.tokenJti = randomUUID();
+  approval.tokenJti = newId();
   approval.tokenIssuedAt = now;
   approval.tokenExpiresAt = expiresAt;
   approval.tokenKid = key.kid;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../domain/ids.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { GENESIS_HASH, hashAuditEvent } from '../domain/audit-chain.js';
 import { AuditEvent, type AuditEventFields } from './entities/audit-event.entity.js';
@@ -34,7 +34,7 @@ export class AuditLog {
    */
   async append(em: EntityManager, fields: AuditEventFields): Promise<void> {
     const head = await this.head(em, fields.tenant);
-    const id = randomUUID();
+    const id = newId();
     const seq = head.seq + 1;
     const stamped = { ...fields, details: { policyRevision: this.policyRevision(), contextHash: null, ...fields.details } };
     const { hash, detailsJson } = hashAuditEvent(head.hash, { id, seq, ...stamped });

@@ -250,7 +250,7 @@ export function Audit({ client }: { client: CountersignClient }) {
                 <td>{when(event.occurredAt)}</td>
                 <td>{event.type}</td>
                 <td>{event.actor}</td>
-                <td>{event.approvalId ? <a href={`#/approval/${encodeURIComponent(event.approvalId)}`}>{event.approvalId.slice(0, 8)}</a> : '—'}</td>
+                <td>{event.approvalId ? <a href={`#/approval/${encodeURIComponent(event.approvalId)}`}>{event.approvalId.slice(-8)}</a> : '—'}</td>
                 <td>{event.newStatus ?? ''}</td>
               </tr>
             ))}

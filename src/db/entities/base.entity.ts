@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../domain/ids.js';
 import { EntitySchema, type Opt } from '@mikro-orm/core';
 
 /** Shared identity and timestamps of every stored record. */
 export abstract class BaseRecord {
-  id: string = randomUUID();
+  id: string = newId();
   createdAt: Date & Opt = new Date();
   updatedAt: Date & Opt = new Date();
 }
