@@ -73,6 +73,10 @@ describe('a transaction on better-sqlite3', () => {
     expect(await namesOutside()).toEqual(['committed']);
   });
 
+  it('keeps savepoint journals in memory, not in temporary files', async () => {
+    expect(await orm.em.getConnection().execute('pragma temp_store')).toEqual([{ temp_store: 2 }]);
+  });
+
   it('runs concurrent transactions one after the other, each seeing the last one committed', async () => {
     const counts = await Promise.all(
       Array.from({ length: 5 }, (_, index) =>
