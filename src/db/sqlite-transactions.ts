@@ -57,12 +57,8 @@ export class SqliteTransactions {
     this.context = { client: transactionClient };
   }
 
-  /**
-   * Runs `work` in a transaction on a fork of `orm`'s EntityManager: committed when it resolves
-   * (after `beforeCommit`, which flushes what the fork's unit of work holds), rolled back when
-   * either throws.
-   */
-  async run<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>, beforeCommit: (em: EntityManager) => Promise<void>): Promise<T> {
+  /** Runs `work` in a transaction on a fork of `orm`'s EntityManager: committed when it resolves, rolled back when it throws. */
+  async run<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<T> {
     const connection = (await this.client.acquireConnection()) as Connection;
     const em = orm.em.fork();
     try {
@@ -71,7 +67,6 @@ export class SqliteTransactions {
       em.setTransactionContext(this.context);
       try {
         const result = await work(em);
-        await beforeCommit(em);
         prepared(connection, 'COMMIT').run();
         return result;
       } catch (error) {

@@ -28,32 +28,34 @@ export async function inTransaction<T>(orm: MikroORM, work: (em: EntityManager) 
  * answers nobody before `durable` resolves.
  */
 export async function commitTransaction<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<{ result: T; durable: Promise<void> }> {
+  const flushed = async (em: EntityManager): Promise<T> => {
+    const result = await work(em);
+    await flushChanges(em);
+    return result;
+  };
   const sqlite = sqliteTransactions(orm);
-  if (sqlite) {
-    const result = await sqlite.run(orm, work, flushChanges);
-    // Asked at once, so that the fsync that resolves it starts after this commit.
-    const madeDurable = durable(orm);
-    madeDurable.catch(() => {});
-    return { result, durable: madeDurable };
-  }
+  const result = sqlite ? await sqlite.run(orm, flushed) : await inKnexTransaction(orm, flushed);
+  // Asked at once, so that the fsync that resolves it starts after this commit.
+  const madeDurable = durable(orm);
+  // The caller handles a failure; until it attaches its handler, the rejection is not unhandled.
+  madeDurable.catch(() => {});
+  return { result, durable: madeDurable };
+}
+
+/** Runs `work` in a knex transaction on a fork of its own: committed when it resolves, rolled back when it throws. */
+async function inKnexTransaction<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<T> {
   const em = orm.em.fork();
   await em.begin();
   let result: T;
-  let madeDurable: Promise<void>;
   try {
     result = await work(em);
-    await flushChanges(em);
     await em.getConnection('write').commit(em.getTransactionContext());
-    // Asked at once, so that the fsync that resolves it starts after this commit.
-    madeDurable = durable(orm);
   } catch (error) {
     await rollbackQuietly(em);
     throw error;
   }
   em.resetTransactionContext();
-  // The caller handles a failure; until it attaches its handler, the rejection is not unhandled.
-  madeDurable.catch(() => {});
-  return { result, durable: madeDurable };
+  return result;
 }
 
 /**
