@@ -78,9 +78,6 @@ async function waitFor(url: string, authorization: string, approvalId: string): 
 
 export async function runDecisionBenchmark(settings: BenchSettings, profileDir: string | null = null): Promise<DecisionResults> {
   const requesters = settings.quick ? 20 : 100;
-  // A warm-up round first, as every other benchmark warms up: the decision path's code is
-  // otherwise measured while V8 still interprets and compiles it (on its own threads, whose CPU
-  // the server's figure counts).
   const measuredRounds = settings.quick ? 1 : settings.repeats;
   const workDir = mkdtempSync(join(tmpdir(), 'countersign-bench-decision-'));
   let server: ServerProcess | undefined;
@@ -148,6 +145,9 @@ export async function runDecisionBenchmark(settings: BenchSettings, profileDir: 
     };
 
     progress(`decision: ${requesters} requesters waiting, a warm-up round and ${measuredRounds} measured`);
+    // A warm-up round first, as every other benchmark warms up: the decision path's code is
+    // otherwise measured while V8 still interprets and compiles it (on its own threads, whose CPU
+    // the server's figure counts).
     await round(false);
     for (let index = 0; index < measuredRounds; index++) await round(true, index === measuredRounds - 1);
     const decisions = requesters * measuredRounds;
