@@ -241,7 +241,7 @@ function notificationRows(results: NotificationResults): Row[] {
 }
 
 function decisionRows(results: DecisionResults): Row[] {
-  const label = `decision to token (${results.requesters} requesters waiting, decided one at a time; ${results.rounds ?? 1} x ${results.requesters} after a warm-up)`;
+  const label = `decision to token (${results.requesters} requesters waiting, decided one at a time; ${results.rounds ?? 1} x ${results.requesters} after ${results.warmupRounds ?? 1} warm-up round${(results.warmupRounds ?? 1) === 1 ? '' : 's'})`;
   return [
     {
       benchmark: label,

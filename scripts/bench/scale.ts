@@ -168,6 +168,9 @@ export async function runScaleBenchmark(settings: BenchSettings): Promise<ScaleR
     const runs: Record<Setup, RunFigures[]> = { sqlite: [], postgres: [], postgresRedisOne: [], postgresRedisTwo: [] };
     const postgresOverSqlite: number[] = [];
     const twoOverOne: number[] = [];
+    // Every set-up first runs unmeasured until V8 has optimised its path (see jitWarmupMs).
+    progress('scale: warming up every set-up');
+    for (const setup of Object.keys(loads) as Setup[]) await closedLoop(CLIENTS, settings.jitWarmupMs, loads[setup].operation);
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       progress(`scale: repeat ${repeat + 1}/${settings.repeats}`);
       const figures = {} as Record<Setup, RunFigures>;
