@@ -79,6 +79,14 @@ function commonOptions(options: DatabaseOptions): Options {
     debug: options.debug ?? false,
     forceUtcTimezone: true,
     ignoreUndefinedInQuery: true,
+    // By default MikroORM puts a setter on the entity's prototype for every property, which on its
+    // first assignment defines a getter and a setter on the instance (to track changes made before
+    // the entity is persisted): constructing an approval then cost 25 µs, against 2 µs for the
+    // plain object. The entities the request path makes are written past the unit of work and never
+    // managed, and those that are persisted get the same tracking when they are (ensurePropagation).
+    // What is lost is propagation from a constructor's many-to-one to the inverse collection: the
+    // stores add to the collection themselves (VoteStore.add).
+    propagationOnPrototype: false,
   };
 }
 
