@@ -150,7 +150,7 @@ export async function runDecisionBenchmark(settings: BenchSettings, profileDir: 
       for (const waiter of waiting) waiter.socket.terminate();
     };
 
-    progress(`decision: ${requesters} requesters waiting, ${warmupRounds} warm-up rounds and ${measuredRounds} measured`);
+    progress(`decision: ${requesters} requesters waiting, ${warmupRounds} warm-up round${warmupRounds === 1 ? '' : 's'} and ${measuredRounds} measured`);
     for (let index = 0; index < warmupRounds; index++) await round(false);
     for (let index = 0; index < measuredRounds; index++) await round(true, index === measuredRounds - 1);
     const decisions = requesters * measuredRounds;

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { GENESIS_HASH, hashAuditEvent } from '../../src/domain/audit-chain.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { chainFloor, type ChainFloor } from './chain-floor.js';
-import { closedLoop, GraphQLClient, measured, progress, type BenchSettings } from './load.js';
+import { GraphQLClient, measured, progress, warmUpPaths, type BenchSettings } from './load.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { figuresOf, median, medianFigures, type RepeatedFigures, type RunFigures } from './stats.js';
 
@@ -276,9 +276,8 @@ export async function runGrowthBenchmark(settings: BenchSettings): Promise<Growt
       pendingList: async (): Promise<void> => void (await approver.request(PENDING_QUERY)),
       auditTrail: trail,
     };
-    // The fresh server's read paths first run unmeasured until V8 has optimised them (see jitWarmupMs).
     progress('growth reads: warming up');
-    for (const read of Object.values(reads)) await closedLoop(1, settings.jitWarmupMs, read);
+    await warmUpPaths(settings, 1, Object.values(reads));
     const runs = { pendingList: [] as RunFigures[], auditTrail: [] as RunFigures[], trivial: [] as RunFigures[] };
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       progress(`growth reads: repeat ${repeat + 1}/${settings.repeats}`);

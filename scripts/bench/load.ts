@@ -147,6 +147,18 @@ export async function closedLoop(
   return { operations: latenciesMs.length, seconds: (performance.now() - started) / 1000, latenciesMs };
 }
 
+/**
+ * Runs each of a fresh server's measured paths unmeasured for `jitWarmupMs`, one after another,
+ * before its first measured run (see {@link BenchSettings.jitWarmupMs}).
+ */
+export async function warmUpPaths(
+  settings: BenchSettings,
+  concurrency: number,
+  operations: readonly ((worker: number) => Promise<void>)[],
+): Promise<void> {
+  for (const operation of operations) await closedLoop(concurrency, settings.jitWarmupMs, operation);
+}
+
 /** A warm-up run, then a measured one. */
 export async function measured(
   settings: BenchSettings,

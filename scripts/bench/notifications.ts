@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { closedLoop, GraphQLClient, progress, type BenchSettings } from './load.js';
+import { closedLoop, GraphQLClient, progress, warmUpPaths, type BenchSettings } from './load.js';
 import { requestInput } from './request.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { figuresOf, median, medianFigures, percentile, type RepeatedFigures, type RunFigures } from './stats.js';
@@ -185,9 +185,8 @@ export async function runNotificationBenchmark(settings: BenchSettings): Promise
       // server with the channel has served the requests above, the other none, and a ratio of a
       // settled server over a compiling one is not the channel's cost.
       progress('notifications: warming up both servers');
-      for (const kind of ['allowed', 'pending'] as const) {
-        for (const client of [clients.with, clients.without]) await closedLoop(CLIENTS, settings.jitWarmupMs, requestOf(kind)(client));
-      }
+      const paths = (['allowed', 'pending'] as const).flatMap((kind) => [requestOf(kind)(clients.with), requestOf(kind)(clients.without)]);
+      await warmUpPaths(settings, CLIENTS, paths);
       for (const kind of ['allowed', 'pending'] as const) {
         const runsWith: RunFigures[] = [];
         const runsWithout: RunFigures[] = [];

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedLoop, GraphQLClient, progress, type BenchSettings } from './load.js';
+import { closedLoop, GraphQLClient, progress, warmUpPaths, type BenchSettings } from './load.js';
 import { measureAllowedFloor, type AllowedFloor } from './floor.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { figuresOf, median, medianFigures, type RepeatedFigures, type RunFigures } from './stats.js';
@@ -121,12 +121,11 @@ export async function runRequestBenchmark(settings: BenchSettings, profileDir: s
     const allowedOverTrivial: number[] = [];
     const betterOverSqlite: number[] = [];
 
-    // Each server's measured paths first run unmeasured until V8 has optimised them (see jitWarmupMs).
     progress('request: warming up both servers');
     const warmUp = async (url: string, loads: readonly Load[]): Promise<void> => {
       const client = new GraphQLClient(url, COMPARED_AT, agentAuthorization);
       try {
-        for (const load of loads) await closedLoop(COMPARED_AT, settings.jitWarmupMs, operationFor(client, load));
+        await warmUpPaths(settings, COMPARED_AT, loads.map((load) => operationFor(client, load)));
       } finally {
         client.close();
       }

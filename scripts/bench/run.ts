@@ -60,6 +60,7 @@ function selected(): Benchmark[] {
  */
 const BUSY_CALIBRATION_FACTOR = 1.3;
 const BUSY_LOAD_PER_CORE = 0.5;
+const loadIsBusy = (load: number, cores: number): boolean => load > cores * BUSY_LOAD_PER_CORE;
 
 interface Calibration {
   at: string;
@@ -72,7 +73,7 @@ function busyReasons(calibrations: readonly Calibration[], quietMs: number, core
   for (const { at, ms: took, loadAverage } of calibrations) {
     if (took > quietMs * BUSY_CALIBRATION_FACTOR) reasons.push(`calibration ${at}: ${Math.round(took)} ms against ${quietMs} ms quiet`);
     const load = loadAverage[0] ?? 0;
-    if (at === 'at start' && load > cores * BUSY_LOAD_PER_CORE) reasons.push(`load average ${at}: ${load.toFixed(2)} on ${cores} cores`);
+    if (at === 'at start' && loadIsBusy(load, cores)) reasons.push(`load average ${at}: ${load.toFixed(2)} on ${cores} cores`);
   }
   return reasons;
 }
@@ -101,10 +102,11 @@ function gitRevision(): string {
  * over one core's worth for the first half minute of a run on a quiet machine.
  */
 async function settled(cores: number): Promise<void> {
-  const deadline = performance.now() + SETTLE_MAX_MS;
-  if ((loadavg()[0] ?? 0) <= cores * BUSY_LOAD_PER_CORE) return;
+  const busyNow = (): boolean => loadIsBusy(loadavg()[0] ?? 0, cores);
+  if (!busyNow()) return;
   progress(`waiting up to ${SETTLE_MAX_MS / 1000} s for the load average (${loadavg()[0]?.toFixed(2)}) to settle`);
-  while ((loadavg()[0] ?? 0) > cores * BUSY_LOAD_PER_CORE && performance.now() < deadline) await sleep(5_000);
+  const deadline = performance.now() + SETTLE_MAX_MS;
+  while (busyNow() && performance.now() < deadline) await sleep(5_000);
 }
 const SETTLE_MAX_MS = 120_000;
 

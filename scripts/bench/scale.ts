@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { closedLoop, GraphQLClient, progress, type BenchSettings } from './load.js';
+import { closedLoop, GraphQLClient, progress, warmUpPaths, type BenchSettings } from './load.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from './server.js';
 import { figuresOf, median, medianFigures, type RepeatedFigures, type RunFigures } from './stats.js';
 
@@ -168,9 +168,8 @@ export async function runScaleBenchmark(settings: BenchSettings): Promise<ScaleR
     const runs: Record<Setup, RunFigures[]> = { sqlite: [], postgres: [], postgresRedisOne: [], postgresRedisTwo: [] };
     const postgresOverSqlite: number[] = [];
     const twoOverOne: number[] = [];
-    // Every set-up first runs unmeasured until V8 has optimised its path (see jitWarmupMs).
     progress('scale: warming up every set-up');
-    for (const setup of Object.keys(loads) as Setup[]) await closedLoop(CLIENTS, settings.jitWarmupMs, loads[setup].operation);
+    await warmUpPaths(settings, CLIENTS, Object.values(loads).map((load) => load.operation));
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       progress(`scale: repeat ${repeat + 1}/${settings.repeats}`);
       const figures = {} as Record<Setup, RunFigures>;
