@@ -6,12 +6,7 @@ cd "$root"
 bash scripts/setup.sh
 
 # The browser tests drive Debian's Chromium through playwright-core (no browser download).
-if [[ ! -x /usr/bin/chromium ]]; then
-  echo "test: installing Debian's chromium for the browser tests" >&2
-  sudo=(); [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
-fi
+bash scripts/install-browser.sh
 opa="$root/.tools/bin/opa"
 
 echo "== opa fmt" >&2
