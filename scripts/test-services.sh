@@ -29,10 +29,7 @@ install_missing() {
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
   ((${#packages[@]} == 0)) && return
   log "installing ${packages[*]} from Debian's packages"
-  local sudo=()
-  [[ "$(id -u)" == 0 ]] || sudo=(sudo -n)
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
+  bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" "${packages[@]}"
 }
 
 free_port() {

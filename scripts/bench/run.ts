@@ -123,6 +123,13 @@ async function calibrateLoopback(): Promise<number> {
   }
 }
 
+/** The load average, then both calibrations (which add to it). */
+async function calibration(at: string): Promise<Calibration> {
+  const loadAverage = loadavg();
+  const ms = calibrate();
+  return { at, ms, loopbackMs: await calibrateLoopback(), loadAverage };
+}
+
 function gitRevision(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
@@ -150,19 +157,18 @@ async function main(): Promise<void> {
   const benchmarks = selected();
   if (!settings.quick) await settled(cpus().length);
   const started = performance.now();
+  const atStart = await calibration('at start');
   const machine = {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryBytes: totalmem(),
     node: process.version,
-    loadAverageAtStart: loadavg(),
-    calibrationMsAtStart: calibrate(),
-    loopbackCalibrationMsAtStart: await calibrateLoopback(),
+    loadAverageAtStart: atStart.loadAverage,
+    calibrationMsAtStart: atStart.ms,
+    loopbackCalibrationMsAtStart: atStart.loopbackMs,
   };
   const quietCalibrationMs = Number(process.env['BENCH_QUIET_CALIBRATION_MS'] ?? 150);
-  const calibrations: Calibration[] = [
-    { at: 'at start', ms: machine.calibrationMsAtStart, loopbackMs: machine.loopbackCalibrationMsAtStart, loadAverage: machine.loadAverageAtStart },
-  ];
+  const calibrations: Calibration[] = [atStart];
   progress(`${benchmarks.join(', ')}${settings.quick ? ' (quick)' : ''}; ${settings.repeats} x ${settings.runMs} ms runs; load average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}; calibration ${round(machine.calibrationMsAtStart)} ms, loopback ${round(machine.loopbackCalibrationMsAtStart)} ms`);
 
   const results: BenchResults = {};
@@ -200,7 +206,7 @@ async function main(): Promise<void> {
       progress(`${benchmark} FAILED after ${round((performance.now() - benchStarted) / 1000)} s: ${results.failed[benchmark]}`);
     }
     // Its servers have stopped: what the calibration measures now is the rest of the machine.
-    calibrations.push({ at: `after ${benchmark}`, ms: calibrate(), loopbackMs: await calibrateLoopback(), loadAverage: loadavg() });
+    calibrations.push(await calibration(`after ${benchmark}`));
   }
 
   const rows = resultRows(results);
