@@ -24,7 +24,7 @@ const INTERLEAVE = 100;
 const POLICY_REVISION = 'sha256:0000000000000000';
 const DAY_MS = 86_400_000;
 
-const PENDING_QUERY = `query Pending {
+export const PENDING_LIST_QUERY = `query Pending {
   approvals(status: PENDING, first: 50) {
     __typename
     ... on ApprovalConnection {
@@ -259,7 +259,7 @@ export async function runGrowthBenchmark(settings: BenchSettings): Promise<Growt
     const auditor = new GraphQLClient(server.url, 1, await server.authorization('dave', TENANT, ['auditor']));
     clients.push(approver, auditor);
 
-    const first = await approver.request<{ approvals: { __typename: string; nodes?: { status: string }[] } }>(PENDING_QUERY);
+    const first = await approver.request<{ approvals: { __typename: string; nodes?: { status: string }[] } }>(PENDING_LIST_QUERY);
     if (first.approvals.nodes?.length !== Math.min(50, pending) || first.approvals.nodes.some((node) => node.status !== 'PENDING')) {
       throw new Error(`unexpected pending list: ${JSON.stringify(first).slice(0, 500)}`);
     }
@@ -273,7 +273,7 @@ export async function runGrowthBenchmark(settings: BenchSettings): Promise<Growt
 
     const reads = {
       trivial: async (): Promise<void> => void (await approver.request('{ __typename }')),
-      pendingList: async (): Promise<void> => void (await approver.request(PENDING_QUERY)),
+      pendingList: async (): Promise<void> => void (await approver.request(PENDING_LIST_QUERY)),
       auditTrail: trail,
     };
     progress('growth reads: warming up');

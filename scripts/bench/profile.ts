@@ -7,7 +7,7 @@
  *   node --import tsx scripts/bench/profile.ts --top <file.cpuprofile>
  *   PROFILE_WEBHOOK=1 node --import tsx scripts/bench/profile.ts pending 16
  *
- * Loads: trivial, allowed, pending. With PROFILE_WEBHOOK=1 the tenant has a webhook channel for
+ * Loads: trivial, allowed, pending, list. With PROFILE_WEBHOOK=1 the tenant has a webhook channel for
  * approval.required, delivered to a receiver in this process (what the notification benchmark's
  * cost-to-requests figure measures). The profile stays in scripts/bench/results/profiles/.
  */
@@ -16,6 +16,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PENDING_LIST_QUERY } from './growth.js';
 import { closedLoop, GraphQLClient } from './load.js';
 import { startServerProcess } from './server.js';
 
@@ -68,6 +69,8 @@ const QUERIES = {
     query: 'mutation R($input: RequestApprovalInput!) { requestApproval(input: $input) { __typename ... on RequestApprovalPayload { approval { id status } token } } }',
     variables: { action: 'payment', context: { amount: 1500, currency: 'USD' }, confidence: 0.9 },
   },
+  /** The growth benchmark's pending list (first 50, with votes), read by an approver over 200 pending requests. */
+  list: { query: PENDING_LIST_QUERY, variables: undefined },
 };
 
 async function main(): Promise<void> {
@@ -101,7 +104,13 @@ async function main(): Promise<void> {
     });
     admin.close();
   }
-  const client = new GraphQLClient(server.url, concurrency, await server.authorization('invoice-bot', 'acme', ['agent']));
+  const agent = new GraphQLClient(server.url, concurrency, await server.authorization('invoice-bot', 'acme', ['agent']));
+  if (load === 'list') {
+    const { query, variables } = QUERIES.pending;
+    for (let index = 0; index < 200; index++) await agent.request(query, { input: { ...variables, resource: `invoice/${index}` } });
+    agent.close();
+  }
+  const client = load === 'list' ? new GraphQLClient(server.url, concurrency, await server.authorization('carol', 'acme', ['approver'])) : agent;
   const { query, variables } = QUERIES[load];
   let sequence = 0;
   const operation = async (): Promise<void> =>

@@ -9,7 +9,7 @@
  * timestamped on arrival and parsed only once the round is over.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { GraphQLClient, progress, sleep, type BenchSettings } from './load.js';
@@ -38,8 +38,17 @@ export interface SubscriptionResults {
   lastDeliveryMedianMs: number;
   /** The mutation's own round trip (commit included), median: a floor under the delivery time. */
   mutationMedianMs: number;
-  /** CPU time per round (user + system), of the server and of this load generator, side by side. */
-  cpuPerRoundMs: { server: number; loadGenerator: number };
+  /**
+   * CPU time per round (user + system), of the server and of this load generator, side by side,
+   * and the kernel's share of each (system time): a delivery is one socket write in the server and
+   * one read in the load generator, whose cost is the host's, not the code's.
+   */
+  cpuPerRoundMs: { server: number; loadGenerator: number; serverSystem: number; loadGeneratorSystem: number };
+  /**
+   * Cores the server and the load generator share. Every delivery must be written by the one and
+   * read by the other: their CPU per round over these cores is the shortest a round can take here.
+   */
+  cores: number;
   memory: {
     beforeRssBytes: number;
     beforeHeapUsedBytes: number;
@@ -186,6 +195,7 @@ export async function runSubscriptionBenchmark(
     // A subscription is live once it has delivered: a first round proves all of them are.
     // The load generator's CPU while deliveries arrive (checking them afterwards is not counted).
     let ownCpuMicros = 0;
+    let ownSystemMicros = 0;
     const runRound = async (sequence: number): Promise<{ started: number; mutationMs: number; id: string }> => {
       for (const subscriber of subscribers) subscriber.received.length = 0;
       round = new Round(subscribers.length);
@@ -200,6 +210,7 @@ export async function runSubscriptionBenchmark(
       }
       const ownCpu = process.cpuUsage(ownCpuBefore);
       ownCpuMicros += ownCpu.user + ownCpu.system;
+      ownSystemMicros += ownCpu.system;
       return { started, mutationMs, id };
     };
     await runRound(0);
@@ -212,6 +223,7 @@ export async function runSubscriptionBenchmark(
     if (profileDir) await server.startProfile(); // profiled when asked; the run's CPU figures then include the profiler's
     const serverCpuBefore = await server.cpu();
     ownCpuMicros = 0;
+    ownSystemMicros = 0;
     for (let index = 1; index <= rounds; index++) {
       if (index % 10 === 1) progress(`subscriptions: round ${index}/${rounds}`);
       const { started, mutationMs, id } = await runRound(index);
@@ -248,7 +260,13 @@ export async function runSubscriptionBenchmark(
       deliveryP99Ms: percentile(sortedDeliveries, 0.99),
       lastDeliveryMedianMs: percentile(sortedLast, 0.5),
       mutationMedianMs: percentile(sortedMutations, 0.5),
-      cpuPerRoundMs: { server: serverCpuMicros / 1000 / rounds, loadGenerator: ownCpuMicros / 1000 / rounds },
+      cpuPerRoundMs: {
+        server: serverCpuMicros / 1000 / rounds,
+        loadGenerator: ownCpuMicros / 1000 / rounds,
+        serverSystem: (serverCpuAfter.system - serverCpuBefore.system) / 1000 / rounds,
+        loadGeneratorSystem: ownSystemMicros / 1000 / rounds,
+      },
+      cores: availableParallelism(),
       memory: {
         beforeRssBytes: before.rss,
         beforeHeapUsedBytes: before.heapUsed,
