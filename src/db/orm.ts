@@ -17,7 +17,6 @@ import { Migrator } from '@mikro-orm/migrations';
 import { entitySchemas } from './entities/index.js';
 import { runStatement } from './fast-paths.js';
 import { postgresMigrationsList, sqliteMigrationsList } from './migrations/index.js';
-import { checkpointOffTheLoop } from './wal-checkpoints.js';
 import { registerWalSync, WalSync } from './wal-sync.js';
 
 /** Where the data lives: an SQLite file (the embedded default) or a PostgreSQL server shared by instances. */
@@ -95,8 +94,7 @@ function commonOptions(options: DatabaseOptions): Options {
  * Opens the database and applies the committed migrations. SQLite gets its durability settings,
  * so that an acknowledged commit survives a crash and a power loss: WAL, and on better-sqlite3
  * `synchronous=NORMAL` with each commit's fsync made off the event loop (wal-sync.ts), on
- * node-sqlite3 (whose statements already run on the thread pool) `synchronous=FULL`; on
- * better-sqlite3 the WAL's checkpoints are made off the event loop too (wal-checkpoints.ts).
+ * node-sqlite3 (whose statements already run on the thread pool) `synchronous=FULL`.
  * On PostgreSQL, instances starting together migrate one after the other under an advisory lock.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
@@ -129,7 +127,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     const applied = await orm.getMigrator().up();
     // The migration that stopped storing decision tokens leaves them in freed pages until scrubbed.
     if (applied.some((migration) => migration.name === 'Migration20261201SecretsAtRest')) await scrubFreedPages(orm);
-    if (syncOffTheLoop) await checkpointOffTheLoop(orm, options.path, (sql) => connection.execute(sql, [], 'run'));
   } catch (error) {
     await orm.close(true);
     throw error;
