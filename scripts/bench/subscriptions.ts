@@ -194,8 +194,7 @@ export async function runSubscriptionBenchmark(
 
     // A subscription is live once it has delivered: a first round proves all of them are.
     // The load generator's CPU while deliveries arrive (checking them afterwards is not counted).
-    let ownCpuMicros = 0;
-    let ownSystemMicros = 0;
+    let ownCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
     const runRound = async (sequence: number): Promise<{ started: number; mutationMs: number; id: string }> => {
       for (const subscriber of subscribers) subscriber.received.length = 0;
       round = new Round(subscribers.length);
@@ -208,9 +207,8 @@ export async function runSubscriptionBenchmark(
         const missing = subscribers.filter((subscriber) => subscriber.received.length === 0).length;
         throw new Error(`${missing} of ${subscribers.length} subscribers did not receive request ${id} within ${ROUND_TIMEOUT_MS} ms`);
       }
-      const ownCpu = process.cpuUsage(ownCpuBefore);
-      ownCpuMicros += ownCpu.user + ownCpu.system;
-      ownSystemMicros += ownCpu.system;
+      const roundCpu = process.cpuUsage(ownCpuBefore);
+      ownCpu = { user: ownCpu.user + roundCpu.user, system: ownCpu.system + roundCpu.system };
       return { started, mutationMs, id };
     };
     await runRound(0);
@@ -222,8 +220,7 @@ export async function runSubscriptionBenchmark(
     const mutationTimes: number[] = [];
     if (profileDir) await server.startProfile(); // profiled when asked; the run's CPU figures then include the profiler's
     const serverCpuBefore = await server.cpu();
-    ownCpuMicros = 0;
-    ownSystemMicros = 0;
+    ownCpu = { user: 0, system: 0 };
     for (let index = 1; index <= rounds; index++) {
       if (index % 10 === 1) progress(`subscriptions: round ${index}/${rounds}`);
       const { started, mutationMs, id } = await runRound(index);
@@ -262,9 +259,9 @@ export async function runSubscriptionBenchmark(
       mutationMedianMs: percentile(sortedMutations, 0.5),
       cpuPerRoundMs: {
         server: serverCpuMicros / 1000 / rounds,
-        loadGenerator: ownCpuMicros / 1000 / rounds,
+        loadGenerator: (ownCpu.user + ownCpu.system) / 1000 / rounds,
         serverSystem: (serverCpuAfter.system - serverCpuBefore.system) / 1000 / rounds,
-        loadGeneratorSystem: ownSystemMicros / 1000 / rounds,
+        loadGeneratorSystem: ownCpu.system / 1000 / rounds,
       },
       cores: availableParallelism(),
       memory: {
