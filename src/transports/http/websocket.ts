@@ -177,7 +177,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         rootValue: {
           execute,
           subscribe,
-          deliver: nextMessageWriter(ctx.extra.socket, id, directWriteBytes, () => refusalOf(ctx.extra, now)),
+          deliver: nextMessageWriter(ctx.extra.socket, ctx.extra.request.socket, id, directWriteBytes, () => refusalOf(ctx.extra, now)),
         } as EnvelopedRoot,
       };
       const errors = validate(args.schema, args.document);
@@ -194,7 +194,7 @@ export function serveGraphQLOverWebSocket(options: WebSocketOptions): { wsServer
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            if (!writable(socket, data, limits.maxBufferedBytes)) return resolve();
+            if (!writable(socket, data.length, limits.maxBufferedBytes)) return resolve();
             socket.send(data, (error) => (error ? reject(error) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import type { WebSocket } from 'ws';
@@ -8,25 +9,54 @@ import type { DirectLane } from '../graphql/shared-execution.js';
 export const CLOSE_FORBIDDEN = CloseCode.Forbidden;
 
 /**
- * A result's JSON, made once however many subscribers are sent the same result object: the
- * shared execution (transports/graphql/shared-execution.ts) hands every subscriber of one
- * (document, variables, visibility) the same object, so serialising it per subscriber would repeat
- * identical work a thousand times. The same JSON graphql-ws writes (`GraphQLError#toJSON` for errors).
+ * A result's JSON as UTF-8, made once however many subscribers are sent the same result object:
+ * the shared execution (transports/graphql/shared-execution.ts) hands every subscriber of one
+ * (document, variables, visibility) the same object, so serialising and encoding it per subscriber
+ * would repeat identical work a thousand times. The same JSON graphql-ws writes
+ * (`GraphQLError#toJSON` for errors).
  */
-const payloads = new WeakMap<object, string>();
-function payloadJson(result: ExecutionResult): string {
-  let json = payloads.get(result);
-  if (json === undefined) payloads.set(result, (json = JSON.stringify(result)));
-  return json;
+const payloads = new WeakMap<object, Buffer>();
+function payloadBytes(result: ExecutionResult): Buffer {
+  let bytes = payloads.get(result);
+  if (bytes === undefined) payloads.set(result, (bytes = Buffer.from(JSON.stringify(result))));
+  return bytes;
+}
+
+const SUFFIX = Buffer.from('}');
+
+/**
+ * One unmasked, final text frame (RFC 6455 §5.2) holding `parts` one after the other: the bytes
+ * `ws` writes for `send(parts.join(''))`, made here in one buffer so that a delivery is one
+ * socket write. `ws` writes a frame's header and its payload as two (a writev per subscriber),
+ * after encoding the string again for every socket; at 10,000 subscribers that was a large part
+ * of a fan-out's CPU. Server frames are never masked (§5.1).
+ */
+export function textFrame(parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x81; // FIN, opcode 1 (text)
+  if (length < 126) frame[1] = length;
+  else if (length < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  let offset = headerLength;
+  for (const part of parts) offset += part.copy(frame, offset);
+  return frame;
 }
 
 /**
- * Whether `data` may be queued on `socket`; a client that stops reading would otherwise have
+ * Whether `bytes` more may be queued on `socket`; a client that stops reading would otherwise have
  * everything queued for it in memory, so past `maxBufferedBytes` its connection is cut.
  */
-export function writable(socket: WebSocket, data: string, maxBufferedBytes: number): boolean {
+export function writable(socket: WebSocket, bytes: number, maxBufferedBytes: number): boolean {
   if (socket.readyState !== socket.OPEN) return false;
-  if (socket.bufferedAmount + data.length > maxBufferedBytes) {
+  if (socket.bufferedAmount + bytes > maxBufferedBytes) {
     socket.terminate();
     return false;
   }
@@ -35,7 +65,10 @@ export function writable(socket: WebSocket, data: string, maxBufferedBytes: numb
 
 /**
  * Writes the results of subscription `id` as graphql-transport-ws `next` messages: the envelope is
- * a prefix made once per subscription, the payload the shared JSON, one `send` per result.
+ * a prefix made once per subscription, the payload the shared bytes, one frame and one write of
+ * the connection's own socket (`raw`, the one `ws` frames on) per result. `ws` has no queue of
+ * its own ahead of that socket (no compression is negotiated), so its frames and these keep their
+ * order, and its `bufferedAmount` counts these too.
  *
  * `refusal` says why the connection may no longer be served (its caller token expired or was
  * revoked), checked at each delivery: the connection's own timer can fire late, and an event must
@@ -43,17 +76,18 @@ export function writable(socket: WebSocket, data: string, maxBufferedBytes: numb
  */
 export function nextMessageWriter(
   socket: WebSocket,
+  raw: Writable,
   id: string,
   maxBufferedBytes: number,
   refusal: () => string | null,
 ): (result: ExecutionResult) => void {
-  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   return (result) => {
     const refused = refusal();
     if (refused !== null) return socket.close(CLOSE_FORBIDDEN, refused);
-    const data = prefix + payloadJson(result) + '}';
+    const frame = textFrame([prefix, payloadBytes(result), SUFFIX]);
     // No write callback: the byte bound above holds a slow client back, not a promise per message.
-    if (writable(socket, data, maxBufferedBytes)) socket.send(data);
+    if (writable(socket, frame.length, maxBufferedBytes)) raw.write(frame);
   };
 }
 
