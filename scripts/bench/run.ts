@@ -20,7 +20,7 @@
  * busy is not published: its figures go to results/busy.json, not latest.json, and the run fails.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -71,6 +71,12 @@ interface Calibration {
   /** Loopback HTTP round trips, timed: not judged, recorded to tell hosts apart (see calibrateLoopback). */
   loopbackMs: number;
   loadAverage: number[];
+  /**
+   * The share of the machine's CPU time the hypervisor ran other guests on since the previous
+   * calibration (so over the benchmark before it), from /proc/stat's steal column; null where
+   * the kernel does not report it. Recorded, not judged.
+   */
+  stealShare: number | null;
 }
 
 function busyReasons(calibrations: readonly Calibration[], quietMs: number, cores: number): string[] {
@@ -123,11 +129,32 @@ async function calibrateLoopback(): Promise<number> {
   }
 }
 
-/** The load average, then both calibrations (which add to it). */
+/**
+ * This machine's CPU time in ticks since boot, and how much of it was stolen: on a virtual machine
+ * a neighbour's work shows up there, and the calibrations, which run while no benchmark does,
+ * miss what it takes during a benchmark.
+ */
+function cpuTicks(): { steal: number; total: number } | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+    if (fields.length < 8 || fields.some((value) => !Number.isFinite(value))) return null;
+    return { steal: fields[7]!, total: fields.slice(0, 8).reduce((sum, value) => sum + value, 0) };
+  } catch {
+    return null;
+  }
+}
+
+let ticksBefore = cpuTicks();
+
+/** The load average, then both calibrations (which add to it), and the steal since the last one. */
 async function calibration(at: string): Promise<Calibration> {
+  const ticks = cpuTicks();
+  const stealShare = ticks && ticksBefore && ticks.total > ticksBefore.total ? (ticks.steal - ticksBefore.steal) / (ticks.total - ticksBefore.total) : null;
+  ticksBefore = ticks;
   const loadAverage = loadavg();
   const ms = calibrate();
-  return { at, ms, loopbackMs: await calibrateLoopback(), loadAverage };
+  return { at, ms, loopbackMs: await calibrateLoopback(), loadAverage, stealShare };
 }
 
 function gitRevision(): string {
@@ -206,7 +233,9 @@ async function main(): Promise<void> {
       progress(`${benchmark} FAILED after ${round((performance.now() - benchStarted) / 1000)} s: ${results.failed[benchmark]}`);
     }
     // Its servers have stopped: what the calibration measures now is the rest of the machine.
-    calibrations.push(await calibration(`after ${benchmark}`));
+    const after = await calibration(`after ${benchmark}`);
+    calibrations.push(after);
+    if (after.stealShare !== null) progress(`${benchmark}: ${(after.stealShare * 100).toFixed(1)} % of the CPU time stolen by the hypervisor`);
   }
 
   const rows = resultRows(results);
