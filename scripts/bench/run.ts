@@ -16,8 +16,8 @@
  * Each figure is the median of repeated fixed-length runs; ratios are taken run by run, side by
  * side, because the machine is shared and its speed drifts. The machine is calibrated before,
  * between and after the benchmarks (while no benchmark process runs), and its loopback HTTP round
- * trips timed beside each calibration (recorded, not judged); a run during which it was
- * busy is not published: its figures go to results/busy.json, not latest.json, and the run fails.
+ * trips timed beside each calibration (recorded, not judged), and the CPU time the hypervisor
+ * stole since the calibration before; a run during which it was busy is not published: its figures go to results/busy.json, not latest.json, and the run fails.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,6 +63,13 @@ function selected(): Benchmark[] {
  */
 const BUSY_CALIBRATION_FACTOR = 1.3;
 const BUSY_LOAD_PER_CORE = 0.5;
+/**
+ * Or when the hypervisor ran other guests for this share of the machine's CPU time over a
+ * benchmark: two full runs of the same code on one host, 20 minutes apart and with calibrations
+ * as quiet, lost 11–16 % during four benchmarks and 0.0–1.3 % during every one, and the first
+ * missed three targets the second met.
+ */
+const BUSY_STEAL_SHARE = 0.05;
 const loadIsBusy = (load: number, cores: number): boolean => load > cores * BUSY_LOAD_PER_CORE;
 
 interface Calibration {
@@ -74,15 +81,16 @@ interface Calibration {
   /**
    * The share of the machine's CPU time the hypervisor ran other guests on since the previous
    * calibration (so over the benchmark before it), from /proc/stat's steal column; null where
-   * the kernel does not report it. Recorded, not judged.
+   * the kernel does not report it.
    */
   stealShare: number | null;
 }
 
 function busyReasons(calibrations: readonly Calibration[], quietMs: number, cores: number): string[] {
   const reasons: string[] = [];
-  for (const { at, ms: took, loadAverage } of calibrations) {
+  for (const { at, ms: took, loadAverage, stealShare } of calibrations) {
     if (took > quietMs * BUSY_CALIBRATION_FACTOR) reasons.push(`calibration ${at}: ${Math.round(took)} ms against ${quietMs} ms quiet`);
+    if (stealShare !== null && stealShare > BUSY_STEAL_SHARE) reasons.push(`${(stealShare * 100).toFixed(1)} % of the CPU time stolen until the calibration ${at}`);
     const load = loadAverage[0] ?? 0;
     if (at === 'at start' && loadIsBusy(load, cores)) reasons.push(`load average ${at}: ${load.toFixed(2)} on ${cores} cores`);
   }
