@@ -17,7 +17,8 @@
  * side, because the machine is shared and its speed drifts. The machine is calibrated before,
  * between and after the benchmarks (while no benchmark process runs), and its loopback HTTP round
  * trips timed beside each calibration (recorded, not judged), and the CPU time the hypervisor
- * stole since the calibration before; a run during which it was busy is not published: its figures go to results/busy.json, not latest.json, and the run fails.
+ * stole since the calibration before; a run during which it was busy is not published: its
+ * figures go to results/busy.json, not latest.json, and the run fails.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -71,6 +72,7 @@ const BUSY_LOAD_PER_CORE = 0.5;
  */
 const BUSY_STEAL_SHARE = 0.05;
 const loadIsBusy = (load: number, cores: number): boolean => load > cores * BUSY_LOAD_PER_CORE;
+const stolen = (share: number): string => `${(share * 100).toFixed(1)} % of the CPU time stolen`;
 
 interface Calibration {
   at: string;
@@ -90,7 +92,7 @@ function busyReasons(calibrations: readonly Calibration[], quietMs: number, core
   const reasons: string[] = [];
   for (const { at, ms: took, loadAverage, stealShare } of calibrations) {
     if (took > quietMs * BUSY_CALIBRATION_FACTOR) reasons.push(`calibration ${at}: ${Math.round(took)} ms against ${quietMs} ms quiet`);
-    if (stealShare !== null && stealShare > BUSY_STEAL_SHARE) reasons.push(`${(stealShare * 100).toFixed(1)} % of the CPU time stolen until the calibration ${at}`);
+    if (stealShare !== null && stealShare > BUSY_STEAL_SHARE) reasons.push(`${stolen(stealShare)} until the calibration ${at}`);
     const load = loadAverage[0] ?? 0;
     if (at === 'at start' && loadIsBusy(load, cores)) reasons.push(`load average ${at}: ${load.toFixed(2)} on ${cores} cores`);
   }
@@ -243,7 +245,7 @@ async function main(): Promise<void> {
     // Its servers have stopped: what the calibration measures now is the rest of the machine.
     const after = await calibration(`after ${benchmark}`);
     calibrations.push(after);
-    if (after.stealShare !== null) progress(`${benchmark}: ${(after.stealShare * 100).toFixed(1)} % of the CPU time stolen by the hypervisor`);
+    if (after.stealShare !== null) progress(`${benchmark}: ${stolen(after.stealShare)} by the hypervisor`);
   }
 
   const rows = resultRows(results);

@@ -17,7 +17,7 @@ export interface Frame {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 /** The opcode of what stands for bytes that were not a frame a server may send (its payload says why). */
-export const UNREADABLE = -1;
+const UNREADABLE = -1;
 export const TEXT = 1;
 
 /** Unmasked, unfragmented frames from a server (RFC 6455 §5.2), cut out of the bytes read. */
